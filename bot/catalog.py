@@ -1,0 +1,104 @@
+"""One workspace's cached view of its Cortex: what listeners, sync and digests read through.
+
+Every read goes through the shared `ResponseCache` under a key that starts with the workspace,
+the Cortex URL and a fingerprint of the key; writes go straight to Cortex and invalidate the reads
+they made stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.cache import Cached, CacheKey, ResponseCache, T
+from bot.cortex.client import CortexClient
+from bot.cortex.models import (
+    CustomEvent,
+    Dependency,
+    Deploy,
+    Entity,
+    EntityDetails,
+    NewCustomEvent,
+    NewDeploy,
+    OncallLevel,
+    ScorecardScore,
+)
+from bot.finder import FindResult, find_service, rank_for_typeahead
+
+
+class Ttl:
+    """How long each kind of answer stays fresh, in seconds: slow-moving data lives longer."""
+
+    SERVICES = 300.0
+    ENTITY = 120.0
+    DEPLOYS = 30.0
+    EVENTS = 30.0
+    SCORES = 300.0
+    ONCALL = 60.0
+    DEPENDENCIES = 300.0
+
+
+class Catalog:
+    def __init__(self, client: CortexClient, cache: ResponseCache, workspace_id: str) -> None:
+        self.client = client
+        self._cache = cache
+        self._scope: CacheKey = (workspace_id, *client.identity)
+
+    async def _read(
+        self, ttl: float, fetch: Callable[[], Awaitable[T]], resource: str, *parts: str
+    ) -> Cached[T]:
+        return await self._cache.get_or_fetch((*self._scope, resource, *parts), ttl, fetch)
+
+    async def services(self) -> Cached[list[Entity]]:
+        """Every non-archived service: what finders and pickers search."""
+        return await self._read(
+            Ttl.SERVICES, lambda: self.client.list_entities(types=("service",)), "services"
+        )
+
+    async def entity(self, tag: str) -> Cached[EntityDetails]:
+        return await self._read(Ttl.ENTITY, lambda: self.client.get_entity(tag), "entity", tag)
+
+    async def deploys(self, tag: str) -> Cached[list[Deploy]]:
+        return await self._read(Ttl.DEPLOYS, lambda: self.client.list_deploys(tag), "deploys", tag)
+
+    async def recent_events(self, tag: str, since: timedelta) -> Cached[list[CustomEvent]]:
+        """Custom events of the last `since`; the window start is rounded to the minute to share."""
+        start = (datetime.now().astimezone() - since).replace(second=0, microsecond=0)
+        return await self._read(
+            Ttl.EVENTS,
+            lambda: self.client.list_custom_events(tag, start=start),
+            "events",
+            tag,
+            start.isoformat(),
+        )
+
+    async def scores(self, tag: str) -> Cached[list[ScorecardScore]]:
+        return await self._read(
+            Ttl.SCORES, lambda: self.client.get_scorecard_scores(tag), "scores", tag
+        )
+
+    async def oncall(self, tag: str) -> Cached[list[OncallLevel]]:
+        return await self._read(
+            Ttl.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
+        )
+
+    async def dependencies(self, tag: str) -> Cached[list[Dependency]]:
+        return await self._read(
+            Ttl.DEPENDENCIES, lambda: self.client.list_dependencies(tag), "dependencies", tag
+        )
+
+    async def add_deploy(self, tag: str, deploy: NewDeploy) -> Deploy:
+        recorded = await self.client.add_deploy(tag, deploy)
+        self._cache.invalidate((*self._scope, "deploys", tag))
+        return recorded
+
+    async def add_custom_event(self, tag: str, event: NewCustomEvent) -> CustomEvent:
+        recorded = await self.client.add_custom_event(tag, event)
+        self._cache.invalidate((*self._scope, "events", tag))
+        return recorded
+
+    async def find(self, text: str) -> FindResult:
+        return find_service(text, (await self.services()).value)
+
+    async def typeahead(self, text: str, limit: int = 100) -> list[Entity]:
+        return rank_for_typeahead(text, (await self.services()).value, limit)

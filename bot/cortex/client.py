@@ -1,0 +1,234 @@
+"""Async client of the Cortex REST API (the calls the bot needs, shapes from the official document).
+
+One `CortexClient` is one workspace's view of one Cortex instance: its base URL (a workspace may
+use a self-managed Cortex) and its API key. Clients are cheap; the HTTP session, rate limiters
+and retry policy live in the shared `JsonApi`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
+
+from bot.cortex.models import (
+    CustomEvent,
+    Dependency,
+    Deploy,
+    Entity,
+    EntityDetails,
+    NewCustomEvent,
+    NewDeploy,
+    OncallLevel,
+    OncallUser,
+    ScorecardScore,
+)
+from bot.errors import NotFoundError, UnavailableError
+from bot.http import JsonApi, QueryParams, RateLimit, key_fingerprint
+
+SERVICE_NAME = "Cortex"
+# Documented: 1000 requests per minute per client. The burst keeps any 60 s window at 1000.
+CORTEX_RATE_LIMIT = RateLimit(per_period=1000, period=60.0, burst=100)
+PAGE_SIZE = 1000
+# How many further pages of one listing are fetched at once once the first page tells the count.
+PAGE_CONCURRENCY = 4
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def describe_cortex_error(payload: Any) -> tuple[str, tuple[str, ...]]:
+    """Cortex's own explanation from an ErrorResponse or problem+json body."""
+    if not isinstance(payload, dict):
+        return "", ()
+    message = str(payload.get("message") or payload.get("detail") or payload.get("title") or "")
+    details = payload.get("details") or payload.get("violations") or ()
+    if isinstance(details, str):
+        details = (details,)
+    return message, tuple(str(item) for item in details)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class CortexClient:
+    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
+        self._api = api
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"CortexClient(base_url={self.base_url!r})"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Which Cortex and which key this client speaks for, with no secret in it."""
+        return (self.base_url, key_fingerprint(self._api_key))
+
+    async def list_entities(
+        self,
+        *,
+        query: str | None = None,
+        types: Sequence[str] = (),
+        groups: Sequence[str] = (),
+        owners: Sequence[str] = (),
+        include_archived: bool = False,
+    ) -> list[Entity]:
+        """Every matching entity, all pages, with owners, links and Slack channels."""
+        params: list[tuple[str, str]] = [
+            ("includeArchived", _bool(include_archived)),
+            ("includeOwners", "true"),
+            ("includeLinks", "true"),
+            ("includeSlackChannels", "true"),
+        ]
+        if query:
+            params.append(("query", query))
+        params += [("types", value) for value in types]
+        params += [("groups", value) for value in groups]
+        params += [("owners", value) for value in owners]
+        return await self._all_pages("/api/v1/catalog", params, "entities", Entity)
+
+    async def check_access(self) -> None:
+        """The cheapest authenticated read: raises `UnauthorizedError` for a bad key."""
+        await self._get("/api/v1/catalog", [("page", "0"), ("pageSize", "1")])
+
+    async def get_entity(self, tag: str) -> EntityDetails:
+        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}", [("includeOwners", "true")])
+        return _parse(EntityDetails, payload)
+
+    async def list_deploys(self, tag: str) -> list[Deploy]:
+        """All deploys of an entity, newest first."""
+        deploys = await self._all_pages(
+            f"/api/v1/catalog/{_segment(tag)}/deploys", [], "deployments", Deploy
+        )
+        return sorted(deploys, key=lambda deploy: deploy.timestamp, reverse=True)
+
+    async def add_deploy(self, tag: str, deploy: NewDeploy) -> Deploy:
+        payload = await self._post(f"/api/v1/catalog/{_segment(tag)}/deploys", deploy)
+        return _parse(Deploy, payload)
+
+    async def list_custom_events(
+        self,
+        tag: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        event_type: str | None = None,
+    ) -> list[CustomEvent]:
+        """Custom events of an entity in a time window, newest first."""
+        params: list[tuple[str, str]] = []
+        if start is not None:
+            params.append(("startTime", _iso(start)))
+        if end is not None:
+            params.append(("endTime", _iso(end)))
+        if event_type:
+            params.append(("type", event_type))
+        events = await self._all_pages(
+            f"/api/v1/catalog/{_segment(tag)}/custom-events", params, "events", CustomEvent
+        )
+        return sorted(events, key=lambda event: event.timestamp, reverse=True)
+
+    async def add_custom_event(self, tag: str, event: NewCustomEvent) -> CustomEvent:
+        payload = await self._post(f"/api/v1/catalog/{_segment(tag)}/custom-events", event)
+        return _parse(CustomEvent, payload)
+
+    async def get_scorecard_scores(self, tag: str) -> list[ScorecardScore]:
+        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}/scorecards")
+        return [_parse(ScorecardScore, item) for item in payload or ()]
+
+    async def get_current_oncall(self, tag: str) -> list[OncallLevel]:
+        """Who is on call now, one entry per provider and escalation level, lowest level first."""
+        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}/integrations/oncall/current")
+        return sorted(_oncall_levels(payload), key=lambda level: (level.level, level.provider))
+
+    async def list_dependencies(self, tag: str) -> list[Dependency]:
+        """Outgoing dependencies; Cortex answers 404 when an entity has none."""
+        try:
+            payload = await self._get(
+                f"/api/v1/catalog/{_segment(tag)}/dependencies",
+                [("includeOutgoing", "true"), ("page", "0"), ("pageSize", str(PAGE_SIZE))],
+            )
+        except NotFoundError:
+            return []
+        return [_parse(Dependency, item) for item in _dependency_items(payload)]
+
+    async def _all_pages(
+        self, path: str, params: QueryParams, items_field: str, model: type[ModelT]
+    ) -> list[ModelT]:
+        first = await self._get(path, [*params, ("page", "0"), ("pageSize", str(PAGE_SIZE))])
+        pages = [first]
+        total_pages = int(first.get("totalPages") or 1)
+        if total_pages > 1:
+            gate = asyncio.Semaphore(PAGE_CONCURRENCY)
+
+            async def fetch(page: int) -> Any:
+                async with gate:
+                    return await self._get(
+                        path, [*params, ("page", str(page)), ("pageSize", str(PAGE_SIZE))]
+                    )
+
+            pages += await asyncio.gather(*(fetch(page) for page in range(1, total_pages)))
+        return [_parse(model, item) for page in pages for item in page.get(items_field, ())]
+
+    async def _get(self, path: str, params: QueryParams = ()) -> Any:
+        return await self._api.request(
+            "GET", self.base_url + path, api_key=self._api_key, params=params
+        )
+
+    async def _post(self, path: str, body: BaseModel) -> Any:
+        payload = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return await self._api.request(
+            "POST", self.base_url + path, api_key=self._api_key, body=payload
+        )
+
+
+def _parse(model: type[ModelT], payload: Any) -> ModelT:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise UnavailableError(
+            SERVICE_NAME,
+            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
+            retryable=False,
+        ) from None
+
+
+def _segment(tag: str) -> str:
+    return quote(tag, safe="")
+
+
+def _oncall_levels(payload: Any) -> Iterable[OncallLevel]:
+    # The answer is a list of {current: [{provider, escalations: [{escalationLevel, schedules}]}]}.
+    for block in payload or ():
+        for provider in block.get("current", ()):
+            for escalation in provider.get("escalations", ()):
+                users = tuple(
+                    _parse(OncallUser, schedule["user"])
+                    for schedule in escalation.get("schedules", ())
+                    if schedule.get("user")
+                )
+                yield OncallLevel(
+                    provider=provider.get("provider", ""),
+                    level=escalation.get("escalationLevel", 0),
+                    users=users,
+                )
+
+
+def _dependency_items(payload: Any) -> list[Any]:
+    # The official document describes one dependency object; a paged {dependencies: [...]} answer
+    # and a bare list are accepted too, so a Cortex version that pages them still works.
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and isinstance(payload.get("dependencies"), list):
+        return list(payload["dependencies"])
+    if isinstance(payload, dict) and payload.get("calleeTag"):
+        return [payload]
+    return []

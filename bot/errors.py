@@ -1,0 +1,65 @@
+"""Domain errors the bot knows how to explain to a person.
+
+Listeners never format these themselves: one error handler maps each type to a sentence. Messages
+carry what an operator needs (service, status, the API's own explanation) and never a credential.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class of every error with a known meaning for users."""
+
+
+class ApiError(BotError):
+    """A call to an outside API (Cortex, Rootly) failed."""
+
+    def __init__(self, service: str, detail: str, *, status: int | None = None) -> None:
+        self.service = service
+        self.detail = detail
+        self.status = status
+        suffix = f" (HTTP {status})" if status is not None else ""
+        super().__init__(f"{service}: {detail}{suffix}")
+
+
+class NotFoundError(ApiError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class UnauthorizedError(ApiError):
+    """The API key is wrong, expired or lacks permission (HTTP 401/403)."""
+
+
+class RateLimitedError(ApiError):
+    """The API asked us to slow down (HTTP 429), and waiting longer did not fit the deadline."""
+
+    def __init__(
+        self, service: str, detail: str, *, retry_after: float | None, status: int | None = 429
+    ) -> None:
+        super().__init__(service, detail, status=status)
+        self.retry_after = retry_after
+
+
+class UnavailableError(ApiError):
+    """The API could not be reached or answered nonsense (5xx, timeout, connection, bad JSON)."""
+
+    def __init__(
+        self, service: str, detail: str, *, status: int | None = None, retryable: bool = True
+    ) -> None:
+        super().__init__(service, detail, status=status)
+        self.retryable = retryable
+
+
+class InvalidRequestError(ApiError):
+    """The API rejected what we sent (HTTP 400/422), with its own explanation."""
+
+    def __init__(
+        self,
+        service: str,
+        detail: str,
+        *,
+        status: int | None = 400,
+        violations: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(service, detail, status=status)
+        self.violations = violations

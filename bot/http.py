@@ -1,0 +1,291 @@
+"""JSON over HTTP for the outside APIs: one shared session, typed errors, retries, rate limits.
+
+Every client (Cortex now, Rootly later) sends its requests through `JsonApi.request`, which:
+- waits for the API key's client-side rate limiter, so we stay under the documented limit;
+- bounds each attempt by a per-request timeout and the whole call by a deadline;
+- retries 429 (the server did not process it, so even a write is safe) after `Retry-After`,
+  and retries 5xx, timeouts and connection errors with jittered backoff for idempotent calls only;
+- turns every failure into an `ApiError` subclass whose text never contains the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from cachetools import LRUCache
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+from yarl import URL
+
+from bot.errors import (
+    ApiError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+QueryParams = Sequence[tuple[str, str]]
+ErrorDescriber = Callable[[Any], tuple[str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries. The defaults keep an interactive answer under Slack's patience."""
+
+    attempts: int = 4
+    request_timeout: float = 5.0
+    deadline: float = 8.0
+    max_retry_after: float = 30.0
+    backoff_base: float = 0.2
+    backoff_max: float = 2.0
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `per_period` requests in any window of `period` seconds, `burst` of them at once.
+
+    A leaky bucket of capacity `burst` that drains `per_period - burst` requests per period
+    admits at most `per_period` requests in any window of that length, including the initial burst.
+    """
+
+    per_period: int
+    period: float
+    burst: int
+
+    def new_limiter(self) -> AsyncLimiter:
+        drain_per_period = self.per_period - self.burst
+        return AsyncLimiter(self.burst, self.period * self.burst / drain_per_period)
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A short, non-reversible name for a key: safe to keep in memory maps and cache keys."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+class RateLimiters:
+    """One limiter per API key; least recently used ones are forgotten so memory stays bounded."""
+
+    def __init__(self, limit: RateLimit, max_keys: int = 10_000) -> None:
+        self._limit = limit
+        self._limiters: LRUCache[str, AsyncLimiter] = LRUCache(maxsize=max_keys)
+
+    def for_key(self, api_key: str) -> AsyncLimiter:
+        fingerprint = key_fingerprint(api_key)
+        limiter = self._limiters.get(fingerprint)
+        if limiter is None:
+            limiter = self._limit.new_limiter()
+            self._limiters[fingerprint] = limiter
+        return limiter
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait, from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset`."""
+    now = time.time() if now is None else now
+    value = headers.get("Retry-After")
+    if value:
+        if value.strip().isdigit():
+            return float(value)
+        parsed = email.utils.parsedate_to_datetime(value) if "," in value else None
+        if parsed is not None:
+            return max(0.0, parsed.timestamp() - now)
+    reset = headers.get("X-RateLimit-Reset")
+    if reset and reset.strip().replace(".", "", 1).isdigit():
+        seconds = float(reset)
+        # Large values are epoch timestamps, small ones are already a delay.
+        return max(0.0, seconds - now) if seconds > 1_000_000_000 else seconds
+    return None
+
+
+class JsonApi:
+    """The HTTP side of one outside API, shared by every workspace that talks to it."""
+
+    def __init__(
+        self,
+        service: str,
+        session: aiohttp.ClientSession,
+        limiters: RateLimiters,
+        describe_error: ErrorDescriber,
+        *,
+        policy: RetryPolicy | None = None,
+        content_type: str = "application/json",
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.service = service
+        self._session = session
+        self._limiters = limiters
+        self._describe_error = describe_error
+        self.policy = policy or RetryPolicy()
+        self._content_type = content_type
+        self._sleep = sleep
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        api_key: str,
+        params: QueryParams = (),
+        body: Any = None,
+        idempotent: bool | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> Any:
+        """Send one call (with retries) and return its decoded JSON body."""
+        policy = policy or self.policy
+        retry_unavailable = method.upper() in {"GET", "HEAD"} if idempotent is None else idempotent
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.deadline),
+            wait=self._wait_strategy(policy),
+            retry=retry_if_exception(lambda exc: _is_retryable(exc, retry_unavailable)),
+            before_sleep=lambda state: self._log_retry(method, url, state),
+            reraise=True,
+            sleep=self._sleep,
+        )
+        try:
+            async with asyncio.timeout(policy.deadline):
+                async for attempt in retrying:
+                    with attempt:
+                        return await self._attempt(method, url, api_key, params, body, policy)
+        except TimeoutError:
+            raise UnavailableError(
+                self.service, f"no answer within {policy.deadline:g} s", retryable=False
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _wait_strategy(self, policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+        backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, RateLimitedError) and error.retry_after is not None:
+                return min(error.retry_after, policy.max_retry_after)
+            return backoff(state)
+
+        return wait
+
+    def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s %s %s failed (%s); retry %d in %.2f s",
+            self.service,
+            method,
+            _path_of(url),
+            error,
+            state.attempt_number,
+            delay,
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        api_key: str,
+        params: QueryParams,
+        body: Any,
+        policy: RetryPolicy,
+    ) -> Any:
+        await self._limiters.for_key(api_key).acquire()
+        headers = {"Authorization": f"Bearer {api_key}", "Accept": self._content_type}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = self._content_type
+            data = json.dumps(body).encode()
+        timeout = aiohttp.ClientTimeout(total=policy.request_timeout)
+        try:
+            async with self._session.request(
+                method, url, params=list(params), data=data, headers=headers, timeout=timeout
+            ) as response:
+                raw = await response.read()
+                return self._decode(response.status, response.headers, raw, api_key)
+        except TimeoutError:
+            raise UnavailableError(
+                self.service, f"timed out after {policy.request_timeout:g} s"
+            ) from None
+        except aiohttp.ClientError as error:
+            # The aiohttp exception is not chained: its request info would carry our headers.
+            raise UnavailableError(
+                self.service, f"connection failed ({type(error).__name__})"
+            ) from None
+
+    def _decode(self, status: int, headers: Mapping[str, str], raw: bytes, api_key: str) -> Any:
+        payload = _parse_json(raw)
+        if status < 300:
+            if payload is _UNREADABLE:
+                raise UnavailableError(
+                    self.service, "answered with a body that is not JSON", retryable=False
+                )
+            return payload
+        raise self._error_for(status, headers, payload, api_key)
+
+    def _error_for(
+        self, status: int, headers: Mapping[str, str], payload: Any, api_key: str
+    ) -> ApiError:
+        message: str = ""
+        violations: tuple[str, ...] = ()
+        if payload is not _UNREADABLE:
+            message, violations = self._describe_error(payload)
+        message = _redact(message, api_key)
+        violations = tuple(_redact(item, api_key) for item in violations)
+        if status == 429:
+            return RateLimitedError(
+                self.service,
+                message or "rate limit reached",
+                retry_after=parse_retry_after(headers),
+            )
+        if status in (401, 403):
+            return UnauthorizedError(
+                self.service, message or "the API key was refused", status=status
+            )
+        if status == 404:
+            return NotFoundError(self.service, message or "not found", status=status)
+        if 400 <= status < 500:
+            return InvalidRequestError(
+                self.service, message or "request rejected", status=status, violations=violations
+            )
+        return UnavailableError(self.service, message or "server error", status=status)
+
+
+_UNREADABLE = object()
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _UNREADABLE
+
+
+def _is_retryable(error: BaseException, retry_unavailable: bool) -> bool:
+    if isinstance(error, RateLimitedError):
+        return True
+    return retry_unavailable and isinstance(error, UnavailableError) and error.retryable
+
+
+def _redact(text: str, api_key: str) -> str:
+    return text.replace(api_key, "[redacted]") if api_key else text
+
+
+def _path_of(url: str) -> str:
+    return URL(url).path
