@@ -13,6 +13,7 @@ from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient, cortex_api
 from bot.http import JsonApi, RetryPolicy
+from tests.contract import SPECS_DIR
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 
 # Quick retries so failure tests take milliseconds; the shape of the policy is what is tested.
@@ -21,6 +22,15 @@ FAST_RETRIES = RetryPolicy(
 )
 
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not (SPECS_DIR / "cortex-openapi.json").is_file():
+        pytest.exit(
+            f"The official API documents are missing from {SPECS_DIR}: "
+            "check out ../shared beside the project or set SPECS_DIR.",
+            returncode=4,
+        )
 
 
 class RecordingSleep:
