@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -114,6 +115,14 @@ class Settings(BaseSettings):
                 "SLACK_SIGNING_SECRET is required to verify requests from Slack "
                 "(or set SLACK_APP_TOKEN to use Socket Mode)."
             )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind an SQLite URL, or None for other databases and in-memory SQLite."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.partition(":///")[2].split("?")[0]
+    return Path(path) if path and path != ":memory:" else None
 
 
 def describe_validation_error(error: ValidationError) -> str:

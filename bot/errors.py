@@ -11,6 +11,23 @@ class BotError(Exception):
     """Base class of every error with a known meaning for users."""
 
 
+class NotConnectedError(BotError):
+    """The workspace has no Cortex connection yet: an admin must run `/cortex connect`."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"workspace {team_id} is not connected to Cortex")
+        self.team_id = team_id
+
+
+class NotAdminError(BotError):
+    """The user asked for something only workspace admins (or BOT_ADMINS) may do."""
+
+    def __init__(self, user_id: str, action: str) -> None:
+        super().__init__(f"user {user_id} is not an admin and cannot {action}")
+        self.user_id = user_id
+        self.action = action
+
+
 class ApiError(BotError):
     """A call to an outside API (Cortex, Rootly) failed."""
 

@@ -1,39 +1,84 @@
-"""The aiohttp application: HTTP endpoints and the process-wide resources they share."""
+"""The aiohttp application: Slack's endpoints, the health check, and the process's resources."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 
-from bot.cache import ResponseCache
+from bot.app import INSTALL_PATH, REDIRECT_PATH, build_bolt_app
 from bot.config import Settings
-from bot.cortex import cortex_api
-from bot.http import JsonApi
+from bot.crypto import Keyring
+from bot.services import Services, open_services
+from bot.storage import database_answers
 
-SETTINGS = web.AppKey("settings", Settings)
-HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
-CORTEX_API = web.AppKey("cortex_api", JsonApi)
-RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
-
-
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+SLACK_EVENTS_PATH = "/slack/events"
+SERVICES = web.AppKey("services", Services)
+BOLT_APP = web.AppKey("bolt_app", AsyncApp)
 
 
-async def _shared_resources(app: web.Application) -> AsyncIterator[None]:
-    # One outbound session for the whole process, closed when the server stops.
-    async with aiohttp.ClientSession() as session:
-        app[HTTP_SESSION] = session
-        app[CORTEX_API] = cortex_api(session)
-        app[RESPONSE_CACHE] = ResponseCache()
-        yield
+async def healthz(request: web.Request) -> web.Response:
+    healthy = await database_answers(request.app[SERVICES].engine)
+    return web.json_response(
+        {
+            "status": "ok" if healthy else "unhealthy",
+            "database": "ok" if healthy else "unreachable",
+        },
+        status=200 if healthy else 503,
+    )
 
 
-def create_web_app(settings: Settings) -> web.Application:
+async def slack_events(request: web.Request) -> web.Response:
+    bolt_response = await request.app[BOLT_APP].async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+def _oauth_flow(request: web.Request) -> AsyncOAuthFlow:
+    flow = request.app[BOLT_APP].oauth_flow
+    assert flow is not None, "OAuth routes are only added when OAuth is configured"
+    return flow
+
+
+async def slack_install(request: web.Request) -> web.Response:
+    bolt_request = await to_bolt_request(request)
+    return await to_aiohttp_response(await _oauth_flow(request).handle_installation(bolt_request))
+
+
+async def slack_oauth_redirect(request: web.Request) -> web.Response:
+    bolt_request = await to_bolt_request(request)
+    return await to_aiohttp_response(await _oauth_flow(request).handle_callback(bolt_request))
+
+
+def _lifecycle(
+    settings: Settings, keyring: Keyring
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def open_and_close(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings, keyring) as services:
+            app[SERVICES] = services
+            bolt = app[BOLT_APP] = build_bolt_app(services)
+            socket_mode = None
+            if settings.slack_app_token is not None:
+                app_token = settings.slack_app_token.get_secret_value()
+                socket_mode = AsyncSocketModeHandler(bolt, app_token)
+                await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+            yield
+            if socket_mode is not None:
+                await socket_mode.close_async()  # type: ignore[no-untyped-call]
+
+    return open_and_close
+
+
+def create_web_app(settings: Settings, keyring: Keyring) -> web.Application:
     app = web.Application()
-    app[SETTINGS] = settings
-    app.cleanup_ctx.append(_shared_resources)
+    app.cleanup_ctx.append(_lifecycle(settings, keyring))
     app.router.add_get("/healthz", healthz)
+    if settings.slack_signing_secret is not None:
+        app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    if settings.uses_oauth:
+        app.router.add_get(INSTALL_PATH, slack_install)
+        app.router.add_get(REDIRECT_PATH, slack_oauth_redirect)
     return app

@@ -1,1 +1,25 @@
-"""Slack listeners, one module per feature, each with a `register(app)`."""
+"""Slack listeners, one module per feature, each with a `register(app)`.
+
+Layout as in Slack's bolt-python starter template: `commands/`, `actions/`, `views/`, `events/`;
+Block Kit builders live in `blocks/`, pure and separate from I/O.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import errors
+from handlers.actions import connect as connect_action
+from handlers.actions import disconnect as disconnect_action
+from handlers.commands import cortex
+from handlers.events import app_home, uninstall
+from handlers.views import connect as connect_view
+
+FEATURES = (errors, cortex, connect_view, connect_action, disconnect_action, app_home, uninstall)
+# The Events API subscriptions manifest.yaml must list (a test keeps the two in step).
+BOT_EVENTS = (*app_home.EVENTS, *uninstall.EVENTS)
+
+
+def register_all(app: AsyncApp) -> None:
+    for feature in FEATURES:
+        feature.register(app)

@@ -22,6 +22,7 @@ FAST_RETRIES = RetryPolicy(
 )
 
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
+pytest_plugins = ["tests.rootly_fixtures", "tests.slack_harness", "tests.databases"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -9,6 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.app import BOT_SCOPES, REDIRECT_PATH
+from handlers import BOT_EVENTS
 from tests.contract import PROJECT_ROOT, SPECS_DIR
 
 
@@ -32,6 +34,13 @@ def test_the_schema_check_rejects_a_broken_manifest(manifest: dict[str, Any]) ->
         jsonschema.Draft7Validator(schema).validate(broken)
 
 
+def test_scopes_and_events_match_what_the_app_uses(manifest: dict[str, Any]) -> None:
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith(REDIRECT_PATH)
+
+
 def test_command_and_interactivity_use_slack_events(manifest: dict[str, Any]) -> None:
     [command] = manifest["features"]["slash_commands"]
     interactivity = manifest["settings"]["interactivity"]
@@ -41,3 +50,4 @@ def test_command_and_interactivity_use_slack_events(manifest: dict[str, Any]) ->
     assert interactivity["is_enabled"] is True
     assert interactivity["request_url"].endswith("/slack/events")
     assert interactivity["message_menu_options_url"].endswith("/slack/events")
+    assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")

@@ -1,4 +1,4 @@
-"""The HTTP server: the health check in-process, and `cortex-bot serve` as a real process."""
+"""The real process: `cortex-bot serve` on its port, `migrate`, and `rotate-keys` then a restart."""
 
 from __future__ import annotations
 
@@ -7,42 +7,58 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
-from aiohttp.test_utils import TestClient
-from aiohttp.web import Application
 
-from bot.config import Settings
-from bot.web import create_web_app
+from bot.crypto import Keyring, new_key
+from bot.storage import create_engine
+from bot.web import SERVICES
+from bot.workspaces import NewKeys, WorkspaceStore
+from tests.slack_harness import SlackApp
 
-ClientFactory = Callable[[Application], Awaitable[TestClient]]  # type: ignore[type-arg]
-
-
-async def test_healthz_answers(aiohttp_client: ClientFactory) -> None:
-    client = await aiohttp_client(create_web_app(Settings()))
-
-    response = await client.get("/healthz")
-
-    assert response.status == 200
-    assert (await response.json())["status"] == "ok"
+SECRET_ENV = {"SLACK_BOT_TOKEN": "xoxb-test-process", "SLACK_SIGNING_SECRET": "signing-process"}
 
 
-def _cortex_bot() -> list[str]:
+def cortex_bot_command() -> list[str]:
     script = shutil.which("cortex-bot", path=str(Path(sys.executable).parent))
     return [script] if script else [sys.executable, "-m", "bot.cli"]
 
 
-async def test_serve_starts_the_server_on_port(unused_tcp_port: int, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "PORT": str(unused_tcp_port),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "test-signing-secret",
-    }
+async def run_cli(*arguments: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        *_cortex_bot(), "serve", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+        *cortex_bot_command(),
+        *arguments,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_healthz_checks_the_database(slack_app: SlackApp) -> None:
+    healthy = await slack_app.http.get("/healthz")
+    await slack_app.http.app[SERVICES].engine.dispose()
+    slack_app.database_file.unlink()
+    slack_app.database_file.mkdir()  # an SQLite path that cannot be opened
+
+    broken = await slack_app.http.get("/healthz")
+
+    assert (healthy.status, await healthy.json()) == (200, {"status": "ok", "database": "ok"})
+    assert broken.status == 503
+    assert (await broken.json())["database"] == "unreachable"
+
+
+async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_path: Path) -> None:
+    env = {"PORT": str(unused_tcp_port), **SECRET_ENV}
+    process = await asyncio.create_subprocess_exec(
+        *cortex_bot_command(),
+        "serve",
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         status = await _wait_for_health(f"http://127.0.0.1:{unused_tcp_port}/healthz")
@@ -53,11 +69,64 @@ async def test_serve_starts_the_server_on_port(unused_tcp_port: int, tmp_path: P
 
     assert status == 200
     assert process.returncode == 0
-    assert "xoxb-test" not in stderr
-    assert "test-signing-secret" not in stderr
+    assert (tmp_path / "cortex-bot.db").exists()
+    assert (tmp_path / "cortex-bot.db.key").exists()
+    for secret in SECRET_ENV.values():
+        assert secret not in stderr
 
 
-async def _wait_for_health(url: str, attempts: int = 200) -> int:
+async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) -> None:
+    old, new = new_key(), new_key()
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    base = {"DATABASE_URL": database_url}
+    assert (await run_cli("migrate", env=base, cwd=tmp_path))[0] == 0
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([old])).save(
+        "T1", NewKeys("https://cortex.example", "cortex-key-1234", None), "U1"
+    )
+    await engine.dispose()
+
+    code, out, err = await run_cli(
+        "rotate-keys", env={**base, "ENCRYPTION_KEYS": f"{new},{old}"}, cwd=tmp_path
+    )
+
+    assert code == 0, err
+    assert "re-encrypted 1 API keys" in out
+    engine = create_engine(database_url)
+    reopened = await WorkspaceStore(engine, Keyring.from_encoded([new])).get("T1")
+    await engine.dispose()
+    assert reopened is not None
+    assert reopened.cortex_key.get_secret_value() == "cortex-key-1234"
+
+
+async def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    code, out, _ = await run_cli("keygen", env={}, cwd=tmp_path)
+
+    assert code == 0
+    Keyring.from_encoded([out.strip()])
+
+
+async def test_a_database_that_no_key_opens_stops_rotation_with_one_line(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await run_cli("migrate", env={"DATABASE_URL": database_url}, cwd=tmp_path)
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([new_key()])).save(
+        "T1", NewKeys("https://cortex.example", "cortex-key-1234", None), "U1"
+    )
+    await engine.dispose()
+
+    code, _, err = await run_cli(
+        "rotate-keys",
+        env={"DATABASE_URL": database_url, "ENCRYPTION_KEYS": new_key()},
+        cwd=tmp_path,
+    )
+
+    assert code == 2
+    assert "not in ENCRYPTION_KEYS" in err
+    assert "Traceback" not in err
+
+
+async def _wait_for_health(url: str, attempts: int = 300) -> int:
     async with aiohttp.ClientSession() as session:
         for _ in range(attempts):
             try:

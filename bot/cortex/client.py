@@ -28,7 +28,7 @@ from bot.cortex.models import (
     ScorecardScore,
 )
 from bot.errors import NotFoundError, UnavailableError
-from bot.http import JsonApi, QueryParams, RateLimit, key_fingerprint
+from bot.http import JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
 
 SERVICE_NAME = "Cortex"
 # Documented: 1000 requests per minute per client. The burst keeps any 60 s window at 1000.
@@ -96,9 +96,9 @@ class CortexClient:
         params += [("owners", value) for value in owners]
         return await self._all_pages("/api/v1/catalog", params, "entities", Entity)
 
-    async def check_access(self) -> None:
+    async def check_access(self, policy: RetryPolicy | None = None) -> None:
         """The cheapest authenticated read: raises `UnauthorizedError` for a bad key."""
-        await self._get("/api/v1/catalog", [("page", "0"), ("pageSize", "1")])
+        await self._get("/api/v1/catalog", [("page", "0"), ("pageSize", "1")], policy)
 
     async def get_entity(self, tag: str) -> EntityDetails:
         payload = await self._get(f"/api/v1/catalog/{_segment(tag)}", [("includeOwners", "true")])
@@ -178,9 +178,11 @@ class CortexClient:
             pages += await asyncio.gather(*(fetch(page) for page in range(1, total_pages)))
         return [_parse(model, item) for page in pages for item in page.get(items_field, ())]
 
-    async def _get(self, path: str, params: QueryParams = ()) -> Any:
+    async def _get(
+        self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None
+    ) -> Any:
         return await self._api.request(
-            "GET", self.base_url + path, api_key=self._api_key, params=params
+            "GET", self.base_url + path, api_key=self._api_key, params=params, policy=policy
         )
 
     async def _post(self, path: str, body: BaseModel) -> Any:

@@ -1,0 +1,79 @@
+"""The Bolt app: Slack authentication, installation and authorisation, and every listener."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.services import Services
+from handlers.context import SERVICES_KEY
+
+log = logging.getLogger(__name__)
+
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+OAUTH_STATE_SECONDS = 600
+
+
+def slack_client(services: Services, token: str | None = None) -> AsyncWebClient:
+    """A Web API client on the shared session and SLACK_API_URL, retrying Slack's rate limits."""
+    return AsyncWebClient(
+        token=token,
+        base_url=services.settings.slack_base_url,
+        session=services.http,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def _oauth_settings(services: Services) -> AsyncOAuthSettings:
+    settings = services.settings
+    assert settings.slack_client_secret is not None
+    oauth = AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        # The authorize page lives beside the Web API (GovSlack and test servers alike).
+        authorization_url=settings.slack_base_url.removesuffix("api/") + "oauth/v2/authorize",
+        installation_store=services.installations,
+        installation_store_bot_only=True,
+        state_store=AsyncSQLAlchemyOAuthStateStore(
+            expiration_seconds=OAUTH_STATE_SECONDS, engine=services.engine
+        ),
+    )
+    # Remember auth.test results per token, so requests do not call it every time.
+    assert isinstance(oauth.authorize, AsyncInstallationStoreAuthorize)
+    oauth.authorize.cache_enabled = True
+    return oauth
+
+
+def build_bolt_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    signing_secret = settings.slack_signing_secret
+    single_token = None if settings.uses_oauth else settings.slack_bot_token
+    app = AsyncApp(
+        client=slack_client(services, single_token.get_secret_value() if single_token else None),
+        signing_secret=signing_secret.get_secret_value() if signing_secret else "",
+        request_verification_enabled=signing_secret is not None,
+        oauth_settings=_oauth_settings(services) if settings.uses_oauth else None,
+    )
+
+    async def provide_services(
+        context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
+    ) -> None:
+        context[SERVICES_KEY] = services
+        await next_()
+
+    app.use(provide_services)
+    handlers.register_all(app)
+    return app

@@ -1,0 +1,205 @@
+"""Async client of the Rootly REST API (the calls the bot needs, shapes from the official document).
+
+One `RootlyClient` is one workspace's view of Rootly: the API URL and the workspace's API key.
+Clients are cheap; the HTTP session, rate limiters and retry policy live in the shared `JsonApi`.
+Bodies follow JSON:API: `{"data": {"type": ..., "attributes": {...}}}` out, resources back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from bot.errors import UnavailableError
+from bot.http import JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
+from bot.rootly.models import Resource, RootlyIncident, RootlyService, ServiceAttributes
+
+SERVICE_NAME = "Rootly"
+JSON_API = "application/vnd.api+json"
+# Rootly's public API reference (docs.rootly.com/api-reference) documents, per API key, 3000
+# GET/HEAD/OPTIONS and, separately, 3000 POST/PUT/PATCH/DELETE calls in a sliding 60 s window.
+# The bundled swagger.json says 5 and 3 "every 60 seconds (0 hours)": template placeholders, not
+# a limit anyone runs with. One bucket for reads and writes together at 2500 keeps each kind under
+# its own 3000 with room for the "approximately" of the older wording and for other tools sharing
+# the key; a customer configured lower is handled by the 429 and its X-RateLimit-Reset.
+ROOTLY_RATE_LIMIT = RateLimit(per_period=2500, period=60.0, burst=50)
+# The document gives no maximum page size. Every page after the first is numbered from
+# `meta.total_pages`, so a server that serves fewer items than asked is still read in full.
+PAGE_SIZE = 100
+# How many further pages of one listing are fetched at once once the first page tells the count.
+PAGE_CONCURRENCY = 4
+# The statuses of an incident still being worked on, as the incident modal offers them.
+ACTIVE_INCIDENT_STATUSES = ("started", "mitigated")
+
+ResourceT = TypeVar("ResourceT", bound=Resource)
+
+
+def describe_rootly_error(payload: Any) -> tuple[str, tuple[str, ...]]:
+    """Rootly's own explanation: JSON:API `errors` ([{title, detail, status}]) or `{"error"}`."""
+    if not isinstance(payload, dict):
+        return "", ()
+    errors = payload.get("errors")
+    if isinstance(errors, list):
+        lines = tuple(line for item in errors if (line := _error_line(item)))
+        return "; ".join(lines), lines
+    # The documented 429 body is {"error": "Rate limit exceeded. Try again later."}.
+    return str(payload.get("error") or ""), ()
+
+
+def _error_line(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    title = str(item.get("title") or "")
+    detail = str(item.get("detail") or "")
+    if title and detail and detail != title:
+        return f"{title}: {detail}"
+    return title or detail
+
+
+class RootlyClient:
+    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
+        self._api = api
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"RootlyClient(base_url={self.base_url!r})"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Which Rootly and which key this client speaks for, with no secret in it."""
+        return (self.base_url, key_fingerprint(self._api_key))
+
+    async def check_access(self, policy: RetryPolicy | None = None) -> None:
+        """The cheapest authenticated read: raises `UnauthorizedError` for a bad key."""
+        await self._get("/v1/services", _page(1, size=1), policy)
+
+    async def list_services(
+        self, *, cortex_id: str | None = None, name: str | None = None
+    ) -> list[RootlyService]:
+        """Every service matching the filters (Rootly's own matching), all pages."""
+        params = _filters(cortex_id=cortex_id, name=name)
+        return await self._all_pages("/v1/services", params, RootlyService)
+
+    async def create_service(self, attrs: ServiceAttributes) -> RootlyService:
+        body = _document("services", attrs.to_attributes())
+        payload = await self._write("POST", "/v1/services", body)
+        return _parse_resource(RootlyService, payload)
+
+    async def update_service(self, service_id: str, attrs: ServiceAttributes) -> RootlyService:
+        """Writes only the fields `attrs` carries; Rootly leaves every other attribute alone."""
+        body = _document("services", attrs.to_attributes())
+        payload = await self._write("PUT", f"/v1/services/{_segment(service_id)}", body)
+        return _parse_resource(RootlyService, payload)
+
+    async def list_incidents(
+        self, *, statuses: Sequence[str] = (), slack_channel_id: str | None = None
+    ) -> list[RootlyIncident]:
+        """Matching incidents, most recently created first."""
+        params: list[tuple[str, str]] = [("sort", "-created_at")]
+        params += _filters(status=",".join(statuses), slack_channel_id=slack_channel_id)
+        return await self._all_pages("/v1/incidents", params, RootlyIncident)
+
+    async def get_incident(self, incident_id: str) -> RootlyIncident:
+        payload = await self._get(f"/v1/incidents/{_segment(incident_id)}")
+        return _parse_resource(RootlyIncident, payload)
+
+    async def set_incident_services(
+        self, incident_id: str, service_ids: Sequence[str]
+    ) -> RootlyIncident:
+        """Replaces the incident's services with exactly `service_ids` (Rootly's PUT semantics)."""
+        body = _document("incidents", {"service_ids": list(service_ids)})
+        payload = await self._write("PUT", f"/v1/incidents/{_segment(incident_id)}", body)
+        return _parse_resource(RootlyIncident, payload)
+
+    async def attach_services(self, incident_id: str, service_ids: Sequence[str]) -> RootlyIncident:
+        """Adds services to an incident, keeping every service it already has."""
+        # Rootly has no conditional update: a service someone attaches between our read and our
+        # write would be dropped, so the read comes right before the write, never from a cache.
+        incident = await self.get_incident(incident_id)
+        merged = tuple(dict.fromkeys([*incident.service_ids, *service_ids]))
+        if merged == incident.service_ids:
+            return incident
+        return await self.set_incident_services(incident_id, merged)
+
+    async def _all_pages(
+        self, path: str, params: QueryParams, model: type[ResourceT]
+    ) -> list[ResourceT]:
+        first = await self._get(path, [*params, *_page(1)])
+        pages = [first]
+        total_pages = _total_pages(first)
+        if total_pages > 1:
+            gate = asyncio.Semaphore(PAGE_CONCURRENCY)
+
+            async def fetch(number: int) -> Any:
+                async with gate:
+                    return await self._get(path, [*params, *_page(number)])
+
+            pages += await asyncio.gather(*(fetch(number) for number in range(2, total_pages + 1)))
+        # A resource created while we page can shift another onto the next page: keep it once.
+        found: dict[str, ResourceT] = {}
+        for page in pages:
+            for item in page.get("data") or ():
+                resource = _parse(model, item)
+                found.setdefault(resource.id, resource)
+        return list(found.values())
+
+    async def _get(
+        self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None
+    ) -> Any:
+        payload = await self._api.request(
+            "GET", self.base_url + path, api_key=self._api_key, params=params, policy=policy
+        )
+        if not isinstance(payload, dict):
+            raise UnavailableError(
+                SERVICE_NAME, "answered with no JSON:API document", retryable=False
+            )
+        return payload
+
+    async def _write(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        # Never retried after a 5xx or a timeout: the write may have been applied, and the sync
+        # and the incident modal re-read before they write again. A 429 is still retried.
+        return await self._api.request(
+            method, self.base_url + path, api_key=self._api_key, body=body, idempotent=False
+        )
+
+
+def _document(resource_type: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"type": resource_type, "attributes": attributes}}
+
+
+def _page(number: int, size: int = PAGE_SIZE) -> list[tuple[str, str]]:
+    return [("page[number]", str(number)), ("page[size]", str(size))]
+
+
+def _filters(**values: str | None) -> list[tuple[str, str]]:
+    return [(f"filter[{name}]", value) for name, value in values.items() if value]
+
+
+def _total_pages(payload: dict[str, Any]) -> int:
+    meta = payload.get("meta")
+    total = meta.get("total_pages") if isinstance(meta, dict) else None
+    return total if isinstance(total, int) and total > 0 else 1
+
+
+def _parse_resource(model: type[ResourceT], payload: Any) -> ResourceT:
+    return _parse(model, payload.get("data") if isinstance(payload, dict) else None)
+
+
+def _parse(model: type[ResourceT], item: Any) -> ResourceT:
+    try:
+        return model.model_validate(item)
+    except ValidationError as error:
+        raise UnavailableError(
+            SERVICE_NAME,
+            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
+            retryable=False,
+        ) from None
+
+
+def _segment(resource_id: str) -> str:
+    return quote(resource_id, safe="")

@@ -1,0 +1,101 @@
+"""Pydantic models of the Rootly resources the bot reads and writes.
+
+Rootly speaks JSON:API: every resource arrives as `{"id", "type", "attributes", "relationships"?}`.
+The read models accept that envelope (or an already flat dict), keep only the fields we use and
+ignore everything else, since Rootly adds attributes over time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class RootlyModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Resource(RootlyModel):
+    """One JSON:API resource object, read flat: its attributes beside its id."""
+
+    id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_envelope(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("attributes"), dict):
+            return cls._flatten(data)
+        return data
+
+    @classmethod
+    def _flatten(cls, resource: dict[str, Any]) -> dict[str, Any]:
+        return {**resource["attributes"], "id": resource.get("id")}
+
+
+class RootlyService(Resource):
+    name: str
+    slug: str = ""
+    description: str | None = None
+    cortex_id: str | None = None
+
+
+class ServiceAttributes(BaseModel):
+    """What the sync writes on a Rootly service: these three fields and never any other.
+
+    A field set to None is written as null (the sync owns it, so Cortex clearing it clears it in
+    Rootly); a field not given at all is left out of the request and so left alone.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str | None = None
+    cortex_id: str | None = None
+
+    def to_attributes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class RootlyIncident(Resource):
+    title: str
+    status: str | None = None
+    sequential_id: int | None = None
+    url: str | None = None
+    slack_channel_id: str | None = None
+    slack_channel_name: str | None = None
+    started_at: datetime | None = None
+    created_at: datetime
+    service_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def _flatten(cls, resource: dict[str, Any]) -> dict[str, Any]:
+        flat = super()._flatten(resource)
+        referenced = _service_references(resource)
+        if referenced is not None:
+            flat["service_ids"] = tuple(_reference_ids(referenced))
+        return flat
+
+
+def _service_references(resource: dict[str, Any]) -> list[Any] | None:
+    # The official document puts the services in `attributes.services`, each a whole
+    # `service_response` ({"data": {"id", ...}}); plain JSON:API would use relationships.
+    # The first list found wins; without either, a flat `service_ids` attribute is used as is.
+    relationship = (resource.get("relationships") or {}).get("services") or {}
+    for candidate in (resource["attributes"].get("services"), relationship.get("data")):
+        if isinstance(candidate, list):
+            return candidate
+    return None
+
+
+def _reference_ids(references: list[Any]) -> list[str]:
+    ids = []
+    for reference in references:
+        if isinstance(reference, str):
+            ids.append(reference)
+        elif isinstance(reference, dict):
+            inner = reference.get("data", reference)
+            if isinstance(inner, dict) and inner.get("id"):
+                ids.append(str(inner["id"]))
+    return ids

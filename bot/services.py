@@ -1,0 +1,77 @@
+"""The process-wide resources every listener, job and command shares, opened and closed together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cache import ResponseCache
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.cortex import CortexClient, cortex_api
+from bot.crypto import Keyring
+from bot.errors import NotConnectedError
+from bot.http import JsonApi
+from bot.installations import EncryptedInstallationStore
+from bot.rootly import RootlyClient, rootly_api
+from bot.storage import create_engine
+from bot.workspaces import Connection, WorkspaceStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    keyring: Keyring
+    workspaces: WorkspaceStore
+    installations: EncryptedInstallationStore | None
+    http: aiohttp.ClientSession
+    cortex_api: JsonApi
+    rootly_api: JsonApi
+    cache: ResponseCache
+
+    def cortex_client(self, cortex_url: str, api_key: str) -> CortexClient:
+        return CortexClient(self.cortex_api, cortex_url, api_key)
+
+    def rootly_client(self, api_key: str) -> RootlyClient:
+        return RootlyClient(self.rootly_api, self.settings.rootly_base_url, api_key)
+
+    def catalog(self, connection: Connection) -> Catalog:
+        client = self.cortex_client(connection.cortex_url, connection.cortex_key.get_secret_value())
+        return Catalog(client, self.cache, connection.team_id)
+
+    async def connection(self, team_id: str) -> Connection:
+        """The workspace's connection, or `NotConnectedError` when no admin has connected it."""
+        found = await self.workspaces.get(team_id)
+        if found is None:
+            raise NotConnectedError(team_id)
+        return found
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, keyring: Keyring) -> AsyncIterator[Services]:
+    engine = create_engine(settings.database_url)
+    installations = (
+        EncryptedInstallationStore(settings.slack_client_id or "", engine, keyring)
+        if settings.uses_oauth
+        else None
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Services(
+                settings=settings,
+                engine=engine,
+                keyring=keyring,
+                workspaces=WorkspaceStore(engine, keyring),
+                installations=installations,
+                http=http,
+                cortex_api=cortex_api(http),
+                rootly_api=rootly_api(http),
+                cache=ResponseCache(),
+            )
+    finally:
+        await engine.dispose()

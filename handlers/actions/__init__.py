@@ -1,0 +1,1 @@
+"""Listeners for buttons and other interactive elements."""

@@ -1,0 +1,1 @@
+"""Listeners for the `/cortex` slash command, and the grammar of its text."""

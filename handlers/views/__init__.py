@@ -1,0 +1,1 @@
+"""Listeners for modal submissions, and the flows that open those modals."""

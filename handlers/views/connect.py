@@ -1,0 +1,134 @@
+"""The connect modal: open it at once, fill it, check the keys live on submit, store them sealed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import ApiError, NotFoundError, UnauthorizedError
+from bot.http import RetryPolicy
+from bot.services import Services
+from bot.workspaces import Connection, NewKeys
+from handlers import ids
+from handlers.blocks.connect import connect_form, connected_view, loading_view, refusal_view
+from handlers.context import is_admin, services_of
+from handlers.events.app_home import publish_home
+
+log = logging.getLogger(__name__)
+
+# The whole submission must be answered within Slack's 3 s, checks included.
+KEY_CHECK = RetryPolicy(attempts=1, request_timeout=2.2, deadline=2.2)
+
+
+async def open_connect_modal(
+    client: AsyncWebClient, services: Services, trigger_id: str, team_id: str, user_id: str
+) -> None:
+    """Open the modal first (the trigger expires in 3 s), then fill it once we know enough."""
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_view())
+    admin, existing = await asyncio.gather(
+        is_admin(client, services, user_id), services.workspaces.get(team_id)
+    )
+    view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
+    await client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
+
+
+def _value(state: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str(state.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
+
+
+def _read_form(view: dict[str, Any], default_url: str) -> NewKeys:
+    state = view["state"]["values"]
+    return NewKeys(
+        cortex_url=(
+            _value(state, ids.CONNECT_CORTEX_URL_BLOCK, ids.CONNECT_CORTEX_URL) or default_url
+        ).rstrip("/"),
+        cortex_key=_value(state, ids.CONNECT_CORTEX_KEY_BLOCK, ids.CONNECT_CORTEX_KEY) or None,
+        rootly_key=_value(state, ids.CONNECT_ROOTLY_KEY_BLOCK, ids.CONNECT_ROOTLY_KEY) or None,
+    )
+
+
+def _form_errors(keys: NewKeys, existing: Connection | None) -> dict[str, str]:
+    errors = {}
+    if keys.cortex_key is None and existing is None:
+        errors[ids.CONNECT_CORTEX_KEY_BLOCK] = "Enter your Cortex API key."
+    parsed = urlparse(keys.cortex_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        errors[ids.CONNECT_CORTEX_URL_BLOCK] = "Enter a URL starting with https://."
+    return errors
+
+
+def _cortex_problem(error: ApiError, url: str) -> tuple[str, str]:
+    if isinstance(error, UnauthorizedError):
+        return ids.CONNECT_CORTEX_KEY_BLOCK, (
+            "Cortex refused this key: check it was copied whole and has not expired."
+        )
+    if isinstance(error, NotFoundError):
+        return ids.CONNECT_CORTEX_URL_BLOCK, f"{url} does not answer like the Cortex API."
+    return ids.CONNECT_CORTEX_URL_BLOCK, f"Could not reach Cortex at {url} ({error.detail})."
+
+
+def _rootly_problem(error: ApiError) -> tuple[str, str]:
+    if isinstance(error, UnauthorizedError):
+        return ids.CONNECT_ROOTLY_KEY_BLOCK, (
+            "Rootly refused this key: check it was copied whole and has not expired."
+        )
+    return ids.CONNECT_ROOTLY_KEY_BLOCK, f"Could not check the key with Rootly ({error.detail})."
+
+
+async def _live_check_errors(
+    services: Services, keys: NewKeys, existing: Connection | None
+) -> dict[str, str]:
+    """Check each new or changed setting with a cheap read; inline errors keyed by block."""
+    checks: list[tuple[Awaitable[None], Callable[[ApiError], tuple[str, str]]]] = []
+    cortex_key = keys.cortex_key or (existing.cortex_key.get_secret_value() if existing else "")
+    if keys.cortex_key or existing is None or keys.cortex_url != existing.cortex_url:
+        cortex = services.cortex_client(keys.cortex_url, cortex_key)
+        checks.append(
+            (cortex.check_access(KEY_CHECK), lambda e: _cortex_problem(e, keys.cortex_url))
+        )
+    if keys.rootly_key:
+        rootly = services.rootly_client(keys.rootly_key)
+        checks.append((rootly.check_access(KEY_CHECK), _rootly_problem))
+    outcomes = await asyncio.gather(*(check for check, _ in checks), return_exceptions=True)
+    errors = {}
+    for outcome, (_, explain) in zip(outcomes, checks, strict=True):
+        if isinstance(outcome, ApiError):
+            block_id, message = explain(outcome)
+            errors[block_id] = message
+        elif isinstance(outcome, BaseException):
+            raise outcome
+    return errors
+
+
+async def submit_connect(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    services = services_of(context)
+    team_id, user_id = str(context.team_id), str(context.user_id)
+    if not await is_admin(client, services, user_id):
+        await ack(response_action="update", view=refusal_view())
+        return
+    existing = await services.workspaces.get(team_id)
+    keys = _read_form(view, services.settings.cortex_base_url)
+    errors = _form_errors(keys, existing) or await _live_check_errors(services, keys, existing)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    connection = await services.workspaces.save(team_id, keys, connected_by=user_id)
+    await ack(response_action="update", view=connected_view(connection))
+    log.info("workspace %s connected to %s by %s", team_id, keys.cortex_url, user_id)
+    await publish_home(client, user_id, connection)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.CONNECT_VIEW)(submit_connect)

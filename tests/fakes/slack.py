@@ -1,0 +1,251 @@
+"""A fake Slack: the Web API methods the bot calls, response URLs, and the OAuth authorize page.
+
+It records every call (method, arguments, token) so tests can assert on what the bot sent, answers
+in Slack's shapes, and checks what Slack itself would refuse (block counts, unknown triggers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[["FakeSlack", dict[str, Any], str], dict[str, Any]]
+
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+SECTION_TEXT_LIMIT = 3000
+WAIT_SECONDS = 5.0
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str
+
+
+@dataclass
+class FakeSlack:
+    base_url: str = ""
+    # token -> (team_id, bot user id)
+    tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # OAuth code -> the oauth.v2.access answer
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    # --- seeding -------------------------------------------------------------------------------
+
+    def add_workspace(self, team_id: str, token: str, bot_user: str = "UBOT") -> None:
+        self.tokens[token] = (team_id, bot_user)
+
+    def add_user(
+        self,
+        user_id: str,
+        team_id: str,
+        *,
+        name: str = "Ana Lima",
+        email: str = "ana@example.com",
+        admin: bool = False,
+        owner: bool = False,
+        tz: str = "Europe/Lisbon",
+        tz_offset: int = 0,
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": name.split()[0].lower(),
+            "real_name": name,
+            "tz": tz,
+            "tz_offset": tz_offset,
+            "is_admin": admin,
+            "is_owner": owner,
+            "is_primary_owner": False,
+            "is_bot": False,
+            "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
+        }
+
+    # --- inspection ----------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, condition: Callable[[], Any], what: str = "condition") -> Any:
+        """Poll until the bot's background work produces what a test expects."""
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            outcome = condition()
+            if outcome:
+                return outcome
+            await asyncio.sleep(0.01)
+        called = [call.method for call in self.calls]
+        raise AssertionError(f"timed out waiting for {what}; calls so far: {called}")
+
+    async def next_call(self, method: str, count: int = 1) -> Call:
+        """Wait until `method` was called `count` times and return the last of those calls."""
+        found = await self.wait_for(
+            lambda: len(self.calls_to(method)) >= count and self.calls_to(method), what=method
+        )
+        return found[count - 1]  # type: ignore[no-any-return]
+
+    async def next_response(self, count: int = 1) -> dict[str, Any]:
+        await self.wait_for(lambda: len(self.responses) >= count, what="a response_url post")
+        return self.responses[count - 1]
+
+    def response_url(self) -> str:
+        return f"{self.base_url}/response/{next(self._ids)}"
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/oauth/v2/authorize", self._authorize_page)
+        return app
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _arguments(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call(method, args, token))
+        if method in self.failures:
+            return web.json_response({"ok": False, "error": self.failures.pop(method)})
+        handler = METHODS.get(method)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        if method != "oauth.v2.access" and token not in self.tokens:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(handler(self, args, token))
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        message = await request.json()
+        self._check_blocks("response_url", message.get("blocks"), MESSAGE_BLOCK_LIMIT)
+        self.responses.append(message)
+        return web.Response(text="ok")
+
+    async def _authorize_page(self, request: web.Request) -> web.Response:
+        return web.Response(text=f"authorize {request.query_string}")
+
+    def _check_blocks(self, where: str, blocks: Any, limit: int) -> None:
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        blocks = blocks or []
+        if len(blocks) > limit:
+            self.violations.append(f"{where}: {len(blocks)} blocks, Slack allows {limit}")
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "")
+            if block.get("type") == "section" and len(text) > SECTION_TEXT_LIMIT:
+                self.violations.append(f"{where}: section text of {len(text)} characters")
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):06d}"
+
+
+async def _arguments(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
+    if request.content_type == "application/json":
+        loaded: dict[str, Any] = await request.json()
+        return loaded
+    form = await request.post()
+    return {key: _maybe_json(str(value)) for key, value in form.items()}
+
+
+def _maybe_json(value: str) -> Any:
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _ok(**fields: Any) -> dict[str, Any]:
+    return {"ok": True, **fields}
+
+
+def _auth_test(fake: FakeSlack, _args: dict[str, Any], token: str) -> dict[str, Any]:
+    team_id, bot_user = fake.tokens[token]
+    return _ok(
+        url=f"https://{team_id.lower()}.slack.com/",
+        team="Test team",
+        user="cortex",
+        team_id=team_id,
+        user_id=bot_user,
+        bot_id="B" + bot_user,
+    )
+
+
+def _users_info(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    user = fake.users.get(args.get("user", ""))
+    return _ok(user=user) if user else {"ok": False, "error": "user_not_found"}
+
+
+def _store_view(fake: FakeSlack, view: Any, view_id: str | None = None) -> dict[str, Any]:
+    view = json.loads(view) if isinstance(view, str) else dict(view)
+    view_id = view_id or fake.new_id("V")
+    fake._check_blocks(f"view {view_id}", view.get("blocks"), VIEW_BLOCK_LIMIT)
+    stored = {**view, "id": view_id, "hash": fake.new_id("h"), "state": {"values": {}}}
+    fake.views[view_id] = stored
+    return stored
+
+
+def _views_open(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    if not args.get("trigger_id"):
+        return {"ok": False, "error": "invalid_trigger_id"}
+    return _ok(view=_store_view(fake, args["view"]))
+
+
+def _views_update(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    view_id = args.get("view_id", "")
+    current = fake.views.get(view_id)
+    if current is None:
+        return {"ok": False, "error": "not_found"}
+    if args.get("hash") and args["hash"] != current["hash"]:
+        return {"ok": False, "error": "hash_conflict"}
+    return _ok(view=_store_view(fake, args["view"], view_id))
+
+
+def _views_publish(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    return _ok(view=_store_view(fake, args["view"]))
+
+
+def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    fake._check_blocks("chat.postMessage", args.get("blocks"), MESSAGE_BLOCK_LIMIT)
+    ts = f"{1_700_000_000 + len(fake.calls)}.000100"
+    return _ok(channel=args.get("channel"), ts=ts, message={"text": args.get("text", "")})
+
+
+def _post_ephemeral(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    fake._check_blocks("chat.postEphemeral", args.get("blocks"), MESSAGE_BLOCK_LIMIT)
+    return _ok(message_ts=f"{1_700_000_000 + len(fake.calls)}.000200")
+
+
+def _oauth_access(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    answer = fake.oauth_codes.pop(str(args.get("code")), None)
+    return answer if answer else {"ok": False, "error": "invalid_code"}
+
+
+METHODS: dict[str, Handler] = {
+    "auth.test": _auth_test,
+    "users.info": _users_info,
+    "views.open": _views_open,
+    "views.update": _views_update,
+    "views.publish": _views_publish,
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": _post_ephemeral,
+    "chat.update": _post_message,
+    "oauth.v2.access": _oauth_access,
+}

@@ -1,0 +1,240 @@
+"""Drive the real app over HTTP the way Slack does: signed requests in, fake Slack Web API out.
+
+`slack_app` starts the aiohttp app (SQLite in a temporary folder, migrations applied) pointed at the
+fake Slack, Cortex and Rootly servers, and gives tests one method per kind of Slack request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web import Application
+
+from bot.config import Settings
+from bot.crypto import Keyring, new_key
+from bot.storage import migrate_in_thread
+from bot.web import SERVICES, create_web_app
+from tests.fakes.cortex import FakeCortex
+from tests.fakes.rootly import FakeRootly
+from tests.fakes.slack import WAIT_SECONDS, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-5f1e2d"
+TEAM = "T0ALPHA"
+BOT_TOKEN = "xoxb-alpha-bot-token-1234567890"
+ADMIN = "U0ADMIN"
+MEMBER = "U0MEMBER"
+CHANNEL = "C0GENERAL"
+
+T = TypeVar("T")
+ServerFactory = Callable[[Application], Awaitable[TestServer]]
+ClientFactory = Callable[[Application], Awaitable["TestClient[Any, Any]"]]
+
+
+def signature_headers(
+    body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
+) -> dict[str, str]:
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+@dataclass
+class SlackApp:
+    """The running app and the fakes around it."""
+
+    http: TestClient[Any, Any]
+    slack: FakeSlack
+    cortex: FakeCortex
+    rootly: FakeRootly
+    settings: Settings
+    keyring: Keyring
+    database_file: Path
+    trigger_ids: list[str] = field(default_factory=list)
+
+    @property
+    def services(self) -> Any:
+        return self.http.app[SERVICES]
+
+    async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
+        return await self.http.post(
+            "/slack/events",
+            data=body.encode(),
+            headers={"Content-Type": content_type, **signature_headers(body), **headers},
+        )
+
+    async def command(
+        self, text: str, *, user: str = ADMIN, team: str = TEAM, channel: str = CHANNEL
+    ) -> ClientResponse:
+        trigger_id = f"trigger-{len(self.trigger_ids)}"
+        self.trigger_ids.append(trigger_id)
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team,
+                "team_domain": team.lower(),
+                "channel_id": channel,
+                "channel_name": "general",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/cortex",
+                "text": text,
+                "api_app_id": "A0CORTEX",
+                "response_url": self.slack.response_url(),
+                "trigger_id": trigger_id,
+            }
+        )
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def interact(self, payload: dict[str, Any], **headers: str) -> ClientResponse:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded", **headers)
+
+    async def click(
+        self,
+        action_id: str,
+        *,
+        value: str = "",
+        user: str = ADMIN,
+        team: str = TEAM,
+        channel: str = CHANNEL,
+        view: dict[str, Any] | None = None,
+    ) -> ClientResponse:
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": team.lower()},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0CORTEX",
+            "trigger_id": f"trigger-click-{action_id}",
+            "actions": [
+                {"action_id": action_id, "block_id": "b", "type": "button", "value": value}
+            ],
+        }
+        if view is not None:
+            payload |= {"view": view, "container": {"type": "view", "view_id": view["id"]}}
+        else:
+            payload |= {
+                "channel": {"id": channel},
+                "container": {"type": "message", "channel_id": channel},
+                "response_url": self.slack.response_url(),
+            }
+        return await self.interact(payload)
+
+    async def submit(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, str]],
+        *,
+        user: str = ADMIN,
+        team: str = TEAM,
+    ) -> ClientResponse:
+        """Submit a modal as Slack would, with plain-text `values[block_id][action_id]`."""
+        state = {
+            block: {
+                action: {"type": "plain_text_input", "value": text}
+                for action, text in inputs.items()
+            }
+            for block, inputs in values.items()
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": team.lower()},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0CORTEX",
+            "view": {**view, "state": {"values": state}, "team_id": team},
+        }
+        return await self.interact(payload)
+
+    async def event(self, event: dict[str, Any], *, team: str = TEAM) -> ClientResponse:
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team,
+                "api_app_id": "A0CORTEX",
+                "event": event,
+                "type": "event_callback",
+                "event_id": f"Ev{len(self.slack.calls):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": team, "user_id": "UBOT", "is_bot": True}],
+            }
+        )
+        return await self.post(body, "application/json")
+
+
+async def eventually(read: Callable[[], Awaitable[T]], accept: Callable[[T], bool], what: str) -> T:
+    """Poll an async read until background work makes it acceptable."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        value = await read()
+        if accept(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last value: {value!r}")
+        await asyncio.sleep(0.01)
+
+
+def app_settings(
+    slack: FakeSlack, cortex: FakeCortex, rootly: FakeRootly, database_url: str, **extra: Any
+) -> Settings:
+    return Settings(
+        _env_file=None,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=f"{slack.base_url}/api/",
+        cortex_api_url=cortex.base_url,
+        rootly_api_url=rootly.base_url,
+        database_url=database_url,
+        **extra,
+    )
+
+
+async def start_app(
+    client_factory: ClientFactory,
+    slack: FakeSlack,
+    cortex: FakeCortex,
+    rootly: FakeRootly,
+    tmp_path: Path,
+    **extra: Any,
+) -> SlackApp:
+    database_file = tmp_path / "cortex-bot.db"
+    database_url = f"sqlite+aiosqlite:///{database_file}"
+    settings = app_settings(slack, cortex, rootly, database_url, **extra)
+    keyring = Keyring.from_encoded([new_key()])
+    await migrate_in_thread(database_url)
+    http = await client_factory(create_web_app(settings, keyring))
+    return SlackApp(http, slack, cortex, rootly, settings, keyring, database_file)
+
+
+@pytest.fixture
+async def fake_slack(aiohttp_server: ServerFactory) -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    fake.add_workspace(TEAM, BOT_TOKEN)
+    fake.add_user(ADMIN, TEAM, name="Ana Admin", email="ana@example.com", admin=True)
+    fake.add_user(MEMBER, TEAM, name="Max Member", email="max@example.com")
+    yield fake
+    assert fake.violations == [], "messages or views Slack would refuse"
+
+
+@pytest.fixture
+async def slack_app(
+    aiohttp_client: ClientFactory,
+    fake_slack: FakeSlack,
+    fake_cortex: FakeCortex,
+    fake_rootly: FakeRootly,
+    tmp_path: Path,
+) -> SlackApp:
+    return await start_app(
+        aiohttp_client, fake_slack, fake_cortex, fake_rootly, tmp_path, slack_bot_token=BOT_TOKEN
+    )
