@@ -13,7 +13,9 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.scheduler import DueJob
 from bot.services import Services
+from bot.sync.engine import SyncEngine
 from handlers.context import SERVICES_KEY
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,11 @@ def _oauth_settings(services: Services) -> AsyncOAuthSettings:
     assert isinstance(oauth.authorize, AsyncInstallationStoreAuthorize)
     oauth.authorize.cache_enabled = True
     return oauth
+
+
+def scheduled_jobs(services: Services) -> list[DueJob]:
+    """What the scheduler runs, in `serve` and in `worker` alike."""
+    return [SyncEngine(services).auto_sync_job()]
 
 
 def build_bolt_app(services: Services) -> AsyncApp:

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import TLRUCache
 
 from bot.errors import RateLimitedError, UnavailableError
+from bot.observability import CACHE_LOOKUPS
 
 T = TypeVar("T")
 CacheKey = tuple[str, ...]
@@ -87,14 +88,17 @@ class ResponseCache:
         now = self._clock()
         if entry is not None and now < entry.fresh_until:
             self.stats.hits += 1
+            CACHE_LOOKUPS.labels("hit").inc()
             return Cached(entry.value, entry.fetched_at)
         self.stats.misses += 1
+        CACHE_LOOKUPS.labels("miss").inc()
         try:
             value: T = await self._shared_fetch(key, ttl, fetch)
         except (UnavailableError, RateLimitedError):
             if entry is None:
                 raise
             self.stats.stale_served += 1
+            CACHE_LOOKUPS.labels("stale").inc()
             return Cached(entry.value, entry.fetched_at, stale=True)
         return Cached(value, self._clock())
 

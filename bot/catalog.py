@@ -41,6 +41,7 @@ class Ttl:
 class Catalog:
     def __init__(self, client: CortexClient, cache: ResponseCache, workspace_id: str) -> None:
         self.client = client
+        self.team_id = workspace_id
         self._cache = cache
         self._scope: CacheKey = (workspace_id, *client.identity)
 

@@ -1,43 +1,77 @@
-"""The `cortex-bot` command line: serve, migrate, keygen, rotate-keys."""
+"""The `cortex-bot` command line: serve, worker, migrate, keygen, rotate-keys, sync."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.app import scheduled_jobs
 from bot.config import ConfigError, Settings, load_settings, sqlite_path
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
 from bot.installations import EncryptedInstallationStore
+from bot.observability import configure_logging
+from bot.scheduler import Scheduler
+from bot.services import open_services
 from bot.storage import create_engine, migrate
+from bot.sync import cli as sync_cli
 from bot.web import create_web_app
 from bot.workspaces import WorkspaceStore
 
 log = logging.getLogger("bot")
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def serve(settings: Settings) -> None:
+def _migrate_embedded(settings: Settings) -> None:
+    # The embedded SQLite default has no release phase: bring its schema up to date here.
+    if sqlite_path(settings.database_url) is not None:
+        migrate(settings.database_url)
+
+
+def serve(settings: Settings, _arguments: argparse.Namespace) -> int:
     settings.require_slack_credentials()
     keyring = load_keyring(settings)
-    if sqlite_path(settings.database_url) is not None:
-        # The embedded default has no release phase: bring its schema up to date here.
-        migrate(settings.database_url)
+    _migrate_embedded(settings)
     log.info("listening on port %d", settings.port)
     web.run_app(create_web_app(settings, keyring), port=settings.port, print=None)
+    return 0
 
 
-def run_migrations(settings: Settings) -> None:
+async def _run_scheduler(settings: Settings, keyring: Keyring) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    async with open_services(settings, keyring) as services:
+        scheduler = Scheduler(scheduled_jobs(services))
+        scheduler.start()
+        log.info("worker running scheduled syncs and digests")
+        await stopping.wait()
+        await scheduler.stop()
+
+
+def worker(settings: Settings, _arguments: argparse.Namespace) -> int:
+    """The scheduler alone, for a process that serves no HTTP (Procfile's `worker`)."""
+    keyring = load_keyring(settings)
+    _migrate_embedded(settings)
+    asyncio.run(_run_scheduler(settings, keyring))
+    return 0
+
+
+def run_migrations(settings: Settings, _arguments: argparse.Namespace) -> int:
     migrate(settings.database_url)
     log.info("database schema is up to date")
+    return 0
 
 
-def keygen(_settings: Settings) -> None:
+def keygen(_settings: Settings, _arguments: argparse.Namespace) -> int:
     print(new_key())
+    return 0
 
 
 async def _reseal_everything(settings: Settings, keyring: Keyring) -> tuple[int, int]:
@@ -52,40 +86,57 @@ async def _reseal_everything(settings: Settings, keyring: Keyring) -> tuple[int,
     return keys, tokens
 
 
-def rotate_keys(settings: Settings) -> None:
+def rotate_keys(settings: Settings, _arguments: argparse.Namespace) -> int:
     """Re-encrypt every stored secret under the first of ENCRYPTION_KEYS."""
     keyring = load_keyring(settings)
     migrate(settings.database_url)
     keys, tokens = asyncio.run(_reseal_everything(settings, keyring))
     print(f"re-encrypted {keys} API keys and {tokens} Slack tokens under the first key")
+    return 0
 
 
-COMMANDS: dict[str, tuple[str, Callable[[Settings], None]]] = {
-    "serve": ("run the HTTP app (Slack events, OAuth, health check)", serve),
-    "migrate": ("create or upgrade the database schema", run_migrations),
-    "keygen": ("print a new encryption key for ENCRYPTION_KEYS", keygen),
-    "rotate-keys": ("re-encrypt every stored secret under the first key", rotate_keys),
+@dataclass(frozen=True)
+class Command:
+    summary: str
+    run: Callable[[Settings, argparse.Namespace], int]
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": Command(
+        "run the HTTP app (Slack events, OAuth, health, metrics) and scheduler", serve
+    ),
+    "worker": Command("run only the scheduler (automatic syncs and digests)", worker),
+    "migrate": Command("create or upgrade the database schema", run_migrations),
+    "keygen": Command("print a new encryption key for ENCRYPTION_KEYS", keygen),
+    "rotate-keys": Command("re-encrypt every stored secret under the first key", rotate_keys),
+    "sync": Command(
+        "sync one workspace's Cortex services into Rootly, with a progress bar",
+        sync_cli.run,
+        sync_cli.add_arguments,
+    ),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cortex-bot", description="Cortex chat-ops bot for Slack")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (summary, _run) in COMMANDS.items():
-        commands.add_parser(name, help=summary, description=summary)
+    for name, command in COMMANDS.items():
+        subparser = commands.add_parser(name, help=command.summary, description=command.summary)
+        if command.add_arguments is not None:
+            command.add_arguments(subparser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         settings = load_settings()
-        COMMANDS[arguments.command][1](settings)
+        configure_logging(settings.log_level, settings.log_format)
+        return COMMANDS[arguments.command].run(settings, arguments)
     except (ConfigError, DecryptionError) as error:
         print(f"cortex-bot: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,10 +31,14 @@ class NotAdminError(BotError):
 class ApiError(BotError):
     """A call to an outside API (Cortex, Rootly) failed."""
 
-    def __init__(self, service: str, detail: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, service: str, detail: str, *, status: int | None = None, code: str | None = None
+    ) -> None:
         self.service = service
         self.detail = detail
         self.status = status
+        # The API's own machine-readable kind of error, where it gives one.
+        self.code = code
         suffix = f" (HTTP {status})" if status is not None else ""
         super().__init__(f"{service}: {detail}{suffix}")
 
@@ -80,3 +84,34 @@ class InvalidRequestError(ApiError):
     ) -> None:
         super().__init__(service, detail, status=status)
         self.violations = violations
+
+
+class RootlyNotConnectedError(BotError):
+    """The workspace has no Rootly API key: an admin must add one with `/cortex connect`."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"workspace {team_id} has no Rootly API key")
+        self.team_id = team_id
+
+
+class SyncInProgressError(BotError):
+    """A Cortex → Rootly sync of this workspace is already running (in this or another process)."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"a sync of workspace {team_id} is already running")
+        self.team_id = team_id
+
+
+class EmptyCatalogError(BotError):
+    """Cortex listed no services at all: the sync stops before writing anything."""
+
+    def __init__(self) -> None:
+        super().__init__("Cortex listed no services, so the sync stopped before writing anything")
+
+
+class LeaseLostError(BotError):
+    """Another process took over a lease this one held (it could not renew it in time)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"lost the lease {name} to another process")
+        self.name = name

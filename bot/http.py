@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiolimiter import AsyncLimiter
@@ -41,11 +41,22 @@ from bot.errors import (
     UnauthorizedError,
     UnavailableError,
 )
+from bot.observability import API_REQUESTS
 
 log = logging.getLogger(__name__)
 
 QueryParams = Sequence[tuple[str, str]]
-ErrorDescriber = Callable[[Any], tuple[str, tuple[str, ...]]]
+
+
+class ErrorDescription(NamedTuple):
+    """What an API said about its own error: a message, details, and its machine-readable kind."""
+
+    message: str = ""
+    violations: tuple[str, ...] = ()
+    code: str | None = None
+
+
+ErrorDescriber = Callable[[Any], ErrorDescription]
 
 
 @dataclass(frozen=True)
@@ -216,12 +227,15 @@ class JsonApi:
                 method, url, params=list(params), data=data, headers=headers, timeout=timeout
             ) as response:
                 raw = await response.read()
+                API_REQUESTS.labels(self.service, str(response.status)).inc()
                 return self._decode(response.status, response.headers, raw, api_key)
         except TimeoutError:
+            API_REQUESTS.labels(self.service, "timeout").inc()
             raise UnavailableError(
                 self.service, f"timed out after {policy.request_timeout:g} s"
             ) from None
         except aiohttp.ClientError as error:
+            API_REQUESTS.labels(self.service, "connection error").inc()
             # The aiohttp exception is not chained: its request info would carry our headers.
             raise UnavailableError(
                 self.service, f"connection failed ({type(error).__name__})"
@@ -240,12 +254,21 @@ class JsonApi:
     def _error_for(
         self, status: int, headers: Mapping[str, str], payload: Any, api_key: str
     ) -> ApiError:
-        message: str = ""
-        violations: tuple[str, ...] = ()
+        described = ErrorDescription()
         if payload is not _UNREADABLE:
-            message, violations = self._describe_error(payload)
-        message = _redact(message, api_key)
-        violations = tuple(_redact(item, api_key) for item in violations)
+            described = self._describe_error(payload)
+        error = self._typed_error(
+            status,
+            headers,
+            _redact(described.message, api_key),
+            tuple(_redact(item, api_key) for item in described.violations),
+        )
+        error.code = described.code
+        return error
+
+    def _typed_error(
+        self, status: int, headers: Mapping[str, str], message: str, violations: tuple[str, ...]
+    ) -> ApiError:
         if status == 429:
             return RateLimitedError(
                 self.service,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,16 +10,18 @@ from dataclasses import dataclass
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cache import ResponseCache
+from bot.cache import Clock, ResponseCache
 from bot.catalog import Catalog
+from bot.claims import RequestClaims
 from bot.config import Settings
 from bot.cortex import CortexClient, cortex_api
 from bot.crypto import Keyring
 from bot.errors import NotConnectedError
-from bot.http import JsonApi
+from bot.http import JsonApi, RetryPolicy
 from bot.installations import EncryptedInstallationStore
 from bot.rootly import RootlyClient, rootly_api
 from bot.storage import create_engine
+from bot.tasks import BackgroundTasks
 from bot.workspaces import Connection, WorkspaceStore
 
 
@@ -33,6 +36,8 @@ class Services:
     cortex_api: JsonApi
     rootly_api: JsonApi
     cache: ResponseCache
+    claims: RequestClaims
+    tasks: BackgroundTasks
 
     def cortex_client(self, cortex_url: str, api_key: str) -> CortexClient:
         return CortexClient(self.cortex_api, cortex_url, api_key)
@@ -44,6 +49,10 @@ class Services:
         client = self.cortex_client(connection.cortex_url, connection.cortex_key.get_secret_value())
         return Catalog(client, self.cache, connection.team_id)
 
+    async def workspace_catalog(self, team_id: str) -> Catalog:
+        """The workspace's Cortex, or `NotConnectedError` when no admin has connected it."""
+        return self.catalog(await self.connection(team_id))
+
     async def connection(self, team_id: str) -> Connection:
         """The workspace's connection, or `NotConnectedError` when no admin has connected it."""
         found = await self.workspaces.get(team_id)
@@ -52,14 +61,23 @@ class Services:
         return found
 
 
+DRAIN_SECONDS = 20.0
+
+
 @asynccontextmanager
-async def open_services(settings: Settings, keyring: Keyring) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings,
+    keyring: Keyring,
+    retry_policy: RetryPolicy | None = None,
+    clock: Clock = time.monotonic,
+) -> AsyncIterator[Services]:
     engine = create_engine(settings.database_url)
     installations = (
         EncryptedInstallationStore(settings.slack_client_id or "", engine, keyring)
         if settings.uses_oauth
         else None
     )
+    tasks = BackgroundTasks()
     try:
         async with aiohttp.ClientSession() as http:
             yield Services(
@@ -69,9 +87,13 @@ async def open_services(settings: Settings, keyring: Keyring) -> AsyncIterator[S
                 workspaces=WorkspaceStore(engine, keyring),
                 installations=installations,
                 http=http,
-                cortex_api=cortex_api(http),
-                rootly_api=rootly_api(http),
-                cache=ResponseCache(),
+                cortex_api=cortex_api(http, retry_policy),
+                rootly_api=rootly_api(http, retry_policy),
+                cache=ResponseCache(clock=clock),
+                claims=RequestClaims(engine),
+                tasks=tasks,
             )
     finally:
+        # On SIGTERM, work in flight gets a grace period to finish before it is cancelled.
+        await tasks.aclose(grace=DRAIN_SECONDS)
         await engine.dispose()

@@ -8,6 +8,7 @@ share state. The schema is owned by Alembic (`bot/migrations`); `cortex-bot migr
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -33,6 +34,20 @@ workspaces = Table(
     Column("connected_by", String(32), nullable=False),
     Column("connected_at", DateTime(timezone=True), nullable=False),
 )
+
+
+request_claims = Table(
+    "request_claims",
+    metadata,
+    Column("claim_key", String(64), primary_key=True),
+    Column("team_id", String(32), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back the naive UTC time that was stored; PostgreSQL an aware one."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -65,3 +80,73 @@ async def database_answers(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+
+
+# A named lease held by one process until it expires: one sync per workspace across processes.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each Cortex → Rootly sync's result; `report` is the JSON of `bot.sync.report.SyncReport`.
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("team_id", String(32), nullable=False, index=True),
+    Column("triggered_by", String(32), nullable=False),
+    Column("mode", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("report", Text, nullable=False),
+)
+
+# Each workspace's automatic sync: how often, and when the next one is due.
+sync_schedules = Table(
+    "sync_schedules",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("frequency", String(16), nullable=False),
+    Column("next_due_at", DateTime(timezone=True), nullable=False),
+    Column("set_by", String(32), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
+# Scheduled digests (`bot.digests`). The id is derived from the workspace, channel and scope, so
+# scheduling the same scope again in a channel changes that digest instead of adding another.
+# `weekday` is "0" (Monday) to "6" for weekly digests; `snapshot` is the JSON of the services in
+# scope at the last digest (tag → archived), what the next one diffs against.
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("team_id", String(32), nullable=False, index=True),
+    Column("channel_id", String(32), nullable=False),
+    Column("group_tag", String(200)),
+    Column("owner_tag", String(200)),
+    Column("frequency", String(8), nullable=False),
+    Column("local_time", String(5), nullable=False),
+    Column("weekday", String(1)),
+    Column("timezone", String(64), nullable=False),
+    Column("created_by", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("covered_until", DateTime(timezone=True)),
+    Column("snapshot", Text),
+    Column("disabled_reason", String(64)),
+)
+
+# One row per digest and slot: the claim that lets one process post it, then what became of it.
+digest_slots = Table(
+    "digest_slots",
+    metadata,
+    Column("digest_id", String(32), primary_key=True),
+    Column("slot_at", DateTime(timezone=True), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("holder", String(64)),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 
-from bot.app import INSTALL_PATH, REDIRECT_PATH, build_bolt_app
+from bot.app import INSTALL_PATH, REDIRECT_PATH, build_bolt_app, scheduled_jobs
+from bot.cache import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
+from bot.http import RetryPolicy
+from bot.observability import ACK_SECONDS, begin_request
+from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.storage import database_answers
 
@@ -32,9 +39,25 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
+def request_kind(body: dict[str, Any]) -> tuple[str, str]:
+    """The workspace and the kind of a Slack request, for logs and metrics."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or ""
+    kind = body.get("command") or (body.get("event") or {}).get("type") or body.get("type")
+    return str(team), str(kind or "unknown")
+
+
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_response = await request.app[BOLT_APP].async_dispatch(await to_bolt_request(request))
+    started = time.perf_counter()
+    bolt_request = await to_bolt_request(request)
+    team, kind = request_kind(bolt_request.body)
+    begin_request(team, kind)
+    bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
+    ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
     return await to_aiohttp_response(bolt_response)
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _oauth_flow(request: web.Request) -> AsyncOAuthFlow:
@@ -54,28 +77,38 @@ async def slack_oauth_redirect(request: web.Request) -> web.Response:
 
 
 def _lifecycle(
-    settings: Settings, keyring: Keyring
+    settings: Settings, keyring: Keyring, retry_policy: RetryPolicy | None, clock: Clock
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def open_and_close(app: web.Application) -> AsyncIterator[None]:
-        async with open_services(settings, keyring) as services:
+        async with open_services(settings, keyring, retry_policy, clock) as services:
             app[SERVICES] = services
             bolt = app[BOLT_APP] = build_bolt_app(services)
+            scheduler = Scheduler(scheduled_jobs(services))
+            scheduler.start()
             socket_mode = None
             if settings.slack_app_token is not None:
                 app_token = settings.slack_app_token.get_secret_value()
                 socket_mode = AsyncSocketModeHandler(bolt, app_token)
                 await socket_mode.connect_async()  # type: ignore[no-untyped-call]
             yield
+            await scheduler.stop()
             if socket_mode is not None:
                 await socket_mode.close_async()  # type: ignore[no-untyped-call]
 
     return open_and_close
 
 
-def create_web_app(settings: Settings, keyring: Keyring) -> web.Application:
+def create_web_app(
+    settings: Settings,
+    keyring: Keyring,
+    retry_policy: RetryPolicy | None = None,
+    clock: Clock = time.monotonic,
+) -> web.Application:
+    """The whole app. Tests pass a quicker `retry_policy` and a `clock` they can move."""
     app = web.Application()
-    app.cleanup_ctx.append(_lifecycle(settings, keyring))
+    app.cleanup_ctx.append(_lifecycle(settings, keyring, retry_policy, clock))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     if settings.slack_signing_secret is not None:
         app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     if settings.uses_oauth:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.crypto import Keyring
-from bot.storage import workspaces
+from bot.storage import as_utc, workspaces
 
 CORTEX_KEY = "cortex_key"
 ROOTLY_KEY = "rootly_key"
@@ -131,5 +131,5 @@ class WorkspaceStore:
             ),
             rootly_key_last4=row["rootly_key_last4"],
             connected_by=row["connected_by"],
-            connected_at=row["connected_at"],
+            connected_at=as_utc(row["connected_at"]),
         )

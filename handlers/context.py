@@ -2,35 +2,78 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.catalog import Catalog
+from bot.cortex.models import Deployer
 from bot.errors import NotAdminError
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 
 
 @dataclass(frozen=True)
 class Invocation:
-    """One `/cortex` command, after the ack: who asked, where, and how to answer."""
+    """One request from Slack, after the ack: who asked, where, and how to answer."""
 
     services: Services
     client: AsyncWebClient
-    respond: AsyncRespond
     team_id: str
     user_id: str
     channel_id: str
     trigger_id: str
+    body: dict[str, Any]
+    respond_to: AsyncRespond | None = None
+
+    @classmethod
+    def of(
+        cls, context: AsyncBoltContext, client: AsyncWebClient, body: dict[str, Any]
+    ) -> Invocation:
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+        return cls(
+            services=services_of(context),
+            client=client,
+            team_id=str(context.team_id),
+            user_id=str(context.user_id),
+            channel_id=str(channel),
+            trigger_id=str(body.get("trigger_id") or ""),
+            body=body,
+            respond_to=context.respond if context.response_url else None,
+        )
+
+    @property
+    def value(self) -> str:
+        """The value of the button that was clicked."""
+        return str(self.body["actions"][0].get("value") or "")
+
+    async def respond(self, **message: Any) -> None:
+        """Answer through the response URL, or to the person directly where there is none."""
+        if self.respond_to is not None:
+            await self.respond_to(**message)
+        else:
+            await tell_user(self.client, self.user_id, self.channel_id or None, message["text"])
+
+    async def catalog(self) -> Catalog:
+        return await self.services.workspace_catalog(self.team_id)
 
 
 def services_of(context: AsyncBoltContext) -> Services:
     services: Services = context[SERVICES_KEY]
     return services
+
+
+async def catalog_of(context: AsyncBoltContext) -> Catalog:
+    return await services_of(context).workspace_catalog(str(context.team_id))
 
 
 async def is_admin(client: AsyncWebClient, services: Services, user_id: str) -> bool:
@@ -46,3 +89,35 @@ async def require_admin(
 ) -> None:
     if not await is_admin(client, services, user_id):
         raise NotAdminError(user_id, action)
+
+
+async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
+    """The Slack user as Cortex records a deployer: real name and email from users.info."""
+    user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+    profile = user.get("profile", {})
+    return Deployer(
+        name=profile.get("real_name") or user.get("real_name") or user.get("name"),
+        email=profile.get("email"),
+    )
+
+
+async def tell_user(
+    client: AsyncWebClient, user_id: str, channel_id: str | None, text: str
+) -> None:
+    """Say something to one person: in the channel they were in if possible, else in a DM."""
+    if channel_id:
+        try:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            return
+        except SlackApiError as error:
+            log.info("cannot answer %s in %s (%s); sending a DM", user_id, channel_id, error)
+    await client.chat_postMessage(channel=user_id, text=text)
+
+
+async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: View) -> dict[str, Any]:
+    """Open a modal from a message, or push it on top when the click came from inside a modal."""
+    if body.get("container", {}).get("type") == "view" or body.get("view"):
+        response = await client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        response = await client.views_open(trigger_id=body["trigger_id"], view=view)
+    return dict(response["view"])

@@ -6,25 +6,32 @@ and answers through `respond` when the request has a response URL.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.crypto import DecryptionError
 from bot.errors import (
     ApiError,
     BotError,
+    EmptyCatalogError,
     InvalidRequestError,
+    LeaseLostError,
     NotAdminError,
     NotConnectedError,
     NotFoundError,
     RateLimitedError,
+    RootlyNotConnectedError,
+    SyncInProgressError,
     UnauthorizedError,
     UnavailableError,
 )
 from handlers.blocks.common import not_connected_blocks, plain_blocks
+from handlers.context import tell_user
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,26 @@ def user_message(error: BaseException) -> str:
             )
         case InvalidRequestError(service=service):
             return f"{service} rejected the request: {_detail(error)}."
+        case RootlyNotConnectedError():
+            return (
+                "This workspace has no Rootly API key yet: "
+                "an admin can add one with `/cortex connect`."
+            )
+        case SyncInProgressError():
+            return (
+                "A sync of this workspace is already running; "
+                "`/cortex sync status` shows the last result."
+            )
+        case EmptyCatalogError():
+            return (
+                "Cortex listed no services, so the sync stopped before writing anything to "
+                "Rootly. Check the Cortex connection and try again."
+            )
+        case LeaseLostError():
+            return (
+                "The sync stopped: another process took it over after this one fell silent. "
+                "`/cortex sync status` shows the latest result."
+            )
         case DecryptionError():
             return (
                 "This workspace's stored keys cannot be read with the configured encryption keys; "
@@ -76,7 +103,7 @@ def blocks_for(error: BaseException) -> list[Block]:
     return plain_blocks(user_message(error))
 
 
-async def handle_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
+async def report_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
     known = isinstance(error, BotError | DecryptionError)
     log.log(
         logging.WARNING if known else logging.ERROR,
@@ -87,11 +114,29 @@ async def handle_error(error: Exception, body: dict[str, Any], context: AsyncBol
         error,
         exc_info=not known,
     )
-    if context.respond is not None:
+    if context.response_url and context.respond is not None:
         await context.respond(
             text=user_message(error), blocks=blocks_for(error), response_type="ephemeral"
         )
+    elif context.user_id and context.client is not None:
+        # Modal submissions and shortcuts carry no response URL: tell the person directly.
+        try:
+            await tell_user(context.client, context.user_id, _channel_of(body), user_message(error))
+        except SlackApiError as failure:
+            log.warning("could not tell %s about the failure: %s", context.user_id, failure)
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        return str(channel)
+    metadata = (body.get("view") or {}).get("private_metadata") or "{}"
+    try:
+        found = json.loads(metadata).get("channel")
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
 
 
 def register(app: AsyncApp) -> None:
-    app.error(handle_error)
+    app.error(report_error)

@@ -24,6 +24,7 @@ from aiohttp.web import Application
 
 from bot.config import Settings
 from bot.crypto import Keyring, new_key
+from bot.http import RetryPolicy
 from bot.storage import migrate_in_thread
 from bot.web import SERVICES, create_web_app
 from tests.fakes.cortex import FakeCortex
@@ -38,6 +39,11 @@ MEMBER = "U0MEMBER"
 CHANNEL = "C0GENERAL"
 
 T = TypeVar("T")
+# What the app under test allows Cortex and Rootly: quick enough that "Cortex hangs" tests take
+# well under a second, shaped like production's (one retry, a per-request timeout, a deadline).
+APP_RETRIES = RetryPolicy(
+    attempts=2, request_timeout=0.4, deadline=1.0, backoff_base=0.01, backoff_max=0.02
+)
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
 ClientFactory = Callable[[Application], Awaitable["TestClient[Any, Any]"]]
 
@@ -48,6 +54,16 @@ def signature_headers(
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+class ManualClock:
+    """The app's monotonic clock in tests: it moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @dataclass
@@ -61,6 +77,7 @@ class SlackApp:
     settings: Settings
     keyring: Keyring
     database_file: Path
+    clock: ManualClock
     trigger_ids: list[str] = field(default_factory=list)
 
     @property
@@ -75,10 +92,19 @@ class SlackApp:
         )
 
     async def command(
-        self, text: str, *, user: str = ADMIN, team: str = TEAM, channel: str = CHANNEL
+        self,
+        text: str,
+        *,
+        user: str = ADMIN,
+        team: str = TEAM,
+        channel: str = CHANNEL,
+        trigger_id: str | None = None,
+        **headers: str,
     ) -> ClientResponse:
-        trigger_id = f"trigger-{len(self.trigger_ids)}"
-        self.trigger_ids.append(trigger_id)
+        """A /cortex command; passing the trigger of an earlier one resends it, as Slack retries."""
+        if trigger_id is None:
+            trigger_id = f"trigger-{len(self.trigger_ids)}"
+            self.trigger_ids.append(trigger_id)
         body = urlencode(
             {
                 "token": "legacy-verification-token",
@@ -95,7 +121,7 @@ class SlackApp:
                 "trigger_id": trigger_id,
             }
         )
-        return await self.post(body, "application/x-www-form-urlencoded")
+        return await self.post(body, "application/x-www-form-urlencoded", **headers)
 
     async def interact(self, payload: dict[str, Any], **headers: str) -> ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})
@@ -156,6 +182,50 @@ class SlackApp:
         }
         return await self.interact(payload)
 
+    async def options(
+        self, action_id: str, value: str, *, user: str = ADMIN, team: str = TEAM
+    ) -> Any:
+        """A typeahead options load; returns Slack's decoded answer."""
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0CORTEX",
+            "action_id": action_id,
+            "block_id": "b",
+            "value": value,
+            "view": {"id": "V0OPTIONS", "type": "modal"},
+        }
+        response = await self.interact(payload)
+        assert response.status == 200
+        return await response.json()
+
+    async def shortcut(
+        self,
+        callback_id: str,
+        *,
+        message: dict[str, Any] | None = None,
+        user: str = ADMIN,
+        team: str = TEAM,
+        channel: str = CHANNEL,
+    ) -> ClientResponse:
+        """A global shortcut, or a message shortcut when `message` is given."""
+        payload: dict[str, Any] = {
+            "type": "message_action" if message else "shortcut",
+            "callback_id": callback_id,
+            "trigger_id": f"trigger-shortcut-{callback_id}",
+            "team": {"id": team, "domain": team.lower()},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0CORTEX",
+        }
+        if message:
+            payload |= {
+                "message": message,
+                "channel": {"id": channel},
+                "response_url": self.slack.response_url(),
+            }
+        return await self.interact(payload)
+
     async def event(self, event: dict[str, Any], *, team: str = TEAM) -> ClientResponse:
         body = json.dumps(
             {
@@ -211,8 +281,9 @@ async def start_app(
     settings = app_settings(slack, cortex, rootly, database_url, **extra)
     keyring = Keyring.from_encoded([new_key()])
     await migrate_in_thread(database_url)
-    http = await client_factory(create_web_app(settings, keyring))
-    return SlackApp(http, slack, cortex, rootly, settings, keyring, database_file)
+    clock = ManualClock()
+    http = await client_factory(create_web_app(settings, keyring, APP_RETRIES, clock))
+    return SlackApp(http, slack, cortex, rootly, settings, keyring, database_file, clock)
 
 
 @pytest.fixture

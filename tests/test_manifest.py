@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.app import BOT_SCOPES, REDIRECT_PATH
-from handlers import BOT_EVENTS
+from handlers import BOT_EVENTS, SHORTCUTS
 from tests.contract import PROJECT_ROOT, SPECS_DIR
 
 
@@ -39,6 +39,12 @@ def test_scopes_and_events_match_what_the_app_uses(manifest: dict[str, Any]) -> 
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["oauth_config"]["redirect_urls"][0].endswith(REDIRECT_PATH)
+
+
+def test_shortcuts_are_the_ones_the_app_listens_for(manifest: dict[str, Any]) -> None:
+    declared = {shortcut["callback_id"] for shortcut in manifest["features"]["shortcuts"]}
+
+    assert declared == set(SHORTCUTS)
 
 
 def test_command_and_interactivity_use_slack_events(manifest: dict[str, Any]) -> None:

@@ -28,11 +28,12 @@ from bot.cortex.models import (
     ScorecardScore,
 )
 from bot.errors import NotFoundError, UnavailableError
-from bot.http import JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
+from bot.http import ErrorDescription, JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
 
 SERVICE_NAME = "Cortex"
-# Documented: 1000 requests per minute per client. The burst keeps any 60 s window at 1000.
-CORTEX_RATE_LIMIT = RateLimit(per_period=1000, period=60.0, burst=100)
+# Documented: 1000 requests per minute per client. Half of it may go at once (a cold catalog
+# and a few cold cards), the rest drains evenly, so any 60 s window stays at 1000.
+CORTEX_RATE_LIMIT = RateLimit(per_period=1000, period=60.0, burst=500)
 PAGE_SIZE = 1000
 # How many further pages of one listing are fetched at once once the first page tells the count.
 PAGE_CONCURRENCY = 4
@@ -40,15 +41,16 @@ PAGE_CONCURRENCY = 4
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def describe_cortex_error(payload: Any) -> tuple[str, tuple[str, ...]]:
+def describe_cortex_error(payload: Any) -> ErrorDescription:
     """Cortex's own explanation from an ErrorResponse or problem+json body."""
     if not isinstance(payload, dict):
-        return "", ()
+        return ErrorDescription()
     message = str(payload.get("message") or payload.get("detail") or payload.get("title") or "")
     details = payload.get("details") or payload.get("violations") or ()
     if isinstance(details, str):
         details = (details,)
-    return message, tuple(str(item) for item in details)
+    code = payload.get("type") if isinstance(payload.get("type"), str) else None
+    return ErrorDescription(message, tuple(str(item) for item in details), code)
 
 
 def _bool(value: bool) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from bot.errors import UnavailableError
-from bot.http import JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
+from bot.http import ErrorDescription, JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
 from bot.rootly.models import Resource, RootlyIncident, RootlyService, ServiceAttributes
 
 SERVICE_NAME = "Rootly"
@@ -38,16 +38,16 @@ ACTIVE_INCIDENT_STATUSES = ("started", "mitigated")
 ResourceT = TypeVar("ResourceT", bound=Resource)
 
 
-def describe_rootly_error(payload: Any) -> tuple[str, tuple[str, ...]]:
+def describe_rootly_error(payload: Any) -> ErrorDescription:
     """Rootly's own explanation: JSON:API `errors` ([{title, detail, status}]) or `{"error"}`."""
     if not isinstance(payload, dict):
-        return "", ()
+        return ErrorDescription()
     errors = payload.get("errors")
     if isinstance(errors, list):
         lines = tuple(line for item in errors if (line := _error_line(item)))
-        return "; ".join(lines), lines
+        return ErrorDescription("; ".join(lines), lines)
     # The documented 429 body is {"error": "Rate limit exceeded. Try again later."}.
-    return str(payload.get("error") or ""), ()
+    return ErrorDescription(str(payload.get("error") or ""))
 
 
 def _error_line(item: Any) -> str:

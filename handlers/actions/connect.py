@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from handlers import ids
-from handlers.context import services_of
+from handlers.background import acked
+from handlers.context import Invocation
 from handlers.views.connect import open_connect_modal
 
 
-async def open_connect(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    await open_connect_modal(
-        client, services_of(context), body["trigger_id"], str(context.team_id), str(context.user_id)
-    )
+async def open_connect(invocation: Invocation) -> None:
+    await open_connect_modal(invocation)
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.OPEN_CONNECT)(open_connect)
+    app.action(ids.OPEN_CONNECT)(acked(open_connect))

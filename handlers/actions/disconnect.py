@@ -4,35 +4,30 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from handlers import ids
-from handlers.context import require_admin, services_of
+from handlers.background import acked
+from handlers.context import Invocation, require_admin
 
 log = logging.getLogger(__name__)
 
 
-async def confirm_disconnect(
-    ack: AsyncAck, respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    await ack()
-    services = services_of(context)
-    user_id, team_id = str(context.user_id), str(context.team_id)
-    await require_admin(client, services, user_id, "disconnect Cortex")
-    await services.workspaces.forget(team_id)
-    log.info("workspace %s disconnected by %s", team_id, user_id)
-    await respond(
-        replace_original=True,
-        text=f"Disconnected: <@{user_id}> deleted this workspace's Cortex and Rootly keys.",
+async def confirm_disconnect(invocation: Invocation) -> None:
+    services = invocation.services
+    await require_admin(invocation.client, services, invocation.user_id, "disconnect Cortex")
+    await services.workspaces.forget(invocation.team_id)
+    log.info("workspace %s disconnected by %s", invocation.team_id, invocation.user_id)
+    who = f"<@{invocation.user_id}>"
+    await invocation.respond(
+        replace_original=True, text=f"Disconnected: {who} deleted this workspace's keys."
     )
 
 
-async def cancel_disconnect(ack: AsyncAck, respond: AsyncRespond) -> None:
-    await ack()
-    await respond(delete_original=True)
+async def cancel_disconnect(invocation: Invocation) -> None:
+    await invocation.respond(delete_original=True, text="Cancelled.")
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.DISCONNECT_CONFIRM)(confirm_disconnect)
-    app.action(ids.DISCONNECT_CANCEL)(cancel_disconnect)
+    app.action(ids.DISCONNECT_CONFIRM)(acked(confirm_disconnect))
+    app.action(ids.DISCONNECT_CANCEL)(acked(cancel_disconnect))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ContextBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
@@ -14,6 +17,9 @@ from slack_sdk.models.blocks import (
 from handlers import ids
 
 SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+HEADER_TEXT_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
 
 
 def trimmed(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
@@ -21,8 +27,45 @@ def trimmed(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def escaped(text: str) -> str:
+    """Text from Cortex shown as itself: Slack reads &, < and > as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def moment(when: datetime) -> str:
+    """A time Slack shows in each reader's own time zone."""
+    epoch = int(when.timestamp())
+    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def section(markdown: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=trimmed(markdown)))
+
+
+def context(markdown: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=trimmed(markdown))])
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str = "",
+    *,
+    style: str | None = None,
+    url: str | None = None,
+) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=trimmed(text, BUTTON_TEXT_LIMIT)),
+        action_id=action_id,
+        value=value or None,
+        style=style,
+        url=url,
+    )
+
+
 def plain_blocks(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=trimmed(text)))]
+    return [section(text)]
 
 
 def connect_button() -> ButtonElement:

@@ -8,10 +8,4 @@ from handlers.views.connect import open_connect_modal
 
 
 async def connect(invocation: Invocation, _command: Connect) -> None:
-    await open_connect_modal(
-        invocation.client,
-        invocation.services,
-        invocation.trigger_id,
-        invocation.team_id,
-        invocation.user_id,
-    )
+    await open_connect_modal(invocation)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from handlers import ids
-from handlers.commands import grammar
+from handlers.background import acked
+from handlers.commands import grammar, record, service
 from handlers.commands.connect import connect
 from handlers.commands.disconnect import disconnect
 from handlers.commands.help import explain_parse_error, show_help
-from handlers.context import Invocation, services_of
+from handlers.commands.incident import incident
+from handlers.commands.sync import sync_command
+from handlers.context import Invocation
 
 Subcommand = Callable[[Invocation, Any], Awaitable[None]]
 
@@ -21,27 +23,19 @@ SUBCOMMAND_HANDLERS: dict[type, Subcommand] = {
     grammar.Help: show_help,
     grammar.Connect: connect,
     grammar.Disconnect: disconnect,
+    grammar.ServiceLookup: service.lookup,
+    grammar.Search: service.search,
+    grammar.Deploys: service.deploys,
+    grammar.Oncall: service.oncall,
+    grammar.RecordDeploy: record.deploy,
+    grammar.RecordEvent: record.event,
+    grammar.Incident: incident,
+    grammar.Sync: sync_command,
 }
 
 
-async def cortex_command(
-    ack: AsyncAck,
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
-    await ack()
-    invocation = Invocation(
-        services=services_of(context),
-        client=client,
-        respond=respond,
-        team_id=str(context.team_id),
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id", ""),
-        trigger_id=command.get("trigger_id", ""),
-    )
-    parsed = grammar.parse_command(command.get("text", ""))
+async def cortex_command(invocation: Invocation) -> None:
+    parsed = grammar.parse_command(invocation.body.get("text", ""))
     if isinstance(parsed, grammar.ParseError):
         await explain_parse_error(invocation, parsed)
         return
@@ -49,4 +43,4 @@ async def cortex_command(
 
 
 def register(app: AsyncApp) -> None:
-    app.command(ids.COMMAND)(cortex_command)
+    app.command(ids.COMMAND)(acked(cortex_command))

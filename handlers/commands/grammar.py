@@ -433,6 +433,15 @@ _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
 
 
+def is_sha(text: str) -> bool:
+    """A commit SHA as Cortex takes it: 7 to 40 hexadecimal characters (the modals check it too)."""
+    return _SHA.fullmatch(text) is not None
+
+
+def is_http_url(text: str) -> bool:
+    return _HTTP_URL.fullmatch(text) is not None
+
+
 def _as_given(word: _Word) -> str:
     return word.text
 
@@ -445,7 +454,7 @@ def _option(
 
 
 def _sha(word: _Word) -> str:
-    if not _SHA.fullmatch(word.text):
+    if not is_sha(word.text):
         raise _Invalid(f"`sha` must be 7 to 40 hexadecimal characters, not {_shown(word.text)}.")
     return word.text
 
@@ -455,7 +464,7 @@ def _deploy_type(word: _Word) -> str:
 
 
 def _url(word: _Word) -> str:
-    if not _HTTP_URL.fullmatch(word.as_url):
+    if not is_http_url(word.as_url):
         raise _Invalid(f"`url` must be an http or https link, not {_shown(word.as_url)}.")
     return word.as_url
 

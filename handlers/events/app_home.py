@@ -1,32 +1,29 @@
-"""The App Home tab: this workspace's connection status."""
+"""The App Home tab: this workspace's connection, its last sync and its schedules."""
 
 from __future__ import annotations
 
-from typing import Any
+from slack_bolt.async_app import AsyncApp
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.workspaces import Connection
+from bot.sync.engine import SyncEngine
+from handlers.background import acked
 from handlers.blocks.home import home_view
-from handlers.context import services_of
-
-
-async def publish_home(client: AsyncWebClient, user_id: str, connection: Connection | None) -> None:
-    await client.views_publish(user_id=user_id, view=home_view(connection))
-
-
-async def app_home_opened(
-    event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    if event.get("tab") != "home":
-        return
-    connection = await services_of(context).workspaces.get(str(context.team_id))
-    await publish_home(client, event["user"], connection)
-
+from handlers.context import Invocation
 
 EVENTS = ("app_home_opened",)
 
 
+async def publish_home(invocation: Invocation, user_id: str) -> None:
+    services = invocation.services
+    connection = await services.workspaces.get(invocation.team_id)
+    status = await SyncEngine(services).status(invocation.team_id) if connection else None
+    await invocation.client.views_publish(user_id=user_id, view=home_view(connection, status))
+
+
+async def app_home_opened(invocation: Invocation) -> None:
+    event = invocation.body["event"]
+    if event.get("tab") == "home":
+        await publish_home(invocation, event["user"])
+
+
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(app_home_opened)
+    app.event("app_home_opened")(acked(app_home_opened))

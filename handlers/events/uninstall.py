@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 
-from handlers.context import services_of
+from handlers.background import acked
+from handlers.context import Invocation
 
 log = logging.getLogger(__name__)
 
+EVENTS = ("app_uninstalled", "tokens_revoked")
 
-async def forget_workspace(context: AsyncBoltContext) -> None:
-    services = services_of(context)
-    team_id = str(context.team_id)
+
+async def forget_workspace(invocation: Invocation) -> None:
+    services, team_id = invocation.services, invocation.team_id
     if services.installations is not None:
         await services.installations.async_delete_all(
-            enterprise_id=context.enterprise_id, team_id=context.team_id
+            enterprise_id=invocation.body.get("enterprise_id"), team_id=team_id
         )
     had_keys = await services.workspaces.forget(team_id)
     log.info("workspace %s uninstalled the app; keys deleted: %s", team_id, had_keys)
 
 
-async def app_uninstalled(context: AsyncBoltContext) -> None:
-    await forget_workspace(context)
-
-
-async def tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
+async def tokens_revoked(invocation: Invocation) -> None:
     # Only the bot token matters: the app asks for no user tokens.
-    if event.get("tokens", {}).get("bot"):
-        await forget_workspace(context)
-
-
-EVENTS = ("app_uninstalled", "tokens_revoked")
+    if invocation.body["event"].get("tokens", {}).get("bot"):
+        await forget_workspace(invocation)
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_uninstalled")(app_uninstalled)
-    app.event("tokens_revoked")(tokens_revoked)
+    app.event("app_uninstalled")(acked(forget_workspace))
+    app.event("tokens_revoked")(acked(tokens_revoked))

@@ -16,8 +16,9 @@ from bot.http import RetryPolicy
 from bot.services import Services
 from bot.workspaces import Connection, NewKeys
 from handlers import ids
+from handlers.background import continue_in_background
 from handlers.blocks.connect import connect_form, connected_view, loading_view, refusal_view
-from handlers.context import is_admin, services_of
+from handlers.context import Invocation, is_admin, services_of
 from handlers.events.app_home import publish_home
 
 log = logging.getLogger(__name__)
@@ -26,13 +27,13 @@ log = logging.getLogger(__name__)
 KEY_CHECK = RetryPolicy(attempts=1, request_timeout=2.2, deadline=2.2)
 
 
-async def open_connect_modal(
-    client: AsyncWebClient, services: Services, trigger_id: str, team_id: str, user_id: str
-) -> None:
+async def open_connect_modal(invocation: Invocation) -> None:
     """Open the modal first (the trigger expires in 3 s), then fill it once we know enough."""
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_view())
+    client, services = invocation.client, invocation.services
+    opened = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
     admin, existing = await asyncio.gather(
-        is_admin(client, services, user_id), services.workspaces.get(team_id)
+        is_admin(client, services, invocation.user_id),
+        services.workspaces.get(invocation.team_id),
     )
     view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
     await client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
@@ -127,7 +128,11 @@ async def submit_connect(
     connection = await services.workspaces.save(team_id, keys, connected_by=user_id)
     await ack(response_action="update", view=connected_view(connection))
     log.info("workspace %s connected to %s by %s", team_id, keys.cortex_url, user_id)
-    await publish_home(client, user_id, connection)
+    continue_in_background(
+        lambda invocation: publish_home(invocation, user_id),
+        Invocation.of(context, client, body),
+        context,
+    )
 
 
 def register(app: AsyncApp) -> None:

@@ -100,6 +100,8 @@ class FakeCortex:
     faults: list[Fault] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     # --- seeding -------------------------------------------------------------------------------
 
@@ -194,6 +196,19 @@ class FakeCortex:
                 json.loads(raw_body) if raw_body else None,
             )
         )
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, handler, raw_body)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        raw_body: bytes,
+    ) -> web.StreamResponse:
         if self.latency:
             await asyncio.sleep(self.latency)
         fault = next((f for f in self.faults if f.matches(request)), None)

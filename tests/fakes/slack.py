@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class FakeSlack:
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    # response URL id -> when its answer arrived (time.perf_counter), for latency benchmarks
+    answered_at: dict[str, float] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
@@ -81,9 +84,11 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
-    async def wait_for(self, condition: Callable[[], Any], what: str = "condition") -> Any:
+    async def wait_for(
+        self, condition: Callable[[], Any], what: str = "condition", seconds: float = WAIT_SECONDS
+    ) -> Any:
         """Poll until the bot's background work produces what a test expects."""
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        deadline = asyncio.get_running_loop().time() + seconds
         while asyncio.get_running_loop().time() < deadline:
             outcome = condition()
             if outcome:
@@ -133,6 +138,7 @@ class FakeSlack:
         message = await request.json()
         self._check_blocks("response_url", message.get("blocks"), MESSAGE_BLOCK_LIMIT)
         self.responses.append(message)
+        self.answered_at[request.match_info["id"]] = time.perf_counter()
         return web.Response(text="ok")
 
     async def _authorize_page(self, request: web.Request) -> web.Response:
@@ -233,6 +239,14 @@ def _post_ephemeral(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[
     return _ok(message_ts=f"{1_700_000_000 + len(fake.calls)}.000200")
 
 
+def _permalink(_fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    channel, ts = args.get("channel", ""), str(args.get("message_ts", ""))
+    return _ok(
+        channel=channel,
+        permalink=f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+    )
+
+
 def _oauth_access(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
     answer = fake.oauth_codes.pop(str(args.get("code")), None)
     return answer if answer else {"ok": False, "error": "invalid_code"}
@@ -244,6 +258,8 @@ METHODS: dict[str, Handler] = {
     "views.open": _views_open,
     "views.update": _views_update,
     "views.publish": _views_publish,
+    "views.push": _views_open,
+    "chat.getPermalink": _permalink,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
     "chat.update": _post_message,

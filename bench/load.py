@@ -1,0 +1,222 @@
+"""Benchmark: signed `/cortex <tag>` commands against the real `cortex-bot serve` process.
+
+N commands at concurrency C, the fake Cortex answering after 300 ms. Reports ack latency (the HTTP
+answer to Slack's request), command-to-answer latency (until the card reaches the response URL)
+and Cortex requests per command; then the same ack figures for a bare Bolt app that only acks.
+
+    .venv/bin/python -m bench.load [--commands 500] [--concurrency 50] [--latency 0.3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from bot.crypto import Keyring, new_key
+from bot.storage import create_engine, migrate
+from bot.workspaces import NewKeys, WorkspaceStore
+from tests.fakes.cortex import CORTEX_KEY, FakeCortex
+from tests.fakes.slack import FakeSlack
+from tests.slack_harness import SIGNING_SECRET, signature_headers
+
+TEAM = "T0BENCH"
+BOT_TOKEN = "xoxb-bench-token"
+SERVICES = 200
+
+
+@dataclass
+class Run:
+    label: str
+    acks: list[float]
+    answers: list[float]
+    cortex_requests: int
+    commands: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def process(command: Sequence[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
+    child = await asyncio.create_subprocess_exec(
+        *command, env={**os.environ, **env}, stderr=asyncio.subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until_healthy(base)
+        yield base
+    finally:
+        child.send_signal(signal.SIGTERM)
+        await child.wait()
+
+
+async def wait_until_healthy(base: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(400):
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{base} did not become healthy")
+
+
+def command_body(tag: str, response_url: str, number: int) -> str:
+    return urlencode(
+        {
+            "team_id": TEAM,
+            "channel_id": "C0BENCH",
+            "user_id": "U0BENCH",
+            "command": "/cortex",
+            "text": tag,
+            "response_url": response_url,
+            "trigger_id": f"bench-{number}",
+        }
+    )
+
+
+async def load(
+    base: str, slack: FakeSlack, commands: int, concurrency: int, wait_for_answers: bool
+) -> tuple[list[float], list[float]]:
+    chooser = random.Random(42)
+    gate = asyncio.Semaphore(concurrency)
+    acks: list[float] = []
+    sent_at: dict[str, float] = {}
+
+    async def one(session: aiohttp.ClientSession, number: int) -> None:
+        async with gate:
+            response_id = f"bench-{number}"
+            body = command_body(
+                f"svc-{chooser.randrange(SERVICES):03d}",
+                f"{slack.base_url}/response/{response_id}",
+                number,
+            )
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            headers |= signature_headers(body)
+            started = time.perf_counter()
+            async with session.post(f"{base}/slack/events", data=body, headers=headers) as answer:
+                await answer.read()
+                assert answer.status == 200, answer.status
+            acks.append(time.perf_counter() - started)
+            sent_at[response_id] = started
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(one(session, number) for number in range(commands)))
+    if wait_for_answers:
+        await slack.wait_for(lambda: len(slack.answered_at) >= commands, "every answer", 180)
+    answers = [slack.answered_at[key] - sent_at[key] for key in sent_at if key in slack.answered_at]
+    return acks, answers
+
+
+async def connect_workspace(database_url: str, key: str, cortex_url: str) -> None:
+    await asyncio.to_thread(migrate, database_url)
+    engine = create_engine(database_url)
+    store = WorkspaceStore(engine, Keyring.from_encoded([key]))
+    await store.save(TEAM, NewKeys(cortex_url, CORTEX_KEY, None), connected_by="U0BENCH")
+    await engine.dispose()
+
+
+async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
+    slack = FakeSlack()
+    slack.add_workspace(TEAM, BOT_TOKEN)
+    cortex = FakeCortex(latency=latency, check_contract=False)
+    for number in range(SERVICES):
+        cortex.add_service(f"svc-{number:03d}", f"Service {number:03d}")
+    runs = []
+    async with serving(slack.app()) as slack_url, serving(cortex.app()) as cortex_url:
+        slack.base_url = slack_url
+        with tempfile.TemporaryDirectory() as folder:
+            key = new_key()
+            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            await connect_workspace(database_url, key, cortex_url)
+            port = free_port()
+            env = {
+                "PORT": str(port),
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": f"{slack_url}/api/",
+                "CORTEX_API_URL": cortex_url,
+                "DATABASE_URL": database_url,
+                "ENCRYPTION_KEYS": key,
+            }
+            cortex_bot = str(Path(sys.executable).with_name("cortex-bot"))
+            async with process([cortex_bot, "serve"], env, port) as base:
+                for label in ("cortex-bot, cold cache", "cortex-bot, warm cache"):
+                    cortex.received.clear()
+                    slack.answered_at.clear()
+                    acks, answers = await load(base, slack, commands, concurrency, True)
+                    runs.append(Run(label, acks, answers, len(cortex.received), commands))
+            port = free_port()
+            bare = [sys.executable, "-m", "bench.bare_bolt"]
+            async with process(bare, {**env, "PORT": str(port)}, port) as base:
+                acks, _ = await load(base, slack, commands, concurrency, False)
+            runs.append(Run("bare Bolt (ack only)", acks, [], 0, commands))
+    return runs
+
+
+def percentiles(samples: list[float]) -> str:
+    if not samples:
+        return "- | -"
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return f"{cuts[49] * 1000:.0f} ms | {cuts[98] * 1000:.0f} ms"
+
+
+def report(runs: list[Run], concurrency: int, latency: float) -> None:
+    print(
+        f"{runs[0].commands} `/cortex <tag>` commands, {concurrency} at a time, over {SERVICES} "
+        f"services; fake Cortex latency {latency * 1000:.0f} ms"
+    )
+    print(
+        "| app | ack p50 | ack p99 | ack max | answer p50 | answer p99 | Cortex requests/command |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for run in runs:
+        per_command = f"{run.cortex_requests / run.commands:.2f}" if run.answers else "-"
+        print(
+            f"| {run.label} | {percentiles(run.acks)} | {max(run.acks) * 1000:.0f} ms | "
+            f"{percentiles(run.answers)} | {per_command} |"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.3)
+    arguments = parser.parse_args()
+    results = asyncio.run(main(arguments.commands, arguments.concurrency, arguments.latency))
+    report(results, arguments.concurrency, arguments.latency)

@@ -1,0 +1,100 @@
+"""`cortex-bot sync --workspace TEAM_ID [--dry-run]`: the sync from a terminal, for cron too.
+
+A progress bar on standard error, the report on standard output. Exit code 0 when every write
+succeeded, 1 when the sync could not run or some writes failed; the reason is one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from bot.config import Settings, sqlite_path
+from bot.crypto import Keyring, load_keyring
+from bot.errors import BotError
+from bot.services import open_services
+from bot.storage import migrate
+from bot.sync.engine import SyncEngine
+from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
+
+STAGES = {"listing": "Listing Cortex and Rootly services", "applying": "Writing to Rootly"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace", required=True, metavar="TEAM_ID", help="the Slack workspace (team) ID"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would change, and write nothing"
+    )
+
+
+class _Bar:
+    """Shows the engine's progress on a rich progress bar (rich redraws at its own pace)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID = progress.add_task(STAGES["listing"], total=None)
+
+    def show(self, progress: SyncProgress) -> None:
+        self._progress.update(
+            self._task,
+            description=STAGES[progress.stage],
+            total=progress.total if progress.stage == "applying" else None,
+            completed=progress.done,
+        )
+
+
+async def _sync(settings: Settings, keyring: Keyring, team_id: str, dry_run: bool) -> SyncReport:
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    async with open_services(settings, keyring) as services:
+        job = await SyncEngine(services).begin(team_id, triggered_by=BY_CLI, dry_run=dry_run)
+        with bar:
+            return await job.run(_Bar(bar).show)
+
+
+def format_report(report: SyncReport) -> str:
+    kind = "Dry run" if report.dry_run else "Sync"
+    counts = ", ".join(count_phrases(report)) or "nothing to do"
+    lines = [f"{kind} of workspace {report.team_id}: {counts}."]
+    lines += [f"  {line.action:<6}  {line.tag}  {line.name}" for line in report.changes]
+    unlisted = report.counts.written + report.counts.failed - len(report.changes)
+    if unlisted > 0:
+        lines.append(f"  … and {unlisted} more changes")
+    lines += [f"  conflict  {conflict}" for conflict in report.conflicts]
+    lines += [f"  archived upstream  {tag}" for tag in report.archived_upstream]
+    lines += [f"  error  {error}" for error in report.errors]
+    return "\n".join(lines)
+
+
+def run(settings: Settings, arguments: argparse.Namespace) -> int:
+    keyring = load_keyring(settings)
+    if sqlite_path(settings.database_url) is not None:
+        # As for `serve`: the embedded default has no release phase to bring its schema up to date.
+        migrate(settings.database_url)
+    try:
+        report = asyncio.run(_sync(settings, keyring, arguments.workspace, arguments.dry_run))
+    except BotError as error:
+        print(f"cortex-bot: sync not done: {error}", file=sys.stderr)
+        return 1
+    print(format_report(report))
+    return 0 if report.status is Status.SUCCEEDED else 1

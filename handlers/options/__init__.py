@@ -1,0 +1,1 @@
+"""Listeners for options loads (typeahead selects)."""

@@ -1,0 +1,1 @@
+"""Listeners for global and message shortcuts."""
