@@ -67,15 +67,21 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+@dataclass(frozen=True)
+class Child:
+    base_url: str
+    pid: int
+
+
 @asynccontextmanager
-async def process(command: Sequence[str], env: dict[str, str], port: int) -> AsyncIterator[str]:
+async def process(command: Sequence[str], env: dict[str, str], port: int) -> AsyncIterator[Child]:
     child = await asyncio.create_subprocess_exec(
         *command, env={**os.environ, **env}, stderr=asyncio.subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_until_healthy(base)
-        yield base
+        yield Child(base, child.pid)
     finally:
         child.send_signal(signal.SIGTERM)
         await child.wait()
@@ -174,16 +180,16 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                 "ENCRYPTION_KEYS": key,
             }
             cortex_bot = str(Path(sys.executable).with_name("cortex-bot"))
-            async with process([cortex_bot, "serve"], env, port) as base:
+            async with process([cortex_bot, "serve"], env, port) as bot:
                 for label in ("cortex-bot, cold cache", "cortex-bot, warm cache"):
                     cortex.received.clear()
                     slack.answered_at.clear()
-                    acks, answers = await load(base, slack, commands, concurrency, True)
+                    acks, answers = await load(bot.base_url, slack, commands, concurrency, True)
                     runs.append(Run(label, acks, answers, len(cortex.received), commands))
             port = free_port()
             bare = [sys.executable, "-m", "bench.bare_bolt"]
-            async with process(bare, {**env, "PORT": str(port)}, port) as base:
-                acks, _ = await load(base, slack, commands, concurrency, False)
+            async with process(bare, {**env, "PORT": str(port)}, port) as floor:
+                acks, _ = await load(floor.base_url, slack, commands, concurrency, False)
             runs.append(Run("bare Bolt (ack only)", acks, [], 0, commands))
     return runs
 

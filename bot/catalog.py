@@ -8,7 +8,7 @@ they made stale.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.cache import Cached, CacheKey, ResponseCache, T
 from bot.cortex.client import CortexClient
@@ -62,9 +62,17 @@ class Catalog:
     async def deploys(self, tag: str) -> Cached[list[Deploy]]:
         return await self._read(Ttl.DEPLOYS, lambda: self.client.list_deploys(tag), "deploys", tag)
 
-    async def recent_events(self, tag: str, since: timedelta) -> Cached[list[CustomEvent]]:
-        """Custom events of the last `since`; the window start is rounded to the minute to share."""
-        start = (datetime.now().astimezone() - since).replace(second=0, microsecond=0)
+    async def services_with_archived(self) -> Cached[list[Entity]]:
+        """Every service, archived ones too: what digests diff to see services come and go."""
+        return await self._read(
+            Ttl.SERVICES,
+            lambda: self.client.list_entities(types=("service",), include_archived=True),
+            "services+archived",
+        )
+
+    async def events_since(self, tag: str, start: datetime) -> Cached[list[CustomEvent]]:
+        """Custom events from `start`, rounded down to the minute so that close reads share."""
+        start = start.replace(second=0, microsecond=0)
         return await self._read(
             Ttl.EVENTS,
             lambda: self.client.list_custom_events(tag, start=start),
@@ -72,6 +80,9 @@ class Catalog:
             tag,
             start.isoformat(),
         )
+
+    async def recent_events(self, tag: str, since: timedelta) -> Cached[list[CustomEvent]]:
+        return await self.events_since(tag, datetime.now(UTC) - since)
 
     async def scores(self, tag: str) -> Cached[list[ScorecardScore]]:
         return await self._read(

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import errors, ids
 from handlers.actions import connect as connect_action
+from handlers.actions import digest as digest_action
 from handlers.actions import disconnect as disconnect_action
 from handlers.actions import service as service_actions
 from handlers.actions import sync as sync_actions
@@ -26,6 +27,7 @@ FEATURES = (
     connect_view,
     connect_action,
     disconnect_action,
+    digest_action,
     service_actions,
     sync_actions,
     service_options,

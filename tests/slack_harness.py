@@ -14,11 +14,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application
 
@@ -66,23 +66,35 @@ class ManualClock:
         return self.now
 
 
-@dataclass
-class SlackApp:
-    """The running app and the fakes around it."""
+class Http(Protocol):
+    """An HTTP client rooted at the app: aiohttp's TestClient, or `RemoteApp` for a process."""
 
-    http: TestClient[Any, Any]
+    def post(self, path: str, **options: Any) -> Awaitable[ClientResponse]: ...
+
+    def get(self, path: str, **options: Any) -> Awaitable[ClientResponse]: ...
+
+
+@dataclass(frozen=True)
+class RemoteApp:
+    """The app running as a real process, reached over TCP."""
+
+    base_url: str
+    session: ClientSession
+
+    def post(self, path: str, **options: Any) -> Awaitable[ClientResponse]:
+        return self.session.post(self.base_url + path, **options)
+
+    def get(self, path: str, **options: Any) -> Awaitable[ClientResponse]:
+        return self.session.get(self.base_url + path, **options)
+
+
+@dataclass(kw_only=True)
+class SlackRequests:
+    """Sends the app what Slack sends: signed commands, clicks, submissions, events."""
+
+    http: Http
     slack: FakeSlack
-    cortex: FakeCortex
-    rootly: FakeRootly
-    settings: Settings
-    keyring: Keyring
-    database_file: Path
-    clock: ManualClock
     trigger_ids: list[str] = field(default_factory=list)
-
-    @property
-    def services(self) -> Any:
-        return self.http.app[SERVICES]
 
     async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
         return await self.http.post(
@@ -242,6 +254,24 @@ class SlackApp:
         return await self.post(body, "application/json")
 
 
+@dataclass(kw_only=True)
+class SlackApp(SlackRequests):
+    """The app running in this process, and the fakes around it."""
+
+    # TestClient types its keyword options precisely; it accepts everything Http callers pass.
+    http: TestClient[Any, Any]  # type: ignore[assignment]
+    cortex: FakeCortex
+    rootly: FakeRootly
+    settings: Settings
+    keyring: Keyring
+    database_file: Path
+    clock: ManualClock
+
+    @property
+    def services(self) -> Any:
+        return self.http.app[SERVICES]
+
+
 async def eventually(read: Callable[[], Awaitable[T]], accept: Callable[[T], bool], what: str) -> T:
     """Poll an async read until background work makes it acceptable."""
     deadline = time.monotonic() + WAIT_SECONDS
@@ -283,7 +313,16 @@ async def start_app(
     await migrate_in_thread(database_url)
     clock = ManualClock()
     http = await client_factory(create_web_app(settings, keyring, APP_RETRIES, clock))
-    return SlackApp(http, slack, cortex, rootly, settings, keyring, database_file, clock)
+    return SlackApp(
+        http=http,
+        slack=slack,
+        cortex=cortex,
+        rootly=rootly,
+        settings=settings,
+        keyring=keyring,
+        database_file=database_file,
+        clock=clock,
+    )
 
 
 @pytest.fixture

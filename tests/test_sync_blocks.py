@@ -11,8 +11,8 @@ from typing import Any
 from bot.sync import Action, Status, SyncProgress, SyncReport, SyncStatus
 from bot.sync.report import ChangeLine, Counts
 from handlers import ids
+from handlers.blocks.common import Message
 from handlers.blocks.sync import (
-    Message,
     home_blocks,
     plan_message,
     progress_message,

@@ -83,6 +83,9 @@ class SyncSchedules:
                     )
                 )
 
+    async def forget(self, team_id: str) -> None:
+        await self.set(team_id, None, set_by="uninstall")
+
     async def due(self, now: datetime, limit: int) -> list[SyncSchedule]:
         """The schedules due at `now`, the longest overdue first."""
         query = (

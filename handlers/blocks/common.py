@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,6 +16,14 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers import ids
+
+
+class Message(NamedTuple):
+    """A message's fallback text (notifications, screen readers) and its blocks."""
+
+    text: str
+    blocks: list[Block]
+
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000

@@ -7,25 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock, PlainTextObject
 
 from bot.sync import BY_CLI, BY_SCHEDULE, Status, SyncProgress, SyncReport, SyncSchedule, SyncStatus
 from bot.sync.report import ChangeLine, count_phrases
 from handlers import ids
-from handlers.blocks.common import button, context, escaped, moment, section
+from handlers.blocks.common import Message, button, context, escaped, moment, section
 
 TITLE = "Cortex → Rootly sync"
 # How much of a report a message lists; the counts are always whole.
 SHOWN_CHANGES = 15
 SHOWN_PROBLEMS = 5
 BAR_WIDTH = 20
-
-
-class Message(NamedTuple):
-    text: str
-    blocks: list[Block]
 
 
 def started_by(triggered_by: str) -> str:

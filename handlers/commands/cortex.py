@@ -11,6 +11,7 @@ from handlers import ids
 from handlers.background import acked
 from handlers.commands import grammar, record, service
 from handlers.commands.connect import connect
+from handlers.commands.digest import digest_command
 from handlers.commands.disconnect import disconnect
 from handlers.commands.help import explain_parse_error, show_help
 from handlers.commands.incident import incident
@@ -31,6 +32,7 @@ SUBCOMMAND_HANDLERS: dict[type, Subcommand] = {
     grammar.RecordEvent: record.event,
     grammar.Incident: incident,
     grammar.Sync: sync_command,
+    grammar.Digest: digest_command,
 }
 
 

@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
 from bot.sync import Frequency, SyncEngine, SyncJob, SyncProgress
+from handlers.blocks.common import Message
 from handlers.blocks.sync import (
-    Message,
     cannot_post_message,
     failure_message,
     plan_message,

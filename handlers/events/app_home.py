@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from slack_bolt.async_app import AsyncApp
 
+from bot.digests.store import DigestStore
 from bot.sync.engine import SyncEngine
 from handlers.background import acked
 from handlers.blocks.home import home_view
@@ -14,9 +17,17 @@ EVENTS = ("app_home_opened",)
 
 async def publish_home(invocation: Invocation, user_id: str) -> None:
     services = invocation.services
-    connection = await services.workspaces.get(invocation.team_id)
-    status = await SyncEngine(services).status(invocation.team_id) if connection else None
-    await invocation.client.views_publish(user_id=user_id, view=home_view(connection, status))
+    team_id = invocation.team_id
+    connection = await services.workspaces.get(team_id)
+    if connection is None:
+        view = home_view(None)
+    else:
+        status, digests = await asyncio.gather(
+            SyncEngine(services).status(team_id),
+            DigestStore(services.engine).for_workspace(team_id),
+        )
+        view = home_view(connection, status, digests)
+    await invocation.client.views_publish(user_id=user_id, view=view)
 
 
 async def app_home_opened(invocation: Invocation) -> None:

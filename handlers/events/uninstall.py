@@ -6,6 +6,8 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.digests.store import DigestStore
+from bot.sync.engine import SyncEngine
 from handlers.background import acked
 from handlers.context import Invocation
 
@@ -21,6 +23,8 @@ async def forget_workspace(invocation: Invocation) -> None:
             enterprise_id=invocation.body.get("enterprise_id"), team_id=team_id
         )
     had_keys = await services.workspaces.forget(team_id)
+    await DigestStore(services.engine).forget_workspace(team_id)
+    await SyncEngine(services).schedules.forget(team_id)
     log.info("workspace %s uninstalled the app; keys deleted: %s", team_id, had_keys)
 
 

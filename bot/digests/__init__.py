@@ -1,0 +1,33 @@
+"""Scheduled digests: when (`schedule.py`), what (`content.py`), where they are kept and the
+once-per-slot claims (`store.py`), and the scheduler's job that runs them (`runner.py`).
+
+Nothing here knows about Slack: the job is given a `Poster` (`handlers/jobs/digest.py`).
+"""
+
+from __future__ import annotations
+
+from bot.digests.content import DigestContent, ServiceActivity, Window, digest_content
+from bot.digests.runner import Delivery, DigestJob, Outcome, Poster
+from bot.digests.schedule import FREQUENCIES, Frequency, Recurrence, recurrence_for, zone_or_utc
+from bot.digests.store import Digest, DigestStore, NewDigest, Scope, SlotState
+
+__all__ = [
+    "FREQUENCIES",
+    "Delivery",
+    "Digest",
+    "DigestContent",
+    "DigestJob",
+    "DigestStore",
+    "Frequency",
+    "NewDigest",
+    "Outcome",
+    "Poster",
+    "Recurrence",
+    "Scope",
+    "ServiceActivity",
+    "SlotState",
+    "Window",
+    "digest_content",
+    "recurrence_for",
+    "zone_or_utc",
+]

@@ -1,0 +1,1 @@
+"""Scheduler jobs that talk to Slack outside any request (see `bot.scheduler`)."""
