@@ -18,11 +18,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import aiohttp
 from aiolimiter import AsyncLimiter
 from cachetools import LRUCache
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -46,6 +48,7 @@ from bot.observability import API_REQUESTS
 log = logging.getLogger(__name__)
 
 QueryParams = Sequence[tuple[str, str]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class ErrorDescription(NamedTuple):
@@ -286,6 +289,89 @@ class JsonApi:
                 self.service, message or "request rejected", status=status, violations=violations
             )
         return UnavailableError(self.service, message or "server error", status=status)
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """What differs between the outside APIs: their name, limit, error bodies, content type."""
+
+    service: str
+    rate_limit: RateLimit
+    describe_error: ErrorDescriber
+    content_type: str = "application/json"
+
+
+def open_api(
+    spec: ApiSpec,
+    session: aiohttp.ClientSession,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> JsonApi:
+    """An API's process-wide transport: the shared session, one rate limiter per API key."""
+    return JsonApi(
+        spec.service,
+        session,
+        RateLimiters(spec.rate_limit),
+        spec.describe_error,
+        policy=policy,
+        content_type=spec.content_type,
+        sleep=sleep,
+    )
+
+
+class ApiClient:
+    """One workspace's view of one API: its base URL and key. Clients are cheap to make; the
+    session, rate limiters and retry policy live in the shared `JsonApi`."""
+
+    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
+        self._api = api
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Which instance and which key this client speaks for, with no secret in it."""
+        return (self.base_url, key_fingerprint(self._api_key))
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams = (),
+        body: Any = None,
+        policy: RetryPolicy | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return await self._api.request(
+            method,
+            self.base_url + path,
+            api_key=self._api_key,
+            params=params,
+            body=body,
+            policy=policy,
+            idempotent=idempotent,
+        )
+
+
+def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:
+    """A model read from an API's answer; an answer of another shape is the API's failure."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise UnavailableError(
+            service,
+            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
+            retryable=False,
+        ) from None
+
+
+def path_segment(identifier: str) -> str:
+    """A tag or id made safe to put between two slashes of a URL path."""
+    return quote(identifier, safe="")
 
 
 _UNREADABLE = object()

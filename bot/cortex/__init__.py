@@ -1,4 +1,4 @@
-"""The Cortex API: client, models, and the shared transport settings for it."""
+"""The Cortex API: client, models, and the shared transport for it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from bot.cortex.client import CORTEX_RATE_LIMIT, SERVICE_NAME, CortexClient, describe_cortex_error
-from bot.http import JsonApi, RateLimiters, RetryPolicy
+from bot.cortex.client import CORTEX, CortexClient
+from bot.http import JsonApi, RetryPolicy, open_api
 
 
 def cortex_api(
@@ -16,15 +16,7 @@ def cortex_api(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    """The process-wide Cortex transport: one session, one rate limiter per API key."""
-    return JsonApi(
-        SERVICE_NAME,
-        session,
-        RateLimiters(CORTEX_RATE_LIMIT),
-        describe_cortex_error,
-        policy=policy,
-        sleep=sleep,
-    )
+    return open_api(CORTEX, session, policy, sleep)
 
 
 __all__ = ["CortexClient", "cortex_api"]

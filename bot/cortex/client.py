@@ -11,9 +11,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bot.cortex.models import (
     CustomEvent,
@@ -27,8 +26,17 @@ from bot.cortex.models import (
     OncallUser,
     ScorecardScore,
 )
-from bot.errors import NotFoundError, UnavailableError
-from bot.http import ErrorDescription, JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
+from bot.errors import NotFoundError
+from bot.http import (
+    ApiClient,
+    ApiSpec,
+    ErrorDescription,
+    QueryParams,
+    RateLimit,
+    RetryPolicy,
+    parsed,
+    path_segment,
+)
 
 SERVICE_NAME = "Cortex"
 # Documented: 1000 requests per minute per client. Half of it may go at once (a cold catalog
@@ -53,6 +61,9 @@ def describe_cortex_error(payload: Any) -> ErrorDescription:
     return ErrorDescription(message, tuple(str(item) for item in details), code)
 
 
+CORTEX = ApiSpec(SERVICE_NAME, CORTEX_RATE_LIMIT, describe_cortex_error)
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -61,20 +72,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class CortexClient:
-    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
-        self._api = api
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-
-    def __repr__(self) -> str:
-        return f"CortexClient(base_url={self.base_url!r})"
-
-    @property
-    def identity(self) -> tuple[str, str]:
-        """Which Cortex and which key this client speaks for, with no secret in it."""
-        return (self.base_url, key_fingerprint(self._api_key))
-
+class CortexClient(ApiClient):
     async def list_entities(
         self,
         *,
@@ -103,18 +101,20 @@ class CortexClient:
         await self._get("/api/v1/catalog", [("page", "0"), ("pageSize", "1")], policy)
 
     async def get_entity(self, tag: str) -> EntityDetails:
-        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}", [("includeOwners", "true")])
+        payload = await self._get(
+            f"/api/v1/catalog/{path_segment(tag)}", [("includeOwners", "true")]
+        )
         return _parse(EntityDetails, payload)
 
     async def list_deploys(self, tag: str) -> list[Deploy]:
         """All deploys of an entity, newest first."""
         deploys = await self._all_pages(
-            f"/api/v1/catalog/{_segment(tag)}/deploys", [], "deployments", Deploy
+            f"/api/v1/catalog/{path_segment(tag)}/deploys", [], "deployments", Deploy
         )
         return sorted(deploys, key=lambda deploy: deploy.timestamp, reverse=True)
 
     async def add_deploy(self, tag: str, deploy: NewDeploy) -> Deploy:
-        payload = await self._post(f"/api/v1/catalog/{_segment(tag)}/deploys", deploy)
+        payload = await self._post(f"/api/v1/catalog/{path_segment(tag)}/deploys", deploy)
         return _parse(Deploy, payload)
 
     async def list_custom_events(
@@ -134,28 +134,30 @@ class CortexClient:
         if event_type:
             params.append(("type", event_type))
         events = await self._all_pages(
-            f"/api/v1/catalog/{_segment(tag)}/custom-events", params, "events", CustomEvent
+            f"/api/v1/catalog/{path_segment(tag)}/custom-events", params, "events", CustomEvent
         )
         return sorted(events, key=lambda event: event.timestamp, reverse=True)
 
     async def add_custom_event(self, tag: str, event: NewCustomEvent) -> CustomEvent:
-        payload = await self._post(f"/api/v1/catalog/{_segment(tag)}/custom-events", event)
+        payload = await self._post(f"/api/v1/catalog/{path_segment(tag)}/custom-events", event)
         return _parse(CustomEvent, payload)
 
     async def get_scorecard_scores(self, tag: str) -> list[ScorecardScore]:
-        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}/scorecards")
+        payload = await self._get(f"/api/v1/catalog/{path_segment(tag)}/scorecards")
         return [_parse(ScorecardScore, item) for item in payload or ()]
 
     async def get_current_oncall(self, tag: str) -> list[OncallLevel]:
         """Who is on call now, one entry per provider and escalation level, lowest level first."""
-        payload = await self._get(f"/api/v1/catalog/{_segment(tag)}/integrations/oncall/current")
+        payload = await self._get(
+            f"/api/v1/catalog/{path_segment(tag)}/integrations/oncall/current"
+        )
         return sorted(_oncall_levels(payload), key=lambda level: (level.level, level.provider))
 
     async def list_dependencies(self, tag: str) -> list[Dependency]:
         """Outgoing dependencies; Cortex answers 404 when an entity has none."""
         try:
             payload = await self._get(
-                f"/api/v1/catalog/{_segment(tag)}/dependencies",
+                f"/api/v1/catalog/{path_segment(tag)}/dependencies",
                 [("includeOutgoing", "true"), ("page", "0"), ("pageSize", str(PAGE_SIZE))],
             )
         except NotFoundError:
@@ -183,30 +185,15 @@ class CortexClient:
     async def _get(
         self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None
     ) -> Any:
-        return await self._api.request(
-            "GET", self.base_url + path, api_key=self._api_key, params=params, policy=policy
-        )
+        return await self._request("GET", path, params=params, policy=policy)
 
     async def _post(self, path: str, body: BaseModel) -> Any:
         payload = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return await self._api.request(
-            "POST", self.base_url + path, api_key=self._api_key, body=payload
-        )
+        return await self._request("POST", path, body=payload)
 
 
 def _parse(model: type[ModelT], payload: Any) -> ModelT:
-    try:
-        return model.model_validate(payload)
-    except ValidationError as error:
-        raise UnavailableError(
-            SERVICE_NAME,
-            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
-            retryable=False,
-        ) from None
-
-
-def _segment(tag: str) -> str:
-    return quote(tag, safe="")
+    return parsed(SERVICE_NAME, model, payload)
 
 
 def _oncall_levels(payload: Any) -> Iterable[OncallLevel]:

@@ -81,27 +81,6 @@ class Deployer(CortexModel):
     email: str | None = None
 
 
-class Deploy(CortexModel):
-    uuid: str
-    title: str
-    type: DeployType
-    timestamp: datetime
-    environment: str | None = None
-    sha: str | None = None
-    url: str | None = None
-    deployer: Deployer | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _deployer_from_legacy_fields(cls, data: Any) -> Any:
-        # Older answers (and the answer to a POST) carry deployerName/deployerEmail instead.
-        if isinstance(data, dict) and not data.get("deployer"):
-            name, email = data.get("deployerName"), data.get("deployerEmail")
-            if name or email:
-                return {**data, "deployer": {"name": name, "email": email}}
-        return data
-
-
 class NewDeploy(CortexModel):
     """Body of `POST /api/v1/catalog/{tag}/deploys`."""
 
@@ -115,13 +94,20 @@ class NewDeploy(CortexModel):
     custom_data: dict[str, dict[str, Any]] | None = None
 
 
-class CustomEvent(CortexModel):
+class Deploy(NewDeploy):
+    """A deploy as Cortex lists it: what was sent, and the id Cortex gave it."""
+
     uuid: str
-    type: str
-    title: str
-    timestamp: datetime
-    description: str | None = None
-    url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deployer_from_legacy_fields(cls, data: Any) -> Any:
+        # Older answers (and the answer to a POST) carry deployerName/deployerEmail instead.
+        if isinstance(data, dict) and not data.get("deployer"):
+            name, email = data.get("deployerName"), data.get("deployerEmail")
+            if name or email:
+                return {**data, "deployer": {"name": name, "email": email}}
+        return data
 
 
 class NewCustomEvent(CortexModel):
@@ -133,6 +119,10 @@ class NewCustomEvent(CortexModel):
     description: str | None = None
     url: str | None = None
     custom_data: dict[str, dict[str, Any]] | None = None
+
+
+class CustomEvent(NewCustomEvent):
+    uuid: str
 
 
 class LadderLevelName(CortexModel):

@@ -1,4 +1,4 @@
-"""The Rootly API: client, models, and the shared transport settings for it."""
+"""The Rootly API: client, models, and the shared transport for it."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from bot.http import JsonApi, RateLimiters, RetryPolicy
-from bot.rootly.client import (
-    JSON_API,
-    ROOTLY_RATE_LIMIT,
-    SERVICE_NAME,
-    RootlyClient,
-    describe_rootly_error,
-)
+from bot.http import JsonApi, RetryPolicy, open_api
+from bot.rootly.client import ROOTLY, RootlyClient
 
 
 def rootly_api(
@@ -22,16 +16,7 @@ def rootly_api(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    """The process-wide Rootly transport: one session, one rate limiter per API key."""
-    return JsonApi(
-        SERVICE_NAME,
-        session,
-        RateLimiters(ROOTLY_RATE_LIMIT),
-        describe_rootly_error,
-        policy=policy,
-        content_type=JSON_API,
-        sleep=sleep,
-    )
+    return open_api(ROOTLY, session, policy, sleep)
 
 
 __all__ = ["RootlyClient", "rootly_api"]

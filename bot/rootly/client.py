@@ -10,12 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
-
-from pydantic import ValidationError
 
 from bot.errors import UnavailableError
-from bot.http import ErrorDescription, JsonApi, QueryParams, RateLimit, RetryPolicy, key_fingerprint
+from bot.http import (
+    ApiClient,
+    ApiSpec,
+    ErrorDescription,
+    QueryParams,
+    RateLimit,
+    RetryPolicy,
+    parsed,
+    path_segment,
+)
 from bot.rootly.models import Resource, RootlyIncident, RootlyService, ServiceAttributes
 
 SERVICE_NAME = "Rootly"
@@ -60,20 +66,10 @@ def _error_line(item: Any) -> str:
     return title or detail
 
 
-class RootlyClient:
-    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
-        self._api = api
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
+ROOTLY = ApiSpec(SERVICE_NAME, ROOTLY_RATE_LIMIT, describe_rootly_error, content_type=JSON_API)
 
-    def __repr__(self) -> str:
-        return f"RootlyClient(base_url={self.base_url!r})"
 
-    @property
-    def identity(self) -> tuple[str, str]:
-        """Which Rootly and which key this client speaks for, with no secret in it."""
-        return (self.base_url, key_fingerprint(self._api_key))
-
+class RootlyClient(ApiClient):
     async def check_access(self, policy: RetryPolicy | None = None) -> None:
         """The cheapest authenticated read: raises `UnauthorizedError` for a bad key."""
         await self._get("/v1/services", _page(1, size=1), policy)
@@ -93,7 +89,7 @@ class RootlyClient:
     async def update_service(self, service_id: str, attrs: ServiceAttributes) -> RootlyService:
         """Writes only the fields `attrs` carries; Rootly leaves every other attribute alone."""
         body = _document("services", attrs.to_attributes())
-        payload = await self._write("PUT", f"/v1/services/{_segment(service_id)}", body)
+        payload = await self._write("PUT", f"/v1/services/{path_segment(service_id)}", body)
         return _parse_resource(RootlyService, payload)
 
     async def list_incidents(
@@ -105,7 +101,7 @@ class RootlyClient:
         return await self._all_pages("/v1/incidents", params, RootlyIncident)
 
     async def get_incident(self, incident_id: str) -> RootlyIncident:
-        payload = await self._get(f"/v1/incidents/{_segment(incident_id)}")
+        payload = await self._get(f"/v1/incidents/{path_segment(incident_id)}")
         return _parse_resource(RootlyIncident, payload)
 
     async def set_incident_services(
@@ -113,7 +109,7 @@ class RootlyClient:
     ) -> RootlyIncident:
         """Replaces the incident's services with exactly `service_ids` (Rootly's PUT semantics)."""
         body = _document("incidents", {"service_ids": list(service_ids)})
-        payload = await self._write("PUT", f"/v1/incidents/{_segment(incident_id)}", body)
+        payload = await self._write("PUT", f"/v1/incidents/{path_segment(incident_id)}", body)
         return _parse_resource(RootlyIncident, payload)
 
     async def attach_services(self, incident_id: str, service_ids: Sequence[str]) -> RootlyIncident:
@@ -151,9 +147,7 @@ class RootlyClient:
     async def _get(
         self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None
     ) -> Any:
-        payload = await self._api.request(
-            "GET", self.base_url + path, api_key=self._api_key, params=params, policy=policy
-        )
+        payload = await self._request("GET", path, params=params, policy=policy)
         if not isinstance(payload, dict):
             raise UnavailableError(
                 SERVICE_NAME, "answered with no JSON:API document", retryable=False
@@ -163,9 +157,7 @@ class RootlyClient:
     async def _write(self, method: str, path: str, body: dict[str, Any]) -> Any:
         # Never retried after a 5xx or a timeout: the write may have been applied, and the sync
         # and the incident modal re-read before they write again. A 429 is still retried.
-        return await self._api.request(
-            method, self.base_url + path, api_key=self._api_key, body=body, idempotent=False
-        )
+        return await self._request(method, path, body=body, idempotent=False)
 
 
 def _document(resource_type: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -191,15 +183,4 @@ def _parse_resource(model: type[ResourceT], payload: Any) -> ResourceT:
 
 
 def _parse(model: type[ResourceT], item: Any) -> ResourceT:
-    try:
-        return model.model_validate(item)
-    except ValidationError as error:
-        raise UnavailableError(
-            SERVICE_NAME,
-            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
-            retryable=False,
-        ) from None
-
-
-def _segment(resource_id: str) -> str:
-    return quote(resource_id, safe="")
+    return parsed(SERVICE_NAME, model, item)

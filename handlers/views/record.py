@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -122,20 +123,29 @@ def _recorder(invocation: Invocation, catalog: Catalog) -> Recorder:
     return Recorder(invocation.services, invocation.client, catalog, origin)
 
 
-async def submit_deploy(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    form = Form(body["view"]["state"]["values"])
-    catalog = await _checked(ack, context, form, _deploy_errors(form))
-    if catalog is not None:
-        continue_in_background(
-            lambda invocation: _record_deploy(invocation, catalog, form),
-            Invocation.of(context, client, body),
-            context,
-        )
+Validate = Callable[[Form], dict[str, str]]
+Record = Callable[[Invocation, Recorder, Form], Coroutine[Any, Any, None]]
 
 
-async def _record_deploy(invocation: Invocation, catalog: Catalog, form: Form) -> None:
+def _submission(errors_of: Validate, record: Record) -> Callable[..., Awaitable[None]]:
+    """A modal's submit listener: inline errors, or close the modal and record in the background."""
+
+    async def submit(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        form = Form(body["view"]["state"]["values"])
+        catalog = await _checked(ack, context, form, errors_of(form))
+        if catalog is not None:
+            continue_in_background(
+                lambda invocation: record(invocation, _recorder(invocation, catalog), form),
+                Invocation.of(context, client, body),
+                context,
+            )
+
+    return submit
+
+
+async def _record_deploy(invocation: Invocation, recorder: Recorder, form: Form) -> None:
     deploy = NewDeploy(
         title=form.title,
         type=DeployType(form.selected(ids.DEPLOY_TYPE_BLOCK, ids.DEPLOY_TYPE_SELECT) or "DEPLOY"),
@@ -145,23 +155,10 @@ async def _record_deploy(invocation: Invocation, catalog: Catalog, form: Form) -
         url=form.url or None,
         deployer=await deployer_of(invocation.client, invocation.user_id),
     )
-    await _recorder(invocation, catalog).deploy(form.tag, deploy)
+    await recorder.deploy(form.tag, deploy)
 
 
-async def submit_event(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-) -> None:
-    form = Form(body["view"]["state"]["values"])
-    catalog = await _checked(ack, context, form, _event_errors(form))
-    if catalog is not None:
-        continue_in_background(
-            lambda invocation: _record_event(invocation, catalog, form),
-            Invocation.of(context, client, body),
-            context,
-        )
-
-
-async def _record_event(invocation: Invocation, catalog: Catalog, form: Form) -> None:
+async def _record_event(_invocation: Invocation, recorder: Recorder, form: Form) -> None:
     event = NewCustomEvent(
         type=form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT),
         title=form.title,
@@ -169,9 +166,9 @@ async def _record_event(invocation: Invocation, catalog: Catalog, form: Form) ->
         url=form.url or None,
         timestamp=form.moment(ids.WHEN_BLOCK, ids.WHEN_PICKER),
     )
-    await _recorder(invocation, catalog).event(form.tag, event)
+    await recorder.event(form.tag, event)
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.DEPLOY_VIEW)(submit_deploy)
-    app.view(ids.EVENT_VIEW)(submit_event)
+    app.view(ids.DEPLOY_VIEW)(_submission(_deploy_errors, _record_deploy))
+    app.view(ids.EVENT_VIEW)(_submission(_event_errors, _record_event))

@@ -7,7 +7,6 @@ and assert on the requests it received. Every exchange is checked against
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import uuid
@@ -17,9 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiDict
 
-from tests.contract import load_contract
+from tests.fakes.contract_fake import ContractFake
 
 CORTEX_KEY = "cortex-test-key-0123456789abcdef"
 Handler = Callable[["FakeCortex", web.Request, str], Awaitable[web.Response]]
@@ -77,31 +75,18 @@ class Fault:
 
 
 @dataclass
-class Received:
-    method: str
-    path: str
-    query: MultiDict[str]
-    headers: CIMultiDict[str]
-    body: Any
+class FakeCortex(ContractFake):
+    CONTRACT = "cortex-openapi.json"
+    ERROR_SCHEMA = "ErrorResponse"
+    API_PREFIX = "/api/v1/"
 
-
-@dataclass
-class FakeCortex:
-    base_url: str = ""
-    check_contract: bool = True
     api_keys: set[str] = field(default_factory=lambda: {CORTEX_KEY})
-    latency: float = 0.0
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     deploys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     oncall: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
 
     # --- seeding -------------------------------------------------------------------------------
 
@@ -165,77 +150,7 @@ class FakeCortex:
         self.events.setdefault(tag, []).append(event)
         return event
 
-    # --- inspection ----------------------------------------------------------------------------
-
-    def count(self, method: str = "GET", path_prefix: str = "/api/v1/") -> int:
-        return sum(
-            1 for r in self.received if r.method == method and r.path.startswith(path_prefix)
-        )
-
-    def requests_to(self, path: str, method: str = "GET") -> list[Received]:
-        return [r for r in self.received if r.method == method and r.path == path]
-
     # --- the HTTP side -------------------------------------------------------------------------
-
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        return app
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        raw_body = await request.read()
-        self.received.append(
-            Received(
-                request.method,
-                request.path,
-                MultiDict(request.query),
-                CIMultiDict(request.headers),
-                json.loads(raw_body) if raw_body else None,
-            )
-        )
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            return await self._answer(request, handler, raw_body)
-        finally:
-            self.in_flight -= 1
-
-    async def _answer(
-        self,
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        raw_body: bytes,
-    ) -> web.StreamResponse:
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        fault = next((f for f in self.faults if f.matches(request)), None)
-        response: web.StreamResponse | None = None
-        if fault is not None:
-            self.faults.remove(fault)
-            await asyncio.sleep(fault.delay)
-            response = fault.response()
-        deliberate = fault is not None and fault.bad_json
-        if response is None:
-            response = await handler(request)
-        if self.check_contract and not deliberate and isinstance(response, web.Response):
-            self._check_contract(request, raw_body, response)
-        return response
-
-    def _check_contract(self, request: web.Request, body: bytes, response: web.Response) -> None:
-        contract = load_contract("cortex-openapi.json", "ErrorResponse")
-        self.violations += contract.check(
-            method=request.method,
-            path=request.path,
-            query=MultiDict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-            status=response.status,
-            response_body=response.body if isinstance(response.body, bytes) else b"",
-            response_headers=CIMultiDict(response.headers),
-        )
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.api_keys:

@@ -9,7 +9,6 @@ sliding window and answers 429 past the quota, with `X-RateLimit-*` headers on e
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import re
@@ -22,11 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict, MultiDict
 
-from tests.contract import load_contract
 from tests.fakes import cortex
-from tests.fakes.cortex import Received, iso
+from tests.fakes.contract_fake import ContractFake
+from tests.fakes.cortex import iso
 
 ROOTLY_KEY = "rootly-test-key-0123456789abcdef"
 JSON_API = "application/vnd.api+json"
@@ -97,11 +95,12 @@ class _NotFound(Exception):
 
 
 @dataclass
-class FakeRootly:
-    base_url: str = ""
-    check_contract: bool = True
+class FakeRootly(ContractFake):
+    CONTRACT = "rootly-openapi.json"
+    ERROR_SCHEMA = "errors_list"
+    API_PREFIX = "/v1/"
+
     api_keys: set[str] = field(default_factory=lambda: {ROOTLY_KEY})
-    latency: float = 0.0
     # None turns the quota off; the default is Rootly's documented one.
     quota: Quota | None = field(default_factory=Quota)
     # Pages hold at most this many items whatever `page[size]` asks, as some servers do.
@@ -109,9 +108,6 @@ class FakeRootly:
     services: Resources = field(default_factory=dict)
     incidents: Resources = field(default_factory=dict)
     incident_services: dict[str, list[str]] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
     _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
 
     # --- seeding -------------------------------------------------------------------------------
@@ -165,16 +161,6 @@ class FakeRootly:
         }
         return service_id
 
-    # --- inspection ----------------------------------------------------------------------------
-
-    def count(self, method: str = "GET", path_prefix: str = "/v1/") -> int:
-        return sum(
-            1 for r in self.received if r.method == method and r.path.startswith(path_prefix)
-        )
-
-    def requests_to(self, path: str, method: str = "GET") -> list[Received]:
-        return [r for r in self.received if r.method == method and r.path == path]
-
     # --- rendering -----------------------------------------------------------------------------
 
     def service_resource(self, service_id: str) -> dict[str, Any]:
@@ -190,53 +176,6 @@ class FakeRootly:
         return {"id": incident_id, "type": "incidents", "attributes": attributes}
 
     # --- the HTTP side -------------------------------------------------------------------------
-
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        return app
-
-    @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        raw_body = await request.read()
-        self.received.append(
-            Received(
-                request.method,
-                request.path,
-                MultiDict(request.query),
-                CIMultiDict(request.headers),
-                json.loads(raw_body) if raw_body else None,
-            )
-        )
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        fault = next((f for f in self.faults if f.matches(request)), None)
-        response: web.StreamResponse | None = None
-        if fault is not None:
-            self.faults.remove(fault)
-            await asyncio.sleep(fault.delay)
-            response = fault.response()
-        deliberate = fault is not None and fault.bad_json
-        if response is None:
-            response = await handler(request)
-        if self.check_contract and not deliberate and isinstance(response, web.Response):
-            self._check_contract(request, raw_body, response)
-        return response
-
-    def _check_contract(self, request: web.Request, body: bytes, response: web.Response) -> None:
-        contract = load_contract("rootly-openapi.json", "errors_list")
-        self.violations += contract.check(
-            method=request.method,
-            path=request.path,
-            query=MultiDict(request.query),
-            headers=CIMultiDict(request.headers),
-            body=body,
-            status=response.status,
-            response_body=response.body if isinstance(response.body, bytes) else b"",
-            response_headers=CIMultiDict(response.headers),
-        )
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         api_key = request.headers.get("Authorization", "").removeprefix("Bearer ")
