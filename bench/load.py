@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from tests.slack_harness import SIGNING_SECRET, signature_headers
 TEAM = "T0BENCH"
 BOT_TOKEN = "xoxb-bench-token"
 SERVICES = 200
+SINGLE_CARDS = 20
 
 
 @dataclass
@@ -114,10 +115,20 @@ def command_body(tag: str, response_url: str, number: int) -> str:
     )
 
 
-async def load(
-    base: str, slack: FakeSlack, commands: int, concurrency: int, wait_for_answers: bool
-) -> tuple[list[float], list[float]]:
+def answered(slack: FakeSlack, count: int) -> Callable[[], bool]:
+    return lambda: len(slack.answered_at) >= count
+
+
+def random_tags(commands: int) -> list[str]:
     chooser = random.Random(42)
+    return [f"svc-{chooser.randrange(SERVICES):03d}" for _ in range(commands)]
+
+
+async def load(
+    base: str, slack: FakeSlack, tags: list[str], concurrency: int, wait_for_answers: bool
+) -> tuple[list[float], list[float]]:
+    """Send `/cortex <tag>` for each tag, `concurrency` at a time: ack and answer latencies."""
+    slack.answered_at.clear()
     gate = asyncio.Semaphore(concurrency)
     acks: list[float] = []
     sent_at: dict[str, float] = {}
@@ -125,11 +136,7 @@ async def load(
     async def one(session: aiohttp.ClientSession, number: int) -> None:
         async with gate:
             response_id = f"bench-{number}"
-            body = command_body(
-                f"svc-{chooser.randrange(SERVICES):03d}",
-                f"{slack.base_url}/response/{response_id}",
-                number,
-            )
+            body = command_body(tags[number], f"{slack.base_url}/response/{response_id}", number)
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             headers |= signature_headers(body)
             started = time.perf_counter()
@@ -141,9 +148,15 @@ async def load(
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(one(session, number) for number in range(commands)))
+        if concurrency == 1:
+            # One at a time means one after the other's answer: each card alone on the app.
+            for number in range(len(tags)):
+                await one(session, number)
+                await slack.wait_for(answered(slack, number + 1), "the answer", 30)
+        else:
+            await asyncio.gather(*(one(session, number) for number in range(len(tags))))
     if wait_for_answers:
-        await slack.wait_for(lambda: len(slack.answered_at) >= commands, "every answer", 180)
+        await slack.wait_for(answered(slack, len(tags)), "every answer", 180)
     answers = [slack.answered_at[key] - sent_at[key] for key in sent_at if key in slack.answered_at]
     return acks, answers
 
@@ -180,17 +193,25 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                 "ENCRYPTION_KEYS": key,
             }
             cortex_bot = str(Path(sys.executable).with_name("cortex-bot"))
+            # Single cards first, one at a time, on services the bulk passes have not warmed.
+            single = [f"svc-{number:03d}" for number in range(SERVICES - SINGLE_CARDS, SERVICES)]
+            bulk = random_tags(commands)
+            passes = [
+                ("one card at a time, cold cache", single, 1),
+                ("one card at a time, warm cache", single, 1),
+                (f"{commands} commands, cold cache", bulk, concurrency),
+                (f"{commands} commands, warm cache", bulk, concurrency),
+            ]
             async with process([cortex_bot, "serve"], env, port) as bot:
-                for label in ("cortex-bot, cold cache", "cortex-bot, warm cache"):
+                for label, tags, at_once in passes:
                     cortex.received.clear()
-                    slack.answered_at.clear()
-                    acks, answers = await load(bot.base_url, slack, commands, concurrency, True)
-                    runs.append(Run(label, acks, answers, len(cortex.received), commands))
+                    acks, answers = await load(bot.base_url, slack, tags, at_once, True)
+                    runs.append(Run(label, acks, answers, len(cortex.received), len(tags)))
             port = free_port()
             bare = [sys.executable, "-m", "bench.bare_bolt"]
             async with process(bare, {**env, "PORT": str(port)}, port) as floor:
-                acks, _ = await load(floor.base_url, slack, commands, concurrency, False)
-            runs.append(Run("bare Bolt (ack only)", acks, [], 0, commands))
+                acks, _ = await load(floor.base_url, slack, bulk, concurrency, False)
+            runs.append(Run(f"bare Bolt, {commands} commands (ack only)", acks, [], 0, commands))
     return runs
 
 
@@ -203,11 +224,11 @@ def percentiles(samples: list[float]) -> str:
 
 def report(runs: list[Run], concurrency: int, latency: float) -> None:
     print(
-        f"{runs[0].commands} `/cortex <tag>` commands, {concurrency} at a time, over {SERVICES} "
-        f"services; fake Cortex latency {latency * 1000:.0f} ms"
+        f"`/cortex <tag>` against `cortex-bot serve` over {SERVICES} services, bulk passes "
+        f"{concurrency} at a time; fake Cortex latency {latency * 1000:.0f} ms"
     )
     print(
-        "| app | ack p50 | ack p99 | ack max | answer p50 | answer p99 | Cortex requests/command |"
+        "| pass | ack p50 | ack p99 | ack max | answer p50 | answer p99 | Cortex requests/command |"
     )
     print("|---|---|---|---|---|---|---|")
     for run in runs:

@@ -89,7 +89,7 @@ class Catalog:
             Ttl.SCORES, lambda: self.client.get_scorecard_scores(tag), "scores", tag
         )
 
-    async def oncall(self, tag: str) -> Cached[list[OncallLevel]]:
+    async def oncall(self, tag: str) -> Cached[list[OncallLevel] | None]:
         return await self._read(
             Ttl.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
         )

@@ -24,12 +24,9 @@ from bot.cortex.models import (
     OncallLevel,
     ScorecardScore,
 )
-from bot.errors import ApiError, NotFoundError
+from bot.errors import ApiError
 
 T = TypeVar("T")
-
-# Cortex answers 404 with one of these codes when an entity has no on-call integration.
-ONCALL_NOT_REGISTERED = frozenset({"INTEGRATION_UNREGISTERED", "INTEGRATION_MISSING"})
 
 
 @dataclass(frozen=True)
@@ -75,16 +72,6 @@ class _Parts:
         return self.value(task)
 
 
-async def oncall_or_none(catalog: Catalog, tag: str) -> Cached[list[OncallLevel] | None]:
-    try:
-        found = await catalog.oncall(tag)
-    except NotFoundError as error:
-        if error.code in ONCALL_NOT_REGISTERED:
-            return Cached(None, fetched_at=0.0)
-        raise
-    return Cached(found.value, found.fetched_at, found.stale)
-
-
 async def _no_events() -> Cached[list[CustomEvent]]:
     return Cached([], fetched_at=0.0)
 
@@ -95,7 +82,7 @@ async def take_snapshot(
     """All parts at once; raises only when the entity itself cannot be read."""
     parts = _Parts()
     entity = parts.start(catalog.entity(tag))
-    oncall = parts.start(oncall_or_none(catalog, tag))
+    oncall = parts.start(catalog.oncall(tag))
     deploys = parts.start(catalog.deploys(tag))
     scores = parts.start(catalog.scores(tag))
     dependencies = parts.start(catalog.dependencies(tag))

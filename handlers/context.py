@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.catalog import Catalog
 from bot.cortex.models import Deployer
@@ -33,7 +33,7 @@ class Invocation:
     channel_id: str
     trigger_id: str
     body: dict[str, Any]
-    respond_to: AsyncRespond | None = None
+    response_url: str | None = None
 
     @classmethod
     def of(
@@ -48,7 +48,7 @@ class Invocation:
             channel_id=str(channel),
             trigger_id=str(body.get("trigger_id") or ""),
             body=body,
-            respond_to=context.respond if context.response_url else None,
+            response_url=context.response_url,
         )
 
     @property
@@ -58,13 +58,20 @@ class Invocation:
 
     async def respond(self, **message: Any) -> None:
         """Answer through the response URL, or to the person directly where there is none."""
-        if self.respond_to is not None:
-            await self.respond_to(**message)
+        if self.response_url:
+            await respond_via(self.services, self.response_url, **message)
         else:
             await tell_user(self.client, self.user_id, self.channel_id or None, message["text"])
 
     async def catalog(self) -> Catalog:
         return await self.services.workspace_catalog(self.team_id)
+
+
+async def respond_via(services: Services, response_url: str, **message: Any) -> None:
+    """Post to a response URL on the shared session (Bolt's `respond` opens a new one each time)."""
+    answer = await AsyncWebhookClient(response_url, session=services.http).send(**message)
+    if answer.status_code != 200:
+        log.warning("the response URL answered %s: %s", answer.status_code, answer.body)
 
 
 def services_of(context: AsyncBoltContext) -> Services:

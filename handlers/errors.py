@@ -31,7 +31,7 @@ from bot.errors import (
     UnavailableError,
 )
 from handlers.blocks.common import not_connected_blocks, plain_blocks
-from handlers.context import tell_user
+from handlers.context import respond_via, services_of, tell_user
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +114,13 @@ async def report_error(error: Exception, body: dict[str, Any], context: AsyncBol
         error,
         exc_info=not known,
     )
-    if context.response_url and context.respond is not None:
-        await context.respond(
-            text=user_message(error), blocks=blocks_for(error), response_type="ephemeral"
+    if context.response_url:
+        await respond_via(
+            services_of(context),
+            context.response_url,
+            text=user_message(error),
+            blocks=blocks_for(error),
+            response_type="ephemeral",
         )
     elif context.user_id and context.client is not None:
         # Modal submissions and shortcuts carry no response URL: tell the person directly.

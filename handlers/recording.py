@@ -7,9 +7,9 @@ origin (its trigger or view) and on what it records makes a Slack retry or a dou
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -30,7 +30,8 @@ class Origin:
     user_id: str
     channel_id: str | None
     request_id: str
-    respond: AsyncRespond | None = None
+    # How to answer the person privately when the channel is closed to the bot, if there is a way.
+    respond: Callable[..., Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -190,11 +190,22 @@ async def test_scores_oncall_and_dependencies(
     assert [(score.scorecard_name, score.level) for score in scores] == [
         ("Production readiness", "Gold")
     ]
+    assert oncall is not None
     assert [(level.level, [user.name for user in level.users]) for level in oncall] == [
         (1, ["Ana"]),
         (2, ["Bo"]),
     ]
     assert [dependency.callee_tag for dependency in dependencies] == ["db"]
+
+
+async def test_no_oncall_integration_is_an_answer_not_an_error(
+    cortex: CortexClient, fake_cortex: FakeCortex
+) -> None:
+    fake_cortex.add_service("api")
+
+    assert await cortex.get_current_oncall("api") is None
+    with pytest.raises(NotFoundError):
+        await cortex.get_current_oncall("no-such-service")
 
 
 async def test_an_entity_without_dependencies_has_none(

@@ -111,11 +111,12 @@ async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: Sla
     assert app.cortex.max_in_flight == 5
 
 
-async def test_a_warm_card_costs_no_cortex_call(app: SlackApp) -> None:
-    await answer_to(app, "payments-api")
+@pytest.mark.parametrize("tag", ["payments-api", "payments-worker"], ids=["on-call", "no on-call"])
+async def test_a_warm_card_costs_no_cortex_call(app: SlackApp, tag: str) -> None:
+    await answer_to(app, tag)
     before = app.cortex.count()
 
-    await answer_to(app, "service payments-api")
+    await answer_to(app, f"service {tag}")
 
     assert app.cortex.count() == before
 

@@ -12,6 +12,7 @@ import pytest
 from bot.observability import ContextAndRedaction, begin_request, configure_logging, redact
 from bot.workspaces import NewKeys
 from tests.fakes.cortex import CORTEX_KEY
+from tests.fakes.rootly import ROOTLY_KEY
 from tests.slack_harness import ADMIN, TEAM, SlackApp
 
 
@@ -106,3 +107,25 @@ async def test_metrics_count_commands_acks_and_cortex_requests(slack_app: SlackA
     assert 'cortex_bot_ack_seconds_count{kind="/cortex"}' in text
     assert 'cortex_bot_api_requests_total{service="Cortex",status="200"}' in text
     assert 'cortex_bot_cache_lookups_total{result="miss"}' in text
+
+
+async def test_metrics_count_sync_runs_and_digest_posts(slack_app: SlackApp) -> None:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, ROOTLY_KEY), connected_by=ADMIN
+    )
+    slack_app.cortex.add_service("api")
+    await slack_app.command("sync")
+    await slack_app.slack.wait_for(lambda: len(slack_app.rootly.services) == 1, "the sync")
+    await slack_app.command("digest now")
+    await slack_app.slack.wait_for(
+        lambda: any(
+            "digest" in str(c.args).lower()
+            for c in slack_app.slack.calls_to("chat.postMessage")[1:]
+        ),
+        "the digest",
+    )
+
+    text = await (await slack_app.http.get("/metrics")).text()
+
+    assert 'cortex_bot_sync_runs_total{outcome="succeeded"}' in text
+    assert 'cortex_bot_digest_posts_total{outcome="posted"}' in text

@@ -43,6 +43,8 @@ SERVICE_NAME = "Cortex"
 # and a few cold cards), the rest drains evenly, so any 60 s window stays at 1000.
 CORTEX_RATE_LIMIT = RateLimit(per_period=1000, period=60.0, burst=500)
 PAGE_SIZE = 1000
+# Cortex answers 404 with one of these codes when an entity has no on-call integration.
+ONCALL_NOT_REGISTERED = frozenset({"INTEGRATION_UNREGISTERED", "INTEGRATION_MISSING"})
 # How many further pages of one listing are fetched at once once the first page tells the count.
 PAGE_CONCURRENCY = 4
 
@@ -146,11 +148,17 @@ class CortexClient(ApiClient):
         payload = await self._get(f"/api/v1/catalog/{path_segment(tag)}/scorecards")
         return [_parse(ScorecardScore, item) for item in payload or ()]
 
-    async def get_current_oncall(self, tag: str) -> list[OncallLevel]:
-        """Who is on call now, one entry per provider and escalation level, lowest level first."""
-        payload = await self._get(
-            f"/api/v1/catalog/{path_segment(tag)}/integrations/oncall/current"
-        )
+    async def get_current_oncall(self, tag: str) -> list[OncallLevel] | None:
+        """Who is on call now, per provider and escalation level, lowest level first; None when
+        the entity has no on-call integration registered (an answer, not a failure)."""
+        try:
+            payload = await self._get(
+                f"/api/v1/catalog/{path_segment(tag)}/integrations/oncall/current"
+            )
+        except NotFoundError as error:
+            if error.code in ONCALL_NOT_REGISTERED:
+                return None
+            raise
         return sorted(_oncall_levels(payload), key=lambda level: (level.level, level.provider))
 
     async def list_dependencies(self, tag: str) -> list[Dependency]:

@@ -23,6 +23,7 @@ from bot.digests.content import DigestContent, digest_content
 from bot.digests.schedule import PERIODS
 from bot.digests.store import Claim, Digest, DigestStore, Done, SlotState
 from bot.errors import BotError, NotConnectedError
+from bot.observability import DIGEST_POSTS
 from bot.scheduler import DueWork, WallClock, utc_now
 from bot.services import Services
 
@@ -122,7 +123,10 @@ class DigestJob:
         except Exception:
             # Whether Slack got it is unknown: never posted twice, so never retried.
             await self.store.complete(claim, SlotState.ABANDONED, self._clock(), Done())
+            DIGEST_POSTS.labels(SlotState.ABANDONED).inc()
             raise
+        if delivery.outcome is not Outcome.POSTED:  # posts are counted where they are made
+            DIGEST_POSTS.labels(delivery.outcome).inc()
         await self._record(claim, content, delivery)
 
     async def _build(self, claim: Claim) -> DigestContent | None:

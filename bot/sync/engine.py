@@ -19,13 +19,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.errors import BotError, EmptyCatalogError, RootlyNotConnectedError, SyncInProgressError
+from bot.observability import SYNC_RUNS
 from bot.rootly import RootlyClient
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
 from bot.sync.apply import APPLY_CONCURRENCY, Outcome, apply_changes
 from bot.sync.lease import Lease, LeaseStore
 from bot.sync.plan import SyncPlan, plan_sync
-from bot.sync.report import RunInfo, SyncProgress, SyncReport, build_report, failed_report
+from bot.sync.report import (
+    RunInfo,
+    Status,
+    SyncProgress,
+    SyncReport,
+    build_report,
+    failed_report,
+)
 from bot.sync.runs import SyncRuns
 from bot.sync.schedule import AutoSyncJob, Frequency, SyncSchedule, SyncSchedules
 from bot.workspaces import Connection
@@ -143,10 +151,12 @@ class SyncJob:
             report = await self._lease.run_while_held(self._sync(on_progress))
         except BotError as error:
             await self._engine.runs.save(failed_report(self.info, error, self._engine.clock()))
+            SYNC_RUNS.labels(Status.FAILED).inc()
             raise
         finally:
             await self._lease.release()
         await self._engine.runs.save(report)
+        SYNC_RUNS.labels(report.status).inc()
         return report
 
     async def _sync(self, on_progress: OnProgress) -> SyncReport:

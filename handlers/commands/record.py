@@ -23,7 +23,7 @@ async def _record(
         user_id=invocation.user_id,
         channel_id=invocation.channel_id,
         request_id=invocation.trigger_id,
-        respond=invocation.respond_to,
+        respond=invocation.respond if invocation.response_url else None,
     )
     try:
         await write(Recorder(invocation.services, invocation.client, catalog, origin))

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from bot.catalog import Catalog
 from bot.cortex.models import Entity
 from bot.errors import NotFoundError
-from bot.snapshot import oncall_or_none, take_snapshot
+from bot.snapshot import take_snapshot
 from handlers.blocks.service import (
     deploys_page,
     oncall_blocks,
@@ -101,5 +101,5 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
     if entity is None:
         await _reply(invocation, await not_found_answer(catalog, command.tag))
         return
-    levels = (await oncall_or_none(catalog, entity.tag)).value
+    levels = (await catalog.oncall(entity.tag)).value
     await _reply(invocation, (f"On call for {entity.name}", oncall_blocks(entity, levels)))

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digests import Delivery, Digest, DigestContent, DigestJob, Outcome
+from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
 from handlers.blocks.digest import channel_gone_text, digest_message
@@ -43,6 +44,7 @@ async def post_digest(
     """Post a digest; raises `SlackApiError` when Slack refuses it."""
     message = digest_message(content, frequency)
     await client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
+    DIGEST_POSTS.labels("posted").inc()
 
 
 class SlackPoster:
