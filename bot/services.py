@@ -80,20 +80,23 @@ async def open_services(
     tasks = BackgroundTasks()
     try:
         async with aiohttp.ClientSession() as http:
-            yield Services(
-                settings=settings,
-                engine=engine,
-                keyring=keyring,
-                workspaces=WorkspaceStore(engine, keyring),
-                installations=installations,
-                http=http,
-                cortex_api=cortex_api(http, retry_policy),
-                rootly_api=rootly_api(http, retry_policy),
-                cache=ResponseCache(clock=clock),
-                claims=RequestClaims(engine),
-                tasks=tasks,
-            )
+            try:
+                yield Services(
+                    settings=settings,
+                    engine=engine,
+                    keyring=keyring,
+                    workspaces=WorkspaceStore(engine, keyring),
+                    installations=installations,
+                    http=http,
+                    cortex_api=cortex_api(http, retry_policy),
+                    rootly_api=rootly_api(http, retry_policy),
+                    cache=ResponseCache(clock=clock),
+                    claims=RequestClaims(engine),
+                    tasks=tasks,
+                )
+            finally:
+                # On SIGTERM, work in flight gets a grace period to finish (with the session
+                # and the database still open) before what is left is cancelled.
+                await tasks.aclose(grace=DRAIN_SECONDS)
     finally:
-        # On SIGTERM, work in flight gets a grace period to finish before it is cancelled.
-        await tasks.aclose(grace=DRAIN_SECONDS)
         await engine.dispose()

@@ -94,7 +94,8 @@ async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProces
         await _healthy(bot)
         yield bot
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=30)
         await reader
     assert process.returncode == 0, "".join(bot.log_lines[-20:])
@@ -233,6 +234,31 @@ async def test_one_process_on_sqlite_serves_every_feature(
     assert [request.body["title"] for request in deploys] == ["v1.0"]
     assert len(fake_cortex.requests_to("/api/v1/catalog/ledger/custom-events", "POST")) == 1
     assert CORTEX_KEY.encode() not in (tmp_path / "bot.db").read_bytes()
+
+
+async def test_sigterm_lets_the_work_in_flight_finish(
+    fake_slack: FakeSlack, fake_cortex: FakeCortex, fake_rootly: FakeRootly, tmp_path: Path
+) -> None:
+    seed(fake_cortex)
+    fake_cortex.latency = 1.0
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    key = new_key()
+    await migrate_in_thread(database_url)
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([key])).save(
+        TEAM, NewKeys(fake_cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    await engine.dispose()
+    env = bot_env(fake_slack, fake_cortex, fake_rootly, database_url, key)
+
+    async with bot_process(env, tmp_path) as bot, slack_to(bot, fake_slack) as slack:
+        await slack.command("payments-api")
+        await fake_slack.wait_for(lambda: fake_cortex.in_flight, "the card's Cortex calls")
+        bot.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.process.wait(), timeout=30)
+
+    [card] = fake_slack.responses
+    assert "Payments API" in str(card["blocks"])
 
 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="TEST_DATABASE_URL is not set")
