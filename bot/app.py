@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from cachetools import TTLCache
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -25,6 +26,8 @@ BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "user
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 OAUTH_STATE_SECONDS = 600
+AUTHORIZATIONS_CACHED = 10_000
+AUTHORIZATION_SECONDS = 3600.0
 
 
 def slack_client(services: Services, token: str | None = None) -> AsyncWebClient:
@@ -54,9 +57,14 @@ def _oauth_settings(services: Services) -> AsyncOAuthSettings:
             expiration_seconds=OAUTH_STATE_SECONDS, engine=services.engine
         ),
     )
-    # Remember auth.test results per token, so requests do not call it every time.
+    # Remember auth.test results per token, so requests do not call it every time; Bolt's own
+    # cache is a dict that grows with every token ever seen (rotation makes new ones).
     assert isinstance(oauth.authorize, AsyncInstallationStoreAuthorize)
     oauth.authorize.cache_enabled = True
+    # Bolt types it as a dict but only reads, writes and tests membership: a TTLCache does.
+    oauth.authorize.authorize_result_cache = TTLCache(  # type: ignore[assignment]
+        maxsize=AUTHORIZATIONS_CACHED, ttl=AUTHORIZATION_SECONDS
+    )
     return oauth
 
 

@@ -93,6 +93,17 @@ async def test_a_second_workspace_installs_and_is_served_with_its_own_token(
     assert ALPHA_TOKEN.encode() not in database
 
 
+async def test_each_workspace_is_authorised_once_then_from_the_cache(oauth_app: SlackApp) -> None:
+    await install(oauth_app, BETA, BETA_TOKEN, BETA_ADMIN)
+    during_install = len(oauth_app.slack.calls_to("auth.test"))
+
+    for _ in range(3):
+        await oauth_app.command("help", user=BETA_ADMIN, team=BETA)
+    await oauth_app.slack.next_response(3)
+
+    assert len(oauth_app.slack.calls_to("auth.test")) == during_install + 1
+
+
 async def test_an_install_with_a_forged_state_is_refused(oauth_app: SlackApp) -> None:
     oauth_app.slack.oauth_codes["code-x"] = oauth_answer(BETA, BETA_TOKEN, BETA_ADMIN)
 
