@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from bot.storage import create_engine, migrate
 from bot.workspaces import NewKeys, WorkspaceStore
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.slack import FakeSlack
+from tests.processes import cortex_bot_command, free_port, health_status
 from tests.slack_harness import SIGNING_SECRET, signature_headers
 
 TEAM = "T0BENCH"
@@ -48,12 +48,6 @@ class Run:
     answers: list[float]
     cortex_requests: int
     commands: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager
@@ -81,24 +75,12 @@ async def process(command: Sequence[str], env: dict[str, str], port: int) -> Asy
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_until_healthy(base)
+        if await health_status(base) != 200:
+            raise RuntimeError(f"{base} did not become healthy")
         yield Child(base, child.pid)
     finally:
         child.send_signal(signal.SIGTERM)
         await child.wait()
-
-
-async def wait_until_healthy(base: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(400):
-            try:
-                async with session.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{base} did not become healthy")
 
 
 def command_body(tag: str, response_url: str, number: int) -> str:
@@ -192,7 +174,6 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                 "DATABASE_URL": database_url,
                 "ENCRYPTION_KEYS": key,
             }
-            cortex_bot = str(Path(sys.executable).with_name("cortex-bot"))
             # Single cards first, one at a time, on services the bulk passes have not warmed.
             single = [f"svc-{number:03d}" for number in range(SERVICES - SINGLE_CARDS, SERVICES)]
             bulk = random_tags(commands)
@@ -202,7 +183,7 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                 (f"{commands} commands, cold cache", bulk, concurrency),
                 (f"{commands} commands, warm cache", bulk, concurrency),
             ]
-            async with process([cortex_bot, "serve"], env, port) as bot:
+            async with process([*cortex_bot_command(), "serve"], env, port) as bot:
                 for label, tags, at_once in passes:
                     cortex.received.clear()
                     acks, answers = await load(bot.base_url, slack, tags, at_once, True)

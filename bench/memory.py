@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -20,13 +19,14 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.oauth.installation_store import Installation
 
-from bench.load import free_port, process, serving
+from bench.load import process, serving
 from bot.crypto import Keyring, new_key
 from bot.installations import EncryptedInstallationStore
 from bot.storage import create_engine, migrate
 from bot.workspaces import NewKeys, WorkspaceStore
 from tests.fakes.cortex import FakeCortex
 from tests.fakes.slack import FakeSlack
+from tests.processes import cortex_bot_command, free_port
 from tests.slack_harness import SIGNING_SECRET, signature_headers
 
 CLIENT_ID = "1111.2222"
@@ -114,8 +114,7 @@ async def main(teams: int, per_team: int, concurrency: int) -> None:
                 "DATABASE_URL": database_url,
                 "ENCRYPTION_KEYS": key,
             }
-            command = [str(Path(sys.executable).with_name("cortex-bot")), "serve"]
-            async with process(command, env, port) as bot:
+            async with process([*cortex_bot_command(), "serve"], env, port) as bot:
                 before = resident_kib(bot.pid)
                 started = time.perf_counter()
                 await lookups(bot.base_url, slack, teams // 2, per_team, concurrency)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from tests.databases import POSTGRES_URL, reset_postgres
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly
 from tests.fakes.slack import FakeSlack
+from tests.processes import cortex_bot_command, free_port, health_status
 from tests.slack_harness import (
     ADMIN,
     BOT_TOKEN,
@@ -49,12 +48,6 @@ class BotProcess:
     base_url: str
     process: asyncio.subprocess.Process
     log_lines: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def bot_env(
@@ -80,9 +73,9 @@ async def _collect(stream: asyncio.StreamReader, lines: list[str]) -> None:
 @asynccontextmanager
 async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProcess]:
     port = free_port()
-    command = [str(Path(sys.executable).with_name("cortex-bot")), "serve"]
     process = await asyncio.create_subprocess_exec(
-        *command,
+        *cortex_bot_command(),
+        "serve",
         env={**os.environ, **env, "PORT": str(port)},
         cwd=cwd,
         stderr=asyncio.subprocess.PIPE,
@@ -91,7 +84,8 @@ async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProces
     bot = BotProcess(f"http://127.0.0.1:{port}", process)
     reader = asyncio.ensure_future(_collect(process.stderr, bot.log_lines))
     try:
-        await _healthy(bot)
+        if await health_status(bot.base_url) != 200:
+            raise AssertionError("the bot did not start:\n" + "".join(bot.log_lines[-20:]))
         yield bot
     finally:
         if process.returncode is None:
@@ -102,18 +96,6 @@ async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProces
     logs = "".join(bot.log_lines)
     for secret in SECRETS:
         assert secret not in logs
-
-
-async def _healthy(bot: BotProcess) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(400):
-            try:
-                async with session.get(f"{bot.base_url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    raise AssertionError("the bot did not become healthy:\n" + "".join(bot.log_lines[-20:]))
 
 
 @asynccontextmanager

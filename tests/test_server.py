@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import sys
 from pathlib import Path
-
-import aiohttp
 
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine
 from bot.web import SERVICES
 from bot.workspaces import NewKeys, WorkspaceStore
+from tests.processes import cortex_bot_command, health_status
 from tests.slack_harness import SlackApp
 
 SECRET_ENV = {"SLACK_BOT_TOKEN": "xoxb-test-process", "SLACK_SIGNING_SECRET": "signing-process"}
-
-
-def cortex_bot_command() -> list[str]:
-    script = shutil.which("cortex-bot", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "bot.cli"]
 
 
 async def run_cli(*arguments: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
@@ -61,7 +53,7 @@ async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        status = await _wait_for_health(f"http://127.0.0.1:{unused_tcp_port}/healthz")
+        status = await health_status(f"http://127.0.0.1:{unused_tcp_port}")
     finally:
         process.send_signal(signal.SIGTERM)
         _, raw_stderr = await asyncio.wait_for(process.communicate(), timeout=30)
@@ -124,14 +116,3 @@ async def test_a_database_that_no_key_opens_stops_rotation_with_one_line(tmp_pat
     assert code == 2
     assert "not in ENCRYPTION_KEYS" in err
     assert "Traceback" not in err
-
-
-async def _wait_for_health(url: str, attempts: int = 300) -> int:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(attempts):
-            try:
-                async with session.get(url) as response:
-                    return response.status
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.05)
-    return 0
