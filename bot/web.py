@@ -89,10 +89,13 @@ def _lifecycle(
             if settings.slack_app_token is not None:
                 app_token = settings.slack_app_token.get_secret_value()
                 socket_mode = AsyncSocketModeHandler(bolt, app_token)
-                await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+                # Connecting retries until Slack answers; health and metrics must not wait for it.
+                connecting = socket_mode.connect_async()  # type: ignore[no-untyped-call]
+                connection = services.tasks.spawn(connecting, "socket mode connection")
             yield
             await scheduler.stop()
             if socket_mode is not None:
+                connection.cancel()  # a connection still being retried is not work to drain
                 await socket_mode.close_async()  # type: ignore[no-untyped-call]
 
     return open_and_close

@@ -289,12 +289,11 @@ def app_settings(
 ) -> Settings:
     return Settings(
         _env_file=None,
-        slack_signing_secret=SIGNING_SECRET,
         slack_api_url=f"{slack.base_url}/api/",
         cortex_api_url=cortex.base_url,
         rootly_api_url=rootly.base_url,
         database_url=database_url,
-        **extra,
+        **{"slack_signing_secret": SIGNING_SECRET, **extra},
     )
 
 

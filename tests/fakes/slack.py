@@ -46,6 +46,11 @@ class FakeSlack:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    # Socket Mode: the app-level token, what to send down the socket, and what the app sent back.
+    app_token: str = ""
+    socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
+    _sockets: set[web.WebSocketResponse] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     # --- seeding -------------------------------------------------------------------------------
@@ -118,6 +123,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/oauth/v2/authorize", self._authorize_page)
+        app.router.add_get("/socket", self._socket)
+        app.on_shutdown.append(self._close_sockets)
         return app
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -127,6 +134,8 @@ class FakeSlack:
         self.calls.append(Call(method, args, token))
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures.pop(method)})
+        if method == "apps.connections.open":
+            return web.json_response(self._open_connection(token))
         handler = METHODS.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -140,6 +149,35 @@ class FakeSlack:
         self.responses.append(message)
         self.answered_at[request.match_info["id"]] = time.perf_counter()
         return web.Response(text="ok")
+
+    def _open_connection(self, token: str) -> dict[str, Any]:
+        if not self.app_token or token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, send queued envelopes, and keep what the app answers."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.add(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        sender = asyncio.ensure_future(self._send_envelopes(socket))
+        try:
+            async for message in socket:
+                self.socket_replies.append(json.loads(message.data))
+        finally:
+            sender.cancel()
+            self._sockets.discard(socket)
+        return socket
+
+    async def _close_sockets(self, _app: web.Application) -> None:
+        # A server waits for open WebSockets when it stops: close them, as Slack would.
+        for socket in list(self._sockets):
+            await socket.close()
+
+    async def _send_envelopes(self, socket: web.WebSocketResponse) -> None:
+        while True:
+            await socket.send_json(await self.socket_envelopes.get())
 
     async def _authorize_page(self, request: web.Request) -> web.Response:
         return web.Response(text=f"authorize {request.query_string}")
