@@ -336,14 +336,28 @@ async def fake_slack(aiohttp_server: ServerFactory) -> AsyncIterator[FakeSlack]:
     assert fake.violations == [], "messages or views Slack would refuse"
 
 
+AppStarter = Callable[..., Awaitable[SlackApp]]
+
+
 @pytest.fixture
-async def slack_app(
+def app_with(
     aiohttp_client: ClientFactory,
     fake_slack: FakeSlack,
     fake_cortex: FakeCortex,
     fake_rootly: FakeRootly,
     tmp_path: Path,
-) -> SlackApp:
-    return await start_app(
-        aiohttp_client, fake_slack, fake_cortex, fake_rootly, tmp_path, slack_bot_token=BOT_TOKEN
-    )
+) -> AppStarter:
+    """Start the app around the fakes with these settings (the bot token's mode by default)."""
+
+    async def start(**settings: Any) -> SlackApp:
+        settings = {"slack_bot_token": BOT_TOKEN, **settings}
+        return await start_app(
+            aiohttp_client, fake_slack, fake_cortex, fake_rootly, tmp_path, **settings
+        )
+
+    return start
+
+
+@pytest.fixture
+async def slack_app(app_with: AppStarter) -> SlackApp:
+    return await app_with()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.workspaces import NewKeys
-from tests.fakes.cortex import CORTEX_KEY, FakeCortex
-from tests.fakes.rootly import FakeRootly
-from tests.fakes.slack import FakeSlack
-from tests.slack_harness import ADMIN, TEAM, ClientFactory, SlackApp, start_app
+from tests.fakes.cortex import CORTEX_KEY
+from tests.slack_harness import ADMIN, TEAM, AppStarter, SlackApp
 
 BETA = "T0BETA"
 BETA_ADMIN = "U0BETAADMIN"
@@ -21,19 +18,9 @@ ALPHA_TOKEN = "xoxb-alpha-installed-1234"
 
 
 @pytest.fixture
-async def oauth_app(
-    aiohttp_client: ClientFactory,
-    fake_slack: FakeSlack,
-    fake_cortex: FakeCortex,
-    fake_rootly: FakeRootly,
-    tmp_path: Path,
-) -> SlackApp:
-    return await start_app(
-        aiohttp_client,
-        fake_slack,
-        fake_cortex,
-        fake_rootly,
-        tmp_path,
+async def oauth_app(app_with: AppStarter) -> SlackApp:
+    return await app_with(
+        slack_bot_token=None,
         slack_client_id="1111.2222",
         slack_client_secret="oauth-client-secret",
     )

@@ -12,7 +12,7 @@ from bot.workspaces import NewKeys
 from handlers import ids
 from tests.fakes.cortex import CORTEX_KEY
 from tests.fakes.rootly import ROOTLY_KEY
-from tests.slack_harness import ADMIN, BOT_TOKEN, MEMBER, TEAM, SlackApp, eventually
+from tests.slack_harness import ADMIN, BOT_TOKEN, MEMBER, TEAM, AppStarter, SlackApp, eventually
 
 pytestmark = pytest.mark.usefixtures("fake_rootly")
 
@@ -179,19 +179,9 @@ async def test_members_are_refused_connect(slack_app: SlackApp) -> None:
 
 
 async def test_bot_admins_may_connect_without_being_workspace_admins(
-    aiohttp_client: Any, fake_slack: Any, fake_cortex: Any, fake_rootly: Any, tmp_path: Any
+    app_with: AppStarter,
 ) -> None:
-    from tests.slack_harness import start_app
-
-    app = await start_app(
-        aiohttp_client,
-        fake_slack,
-        fake_cortex,
-        fake_rootly,
-        tmp_path,
-        slack_bot_token=BOT_TOKEN,
-        bot_admins=[MEMBER],
-    )
+    app = await app_with(bot_admins=[MEMBER])
     form = await open_connect_form(app, user=MEMBER)
 
     assert ids.CONNECT_CORTEX_KEY_BLOCK in str(form["blocks"])

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.fakes.cortex import FakeCortex
-from tests.fakes.rootly import FakeRootly
 from tests.fakes.slack import FakeSlack
-from tests.slack_harness import ADMIN, BOT_TOKEN, CHANNEL, TEAM, ClientFactory, start_app
+from tests.slack_harness import ADMIN, CHANNEL, TEAM, AppStarter
 
 APP_TOKEN = "xapp-1-A0CORTEX-socket-mode-token"
 
 
 async def test_a_command_over_the_socket_is_acked_there_and_answered(
-    aiohttp_client: ClientFactory,
+    app_with: AppStarter,
     fake_slack: FakeSlack,
-    fake_cortex: FakeCortex,
-    fake_rootly: FakeRootly,
-    tmp_path: Path,
 ) -> None:
     fake_slack.app_token = APP_TOKEN
-    app = await start_app(
-        aiohttp_client,
-        fake_slack,
-        fake_cortex,
-        fake_rootly,
-        tmp_path,
-        slack_bot_token=BOT_TOKEN,
+    app = await app_with(
         slack_app_token=APP_TOKEN,
         slack_signing_secret=None,
     )
@@ -58,19 +45,10 @@ async def test_a_command_over_the_socket_is_acked_there_and_answered(
 
 
 async def test_the_app_starts_even_when_socket_mode_cannot_connect_yet(
-    aiohttp_client: ClientFactory,
+    app_with: AppStarter,
     fake_slack: FakeSlack,
-    fake_cortex: FakeCortex,
-    fake_rootly: FakeRootly,
-    tmp_path: Path,
 ) -> None:
-    app = await start_app(
-        aiohttp_client,
-        fake_slack,
-        fake_cortex,
-        fake_rootly,
-        tmp_path,
-        slack_bot_token=BOT_TOKEN,
+    app = await app_with(
         slack_app_token="xapp-1-not-accepted-by-slack",
         slack_signing_secret=None,
     )
