@@ -35,9 +35,9 @@ from bot.crypto import Keyring, new_key
 from bot.rootly.client import PAGE_SIZE as ROOTLY_PAGE_SIZE
 from bot.rootly.client import ROOTLY_RATE_LIMIT
 from bot.services import open_services
-from bot.storage import migrate_in_thread
 from bot.sync import SyncEngine, SyncReport
 from bot.workspaces import NewKeys
+from tests.databases import migrate_in_thread
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly
 

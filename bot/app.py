@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.scheduler import DueJob
 from bot.services import Services
-from bot.sync.engine import SyncEngine
 from handlers.context import SERVICES_KEY
 from handlers.jobs.digest import digest_job
 
@@ -70,7 +69,7 @@ def _oauth_settings(services: Services) -> AsyncOAuthSettings:
 
 def scheduled_jobs(services: Services) -> list[DueJob]:
     """What the scheduler runs, in `serve` and in `worker` alike."""
-    return [SyncEngine(services).auto_sync_job(), digest_job(services, slack_client)]
+    return [services.sync.auto_sync_job(), digest_job(services, slack_client)]
 
 
 def build_bolt_app(services: Services) -> AsyncApp:

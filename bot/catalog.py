@@ -23,6 +23,7 @@ from bot.cortex.models import (
     OncallLevel,
     ScorecardScore,
 )
+from bot.errors import NotFoundError, UnknownServiceError
 from bot.finder import FindResult, find_service, rank_for_typeahead
 
 
@@ -38,12 +39,16 @@ class Ttl:
     DEPENDENCIES = 300.0
 
 
+def may_be_tag(text: str) -> bool:
+    return bool(text) and not any(character.isspace() for character in text)
+
+
 class Catalog:
-    def __init__(self, client: CortexClient, cache: ResponseCache, workspace_id: str) -> None:
+    def __init__(self, client: CortexClient, cache: ResponseCache, team_id: str) -> None:
         self.client = client
-        self.team_id = workspace_id
+        self.team_id = team_id
         self._cache = cache
-        self._scope: CacheKey = (workspace_id, *client.identity)
+        self._scope: CacheKey = (team_id, *client.identity)
 
     async def _read(
         self, ttl: float, fetch: Callable[[], Awaitable[T]], resource: str, *parts: str
@@ -111,6 +116,21 @@ class Catalog:
 
     async def find(self, text: str) -> FindResult:
         return find_service(text, (await self.services()).value)
+
+    async def resolve(self, text: str, use: Callable[[str], Awaitable[T]]) -> T:
+        """`use` applied to the service `text` names: as a tag first (straight to `use`, so a known
+        tag costs no extra round trip), then by exact tag or name in the catalog. When none
+        matches, `UnknownServiceError` carries the closest services (fuzzy) to offer instead."""
+        query = text.strip()
+        if may_be_tag(query):
+            try:
+                return await use(query)
+            except NotFoundError:
+                pass
+        found = await self.find(query)
+        if found.match is None:
+            raise UnknownServiceError(query, found.suggestions)
+        return await use(found.match.tag)
 
     async def typeahead(self, text: str, limit: int = 100) -> list[Entity]:
         return rank_for_typeahead(text, (await self.services()).value, limit)

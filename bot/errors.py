@@ -6,6 +6,12 @@ carry what an operator needs (service, status, the API's own explanation) and ne
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.cortex.models import Entity
+
 
 class BotError(Exception):
     """Base class of every error with a known meaning for users."""
@@ -26,6 +32,15 @@ class NotAdminError(BotError):
         super().__init__(f"user {user_id} is not an admin and cannot {action}")
         self.user_id = user_id
         self.action = action
+
+
+class UnknownServiceError(BotError):
+    """No service in the workspace's catalog is the one the person named; the closest ones are."""
+
+    def __init__(self, query: str, suggestions: Sequence[Entity] = ()) -> None:
+        super().__init__(f"no service matches {query!r}")
+        self.query = query
+        self.suggestions = tuple(suggestions)
 
 
 class ApiError(BotError):

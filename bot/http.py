@@ -1,6 +1,6 @@
 """JSON over HTTP for the outside APIs: one shared session, typed errors, retries, rate limits.
 
-Every client (Cortex now, Rootly later) sends its requests through `JsonApi.request`, which:
+Every client (Cortex and Rootly) sends its requests through `JsonApi.request`, which:
 - waits for the API key's client-side rate limiter, so we stay under the documented limit;
 - bounds each attempt by a per-request timeout and the whole call by a deadline;
 - retries 429 (the server did not process it, so even a write is safe) after `Retry-After`,

@@ -22,7 +22,7 @@ ACTIVE_STATUSES = ("started", "mitigated")
 
 
 @dataclass
-class Outcome:
+class StepResult:
     done: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -44,9 +44,9 @@ async def _none() -> list[RootlyIncident]:
 
 async def attach_services(
     rootly: RootlyClient, incident: RootlyIncident, tags: Sequence[str]
-) -> Outcome:
+) -> StepResult:
     """Add the Rootly services synced from these Cortex tags, keeping the incident's own."""
-    outcome = Outcome()
+    outcome = StepResult()
     found = await asyncio.gather(*(rootly.list_services(cortex_id=tag) for tag in tags))
     ids = {tag: services[0].id for tag, services in zip(tags, found, strict=True) if services}
     missing = [tag for tag in tags if tag not in ids]
@@ -66,7 +66,7 @@ async def record_incident_events(
     request_id: str,
     tags: Sequence[str],
     incident: RootlyIncident | None,
-) -> Outcome:
+) -> StepResult:
     """One INCIDENT event per service, once per submitted modal; failures are per service."""
     event = NewCustomEvent(
         type=INCIDENT_EVENT_TYPE,
@@ -74,7 +74,7 @@ async def record_incident_events(
         url=incident.url if incident else None,
         timestamp=datetime.now(UTC),
     )
-    outcome = Outcome()
+    outcome = StepResult()
 
     async def record(tag: str) -> None:
         if not await claims.claim(catalog.team_id, "incident-event", request_id, tag):

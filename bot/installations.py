@@ -6,6 +6,7 @@ and team), so bolt's OAuth flow, authorisation and token rotation work unchanged
 
 from __future__ import annotations
 
+import copy
 from typing import Any, TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -85,20 +86,14 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
             for field in SECRET_FIELDS
             if getattr(record, field, None)
         }
-        copy = _copy(record)
+        # Bot and Installation are plain classes: a shallow copy leaves the caller's untouched.
+        changed = copy.copy(record)
         for field, value in values.items():
-            setattr(copy, field, value)
-        return copy
+            setattr(changed, field, value)
+        return changed
 
     def _seal(self, value: str, context: str) -> str:
         return value if is_sealed(value) else self._keyring.seal(value, context)
 
     def _open(self, value: str, context: str) -> str:
         return self._keyring.open(value, context) if is_sealed(value) else value
-
-
-def _copy(record: Record) -> Record:
-    # Bot and Installation are plain classes, not dataclasses; a shallow copy keeps the caller's.
-    duplicate = object.__new__(type(record))
-    duplicate.__dict__.update(record.__dict__)
-    return duplicate

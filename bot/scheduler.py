@@ -1,6 +1,6 @@
 """The scheduler: each tick, every kind of job claims its due work, which runs in the background.
 
-A job kind (automatic syncs now, digests later) implements `DueJob`: it finds what is due at `now`,
+A job kind (automatic syncs, digests) implements `DueJob`: it finds what is due at `now`,
 claims it so that no other process runs it too (a compare-and-set in the database), and returns it
 as `DueWork`. The scheduler runs claimed work as tracked tasks, so a long sync never delays the
 next tick, and a failure is logged with its context instead of being lost.

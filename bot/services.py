@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,11 +17,13 @@ from bot.claims import RequestClaims
 from bot.config import Settings
 from bot.cortex import CortexClient, cortex_api
 from bot.crypto import Keyring
+from bot.digests.store import DigestStore
 from bot.errors import NotConnectedError
 from bot.http import JsonApi, RetryPolicy
 from bot.installations import EncryptedInstallationStore
 from bot.rootly import RootlyClient, rootly_api
 from bot.storage import create_engine
+from bot.sync.engine import SyncEngine
 from bot.tasks import BackgroundTasks
 from bot.workspaces import Connection, WorkspaceStore
 
@@ -37,7 +40,13 @@ class Services:
     rootly_api: JsonApi
     cache: ResponseCache
     claims: RequestClaims
+    digests: DigestStore
     tasks: BackgroundTasks
+
+    @cached_property
+    def sync(self) -> SyncEngine:
+        """The Cortex → Rootly sync engine; it reaches everything else through these services."""
+        return SyncEngine(self)
 
     def cortex_client(self, cortex_url: str, api_key: str) -> CortexClient:
         return CortexClient(self.cortex_api, cortex_url, api_key)
@@ -92,6 +101,7 @@ async def open_services(
                     rootly_api=rootly_api(http, retry_policy),
                     cache=ResponseCache(clock=clock),
                     claims=RequestClaims(engine),
+                    digests=DigestStore(engine),
                     tasks=tasks,
                 )
             finally:

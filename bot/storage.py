@@ -7,7 +7,6 @@ share state. The schema is owned by Alembic (`bot/migrations`); `cortex-bot migr
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,10 +66,6 @@ def alembic_config(database_url: str) -> Config:
 def migrate(database_url: str) -> None:
     """Bring the schema up to date. Runs its own event loop: call it outside one, or in a thread."""
     command.upgrade(alembic_config(database_url), "head")
-
-
-async def migrate_in_thread(database_url: str) -> None:
-    await asyncio.to_thread(migrate, database_url)
 
 
 async def database_answers(engine: AsyncEngine) -> bool:

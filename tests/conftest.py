@@ -22,7 +22,7 @@ FAST_RETRIES = RetryPolicy(
 )
 
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
-pytest_plugins = ["tests.rootly_fixtures", "tests.slack_harness", "tests.databases"]
+pytest_plugins = ["tests.databases", "tests.rootly_fixtures", "tests.slack_harness"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -81,4 +81,4 @@ def response_cache() -> ResponseCache:
 
 @pytest.fixture
 def catalog(cortex: CortexClient, response_cache: ResponseCache) -> Catalog:
-    return Catalog(cortex, response_cache, workspace_id="T-ALPHA")
+    return Catalog(cortex, response_cache, team_id="T-ALPHA")

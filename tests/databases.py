@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,9 +11,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.storage import create_engine, migrate_in_thread
+from bot.storage import create_engine, migrate
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def migrate_in_thread(database_url: str) -> None:
+    """Alembic runs its own event loop, so a test (inside one) migrates from a thread."""
+    await asyncio.to_thread(migrate, database_url)
 
 
 async def reset_postgres(url: str) -> None:

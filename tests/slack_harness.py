@@ -25,8 +25,8 @@ from aiohttp.web import Application
 from bot.config import Settings
 from bot.crypto import Keyring, new_key
 from bot.http import RetryPolicy
-from bot.storage import migrate_in_thread
 from bot.web import SERVICES, create_web_app
+from tests.databases import migrate_in_thread
 from tests.fakes.cortex import FakeCortex
 from tests.fakes.rootly import FakeRootly
 from tests.fakes.slack import WAIT_SECONDS, FakeSlack

@@ -10,9 +10,9 @@ from bot.config import Settings
 from bot.crypto import Keyring, new_key
 from bot.http import RetryPolicy
 from bot.services import Services, open_services
-from bot.storage import migrate_in_thread
 from bot.workspaces import NewKeys
 from tests.conftest import FAST_RETRIES
+from tests.databases import migrate_in_thread
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly
 from tests.slack_harness import eventually

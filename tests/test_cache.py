@@ -60,8 +60,8 @@ async def test_workspaces_never_share_entries(
     cortex: CortexClient, response_cache: ResponseCache, fake_cortex: FakeCortex
 ) -> None:
     fake_cortex.add_service("api", description="alpha's view")
-    alpha = Catalog(cortex, response_cache, workspace_id="T-ALPHA")
-    beta = Catalog(cortex, response_cache, workspace_id="T-BETA")
+    alpha = Catalog(cortex, response_cache, team_id="T-ALPHA")
+    beta = Catalog(cortex, response_cache, team_id="T-BETA")
 
     await alpha.entity("api")
     fake_cortex.entities["api"]["description"] = "beta's view"

@@ -22,10 +22,10 @@ import pytest
 from bot.crypto import Keyring, new_key
 from bot.digests.schedule import recurrence_for
 from bot.digests.store import DigestStore, NewDigest, Scope
-from bot.storage import create_engine, migrate_in_thread
+from bot.storage import create_engine
 from bot.workspaces import NewKeys, WorkspaceStore
 from handlers import ids
-from tests.databases import POSTGRES_URL, reset_postgres
+from tests.databases import POSTGRES_URL, migrate_in_thread, reset_postgres
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly
 from tests.fakes.slack import FakeSlack

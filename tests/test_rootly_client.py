@@ -15,8 +15,9 @@ from bot.errors import (
     UnavailableError,
 )
 from bot.http import JsonApi, RetryPolicy
+from bot.incident import ACTIVE_STATUSES
 from bot.rootly import RootlyClient
-from bot.rootly.client import ACTIVE_INCIDENT_STATUSES, describe_rootly_error
+from bot.rootly.client import describe_rootly_error
 from bot.rootly.models import RootlyIncident, ServiceAttributes
 from tests.conftest import FAST_RETRIES, RecordingSleep
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly, Fault, Quota
@@ -156,7 +157,7 @@ async def test_active_incidents_newest_first(rootly: RootlyClient, fake_rootly: 
     fake_rootly.add_incident("new", status="mitigated", created_at=NOW - timedelta(hours=1))
     fake_rootly.add_incident("triage", status="in_triage", created_at=NOW)
 
-    incidents = await rootly.list_incidents(statuses=ACTIVE_INCIDENT_STATUSES)
+    incidents = await rootly.list_incidents(statuses=ACTIVE_STATUSES)
 
     assert [(incident.title, incident.status) for incident in incidents] == [
         ("new", "mitigated"),

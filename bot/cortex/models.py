@@ -71,8 +71,8 @@ class EntityDetails(Entity):
 
 class DeployType(StrEnum):
     DEPLOY = "DEPLOY"
-    SCALE = "SCALE"
     ROLLBACK = "ROLLBACK"
+    SCALE = "SCALE"
     RESTART = "RESTART"
 
 

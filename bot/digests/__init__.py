@@ -7,20 +7,26 @@ Nothing here knows about Slack: the job is given a `Poster` (`handlers/jobs/dige
 from __future__ import annotations
 
 from bot.digests.content import DigestContent, ServiceActivity, Window, digest_content
-from bot.digests.runner import Delivery, DigestJob, Outcome, Poster
-from bot.digests.schedule import FREQUENCIES, Frequency, Recurrence, recurrence_for, zone_or_utc
+from bot.digests.runner import Delivery, DeliveryOutcome, DigestJob, Poster
+from bot.digests.schedule import (
+    DIGEST_FREQUENCIES,
+    DigestFrequency,
+    Recurrence,
+    recurrence_for,
+    zone_or_utc,
+)
 from bot.digests.store import Digest, DigestStore, NewDigest, Scope, SlotState
 
 __all__ = [
-    "FREQUENCIES",
+    "DIGEST_FREQUENCIES",
     "Delivery",
+    "DeliveryOutcome",
     "Digest",
     "DigestContent",
+    "DigestFrequency",
     "DigestJob",
     "DigestStore",
-    "Frequency",
     "NewDigest",
-    "Outcome",
     "Poster",
     "Recurrence",
     "Scope",

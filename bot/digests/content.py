@@ -13,15 +13,19 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.cache import Cached, T
 from bot.catalog import Catalog
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
-from bot.digests.store import Digest, DigestStore, Scope, Snapshot
+from bot.digests.store import Digest, Scope, Snapshot
 from bot.errors import ApiError
-from bot.services import Services
 from bot.sync.report import SyncReport
 from bot.sync.runs import SyncRuns
+
+if TYPE_CHECKING:
+    # Services holds the sync engine and digest store: a runtime import would be a cycle.
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +146,7 @@ async def digest_content(
 ) -> DigestContent:
     """What the digest (or, without one, a digest of every service) says at `now`."""
     catalog = await digest_catalog(services, team_id)
-    previous = None if digest is None else await DigestStore(services.engine).snapshot(digest.id)
+    previous = None if digest is None else await services.digests.snapshot(digest.id)
     scope = Scope() if digest is None else digest.scope
     return await build_content(
         catalog, SyncRuns(services.engine), scope, window_for(digest, now), previous

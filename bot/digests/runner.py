@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.crypto import DecryptionError
 from bot.digests.content import DigestContent, digest_content
 from bot.digests.schedule import PERIODS
-from bot.digests.store import Claim, Digest, DigestStore, Done, SlotState
+from bot.digests.store import Claim, Digest, Done, SlotState
 from bot.errors import BotError, NotConnectedError
 from bot.observability import DIGEST_POSTS
 from bot.scheduler import DueWork, WallClock, utc_now
-from bot.services import Services
+
+if TYPE_CHECKING:
+    # Services holds the sync engine and digest store: a runtime import would be a cycle.
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ POST_TTL = timedelta(minutes=2)
 RETRY_DELAY = timedelta(minutes=5)
 
 
-class Outcome(StrEnum):
+class DeliveryOutcome(StrEnum):
     POSTED = "posted"
     RETRY = "retry"  # Slack answered that it did not post (rate limit, outage): try again later
     DISABLE = "disable"  # it never will (the channel is gone): turn the digest off
@@ -47,7 +51,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: Outcome
+    outcome: DeliveryOutcome
     reason: str = ""
 
 
@@ -71,7 +75,7 @@ class DigestJob:
     ) -> None:
         if grace >= min(PERIODS.values()):
             raise ValueError("the grace period must be shorter than the shortest digest period")
-        self.store = DigestStore(services.engine)
+        self.store = services.digests
         self._services = services
         self._post = post
         self._clock = clock
@@ -125,7 +129,7 @@ class DigestJob:
             await self.store.complete(claim, SlotState.ABANDONED, self._clock(), Done())
             DIGEST_POSTS.labels(SlotState.ABANDONED).inc()
             raise
-        if delivery.outcome is not Outcome.POSTED:  # posts are counted where they are made
+        if delivery.outcome is not DeliveryOutcome.POSTED:  # posts are counted where they are made
             DIGEST_POSTS.labels(delivery.outcome).inc()
         await self._record(claim, content, delivery)
 
@@ -155,10 +159,10 @@ class DigestJob:
     async def _record(self, claim: Claim, content: DigestContent, delivery: Delivery) -> None:
         now = self._clock()
         digest = claim.digest
-        if delivery.outcome is Outcome.POSTED:
+        if delivery.outcome is DeliveryOutcome.POSTED:
             done = Done(covered_until=content.window.end, snapshot=content.snapshot)
             await self.store.complete(claim, SlotState.POSTED, now, done)
-        elif delivery.outcome is Outcome.DISABLE:
+        elif delivery.outcome is DeliveryOutcome.DISABLE:
             log.warning(
                 "digest %s in %s turned off: %s", digest.id, digest.channel_id, delivery.reason
             )

@@ -1,4 +1,4 @@
-"""When a digest is due: a local time of day (and day of the week) in the scheduler's time zone.
+"""When a digest is due: a local time of day (and day of the week) in the digest's time zone.
 
 Slots are computed in the digest's own zone, so 09:00 stays 09:00 for its readers across daylight
 saving changes, and handed back as UTC instants. A local time that a clock change skips (02:30 on
@@ -13,9 +13,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Frequency = Literal["daily", "weekly"]
-FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
-PERIODS: dict[Frequency, timedelta] = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+DigestFrequency = Literal["daily", "weekly"]
+DIGEST_FREQUENCIES: tuple[DigestFrequency, ...] = get_args(DigestFrequency)
+PERIODS: dict[DigestFrequency, timedelta] = {
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+}
 DEFAULT_TIME = time(9, 0)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 FALLBACK_ZONE = "UTC"
@@ -36,7 +39,7 @@ def zone_or_utc(name: str | None) -> str:
 
 @dataclass(frozen=True)
 class Recurrence:
-    frequency: Frequency
+    frequency: DigestFrequency
     at: time
     zone: str
     weekday: int | None = None  # weekly digests only; 0 is Monday, as `date.weekday()`
@@ -70,7 +73,7 @@ class Recurrence:
 
 
 def recurrence_for(
-    frequency: Frequency, at: time | None, weekday: int | None, zone: str, now: datetime
+    frequency: DigestFrequency, at: time | None, weekday: int | None, zone: str, now: datetime
 ) -> Recurrence:
     """A new schedule: 09:00 unless told; weekly ones on today's weekday in `zone` unless told."""
     if frequency == "weekly" and weekday is None:

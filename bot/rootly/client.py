@@ -38,8 +38,6 @@ ROOTLY_RATE_LIMIT = RateLimit(per_period=2500, period=60.0, burst=50)
 PAGE_SIZE = 100
 # How many further pages of one listing are fetched at once once the first page tells the count.
 PAGE_CONCURRENCY = 4
-# The statuses of an incident still being worked on, as the incident modal offers them.
-ACTIVE_INCIDENT_STATUSES = ("started", "mitigated")
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 from bot.sync.engine import SyncEngine, SyncJob, SyncStatus
 from bot.sync.plan import Action, Change, Conflict, SyncPlan, plan_sync
 from bot.sync.report import BY_CLI, BY_SCHEDULE, Counts, Status, SyncProgress, SyncReport
-from bot.sync.schedule import FREQUENCIES, Frequency, SyncSchedule
+from bot.sync.schedule import SYNC_FREQUENCIES, SyncFrequency, SyncSchedule
 
 __all__ = [
     "BY_CLI",
     "BY_SCHEDULE",
-    "FREQUENCIES",
+    "SYNC_FREQUENCIES",
     "Action",
     "Change",
     "Conflict",
     "Counts",
-    "Frequency",
     "Status",
     "SyncEngine",
+    "SyncFrequency",
     "SyncJob",
     "SyncPlan",
     "SyncProgress",

@@ -30,12 +30,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ChangeResult:
     change: Change
     error: str | None = None
 
 
-OnApplied = Callable[[Outcome], None]
+OnApplied = Callable[[ChangeResult], None]
 
 
 class _RateLimitPause:
@@ -62,7 +62,7 @@ async def _write(rootly: RootlyClient, change: Change) -> RootlyService:
     return await rootly.update_service(change.rootly_id, change.attributes)
 
 
-async def _apply_one(rootly: RootlyClient, change: Change, pause: _RateLimitPause) -> Outcome:
+async def _apply_one(rootly: RootlyClient, change: Change, pause: _RateLimitPause) -> ChangeResult:
     refused: RateLimitedError | None = None
     for _attempt in range(RATE_LIMIT_ATTEMPTS):
         await pause.wait()
@@ -72,10 +72,10 @@ async def _apply_one(rootly: RootlyClient, change: Change, pause: _RateLimitPaus
             refused = error
             pause.extend(error.retry_after)
         except ApiError as error:
-            return Outcome(change, str(error))
+            return ChangeResult(change, str(error))
         else:
-            return Outcome(change)
-    return Outcome(change, str(refused))
+            return ChangeResult(change)
+    return ChangeResult(change, str(refused))
 
 
 async def apply_changes(
@@ -85,10 +85,10 @@ async def apply_changes(
     *,
     concurrency: int = APPLY_CONCURRENCY,
     sleep: Sleep = asyncio.sleep,
-) -> list[Outcome]:
+) -> list[ChangeResult]:
     """Write every change; `on_applied` hears of each outcome as it comes (keep it quick)."""
     pending = iter(changes)
-    outcomes: list[Outcome] = []
+    outcomes: list[ChangeResult] = []
     pause = _RateLimitPause(sleep)
 
     async def worker() -> None:

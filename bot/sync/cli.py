@@ -26,7 +26,6 @@ from bot.crypto import Keyring, load_keyring
 from bot.errors import BotError
 from bot.services import open_services
 from bot.storage import migrate
-from bot.sync.engine import SyncEngine
 from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
 
 STAGES = {"listing": "Listing Cortex and Rootly services", "applying": "Writing to Rootly"}
@@ -67,7 +66,7 @@ async def _sync(settings: Settings, keyring: Keyring, team_id: str, dry_run: boo
         console=Console(stderr=True),
     )
     async with open_services(settings, keyring) as services:
-        job = await SyncEngine(services).begin(team_id, triggered_by=BY_CLI, dry_run=dry_run)
+        job = await services.sync.begin(team_id, triggered_by=BY_CLI, dry_run=dry_run)
         with bar:
             return await job.run(_Bar(bar).show)
 

@@ -17,13 +17,13 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.errors import BotError, EmptyCatalogError, RootlyNotConnectedError, SyncInProgressError
 from bot.observability import SYNC_RUNS
 from bot.rootly import RootlyClient
 from bot.scheduler import WallClock, utc_now
-from bot.services import Services
-from bot.sync.apply import APPLY_CONCURRENCY, Outcome, apply_changes
+from bot.sync.apply import APPLY_CONCURRENCY, ChangeResult, apply_changes
 from bot.sync.lease import Lease, LeaseStore
 from bot.sync.plan import SyncPlan, plan_sync
 from bot.sync.report import (
@@ -35,8 +35,12 @@ from bot.sync.report import (
     failed_report,
 )
 from bot.sync.runs import SyncRuns
-from bot.sync.schedule import AutoSyncJob, Frequency, SyncSchedule, SyncSchedules
+from bot.sync.schedule import AutoSyncJob, SyncFrequency, SyncSchedule, SyncSchedules
 from bot.workspaces import Connection
+
+if TYPE_CHECKING:
+    # Services holds the sync engine and digest store: a runtime import would be a cycle.
+    from bot.services import Services
 
 # A crashed process blocks its workspace's syncs for at most this long.
 LEASE_TTL = timedelta(seconds=60)
@@ -101,7 +105,7 @@ class SyncEngine:
         return await job.run(on_progress)
 
     async def set_schedule(
-        self, team_id: str, frequency: Frequency | None, set_by: str
+        self, team_id: str, frequency: SyncFrequency | None, set_by: str
     ) -> SyncSchedule | None:
         """Turn automatic syncs on (Rootly must be connected) or, with None, off."""
         if frequency is not None:
@@ -191,7 +195,7 @@ class SyncJob:
 
     async def _apply(
         self, rootly: RootlyClient, plan: SyncPlan, on_progress: OnProgress
-    ) -> list[Outcome]:
+    ) -> list[ChangeResult]:
         tally = _Tally(len(plan.changes), on_progress)
         on_progress(SyncProgress("applying", total=tally.total))
         return await apply_changes(
@@ -206,7 +210,7 @@ class _Tally:
         self._done = 0
         self._failed = 0
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: ChangeResult) -> None:
         self._done += 1
         self._failed += outcome.error is not None
         self._on_progress(SyncProgress("applying", self._done, self.total, self._failed))

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.sync.apply import Outcome
+from bot.sync.apply import ChangeResult
 from bot.sync.plan import Action, SyncPlan
 
 MAX_LISTED = 50
@@ -109,7 +109,7 @@ def count_phrases(report: SyncReport) -> list[str]:
     ]
 
 
-def _line(outcome: Outcome) -> ChangeLine:
+def _line(outcome: ChangeResult) -> ChangeLine:
     change = outcome.change
     return ChangeLine(
         action=change.action,
@@ -120,7 +120,7 @@ def _line(outcome: Outcome) -> ChangeLine:
     )
 
 
-def _counts(plan: SyncPlan, outcomes: Sequence[Outcome]) -> Counts:
+def _counts(plan: SyncPlan, outcomes: Sequence[ChangeResult]) -> Counts:
     made = [outcome.change.action for outcome in outcomes if outcome.error is None]
     return Counts(
         created=made.count(Action.CREATE),
@@ -134,10 +134,10 @@ def _counts(plan: SyncPlan, outcomes: Sequence[Outcome]) -> Counts:
 
 
 def build_report(
-    run: RunInfo, plan: SyncPlan, outcomes: Sequence[Outcome] | None, finished_at: datetime
+    run: RunInfo, plan: SyncPlan, outcomes: Sequence[ChangeResult] | None, finished_at: datetime
 ) -> SyncReport:
     """The report of a finished sync; a dry run passes no outcomes and reports the plan."""
-    attempted = [Outcome(change) for change in plan.changes] if outcomes is None else outcomes
+    attempted = [ChangeResult(change) for change in plan.changes] if outcomes is None else outcomes
     failed_first = sorted(attempted, key=lambda outcome: outcome.error is None)
     errors = [f"{outcome.change.tag}: {outcome.error}" for outcome in failed_first if outcome.error]
     conflicts = [f"{conflict.tag}: {conflict.reason}" for conflict in plan.conflicts]

@@ -24,15 +24,18 @@ from bot.sync.report import BY_SCHEDULE, SyncReport
 
 log = logging.getLogger(__name__)
 
-Frequency = Literal["hourly", "daily"]
-FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
-INTERVALS: dict[Frequency, timedelta] = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+SyncFrequency = Literal["hourly", "daily"]
+SYNC_FREQUENCIES: tuple[SyncFrequency, ...] = get_args(SyncFrequency)
+INTERVALS: dict[SyncFrequency, timedelta] = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+}
 
 
 @dataclass(frozen=True)
 class SyncSchedule:
     team_id: str
-    frequency: Frequency
+    frequency: SyncFrequency
     next_due_at: datetime
     set_by: str
     set_at: datetime
@@ -66,7 +69,7 @@ class SyncSchedules:
             )
         return None if row is None else _schedule(row)
 
-    async def set(self, team_id: str, frequency: Frequency | None, set_by: str) -> None:
+    async def set(self, team_id: str, frequency: SyncFrequency | None, set_by: str) -> None:
         """Schedule the workspace's syncs (the first one `frequency` from now); None stops them."""
         now = self._clock()
         team = sync_schedules.c.team_id == team_id

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
-from bot.sync import Frequency, SyncEngine, SyncJob, SyncProgress
+from bot.sync import SyncEngine, SyncFrequency, SyncJob, SyncProgress
 from handlers.blocks.common import Message
 from handlers.blocks.sync import (
     cannot_post_message,
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # Slack asks apps to update a message no more than about once a second.
 UPDATE_INTERVAL = 1.0
-FREQUENCY_OF: dict[SyncSchedule, Frequency | None] = {
+FREQUENCY_OF: dict[SyncSchedule, SyncFrequency | None] = {
     "off": None,
     "hourly": "hourly",
     "daily": "daily",

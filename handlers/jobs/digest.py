@@ -17,7 +17,7 @@ from collections.abc import Callable
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digests import Delivery, Digest, DigestContent, DigestJob, Outcome
+from bot.digests import Delivery, DeliveryOutcome, Digest, DigestContent, DigestJob
 from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
@@ -57,19 +57,21 @@ class SlackPoster:
         try:
             token = await bot_token(self._services, digest.team_id, oauth_client)
         except SlackTokenRotationError as error:
-            return Delivery(Outcome.RETRY, f"token refresh refused: {slack_error(error.api_error)}")
+            return Delivery(
+                DeliveryOutcome.RETRY, f"token refresh refused: {slack_error(error.api_error)}"
+            )
         if token is None:
-            return Delivery(Outcome.DISABLE, NOT_INSTALLED)
+            return Delivery(DeliveryOutcome.DISABLE, NOT_INSTALLED)
         client = self._new_client(self._services, token)
         try:
             await post_digest(client, digest.channel_id, content, digest.recurrence.frequency)
         except SlackApiError as error:
             reason = slack_error(error)
             if reason not in CHANNEL_GONE:
-                return Delivery(Outcome.RETRY, reason)
+                return Delivery(DeliveryOutcome.RETRY, reason)
             await _tell_creator(client, digest, reason)
-            return Delivery(Outcome.DISABLE, reason)
-        return Delivery(Outcome.POSTED)
+            return Delivery(DeliveryOutcome.DISABLE, reason)
+        return Delivery(DeliveryOutcome.POSTED)
 
 
 async def _tell_creator(client: AsyncWebClient, digest: Digest, reason: str) -> None:

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
 from bot.errors import ApiError
-from bot.incident import Outcome, attach_services, incident_choices, record_incident_events
+from bot.incident import StepResult, attach_services, incident_choices, record_incident_events
 from bot.rootly.models import RootlyIncident
 from bot.services import Services
 from bot.snapshot import ServiceSnapshot, take_snapshot
@@ -158,26 +158,26 @@ async def submit_incident(
     continue_in_background(apply_incident, Invocation.of(context, client, body), context)
 
 
-async def _attempt(what: str, work: Awaitable[Outcome]) -> Outcome:
+async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
     """A part of the submission; its failure is reported and does not stop the others."""
     try:
         return await work
     except ApiError as error:
-        return Outcome(failures=[f"{what}: {user_message(error)}"])
+        return StepResult(failures=[f"{what}: {user_message(error)}"])
     except SlackApiError as error:
-        return Outcome(failures=[f"{what}: Slack said {error.response.get('error')}"])
+        return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])
 
 
 async def _post_summary(
     invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
-) -> Outcome:
+) -> StepResult:
     await invocation.client.chat_postMessage(
         channel=form.channel,
         text="Incident context",
         blocks=incident_summary(form, incident),
         unfurl_links=False,
     )
-    return Outcome(done=["posted the context in the channel"])
+    return StepResult(done=["posted the context in the channel"])
 
 
 async def apply_incident(invocation: Invocation) -> None:
@@ -203,7 +203,7 @@ async def apply_incident(invocation: Invocation) -> None:
     await tell_user(invocation.client, invocation.user_id, form.channel or None, _result(outcomes))
 
 
-def _result(outcomes: Sequence[Outcome]) -> str:
+def _result(outcomes: Sequence[StepResult]) -> str:
     lines = [f":white_check_mark: {line}" for outcome in outcomes for line in outcome.done]
     lines += [f":information_source: {line}" for outcome in outcomes for line in outcome.notes]
     lines += [f":x: {line}" for outcome in outcomes for line in outcome.failures]
