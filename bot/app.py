@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers
 from bot.scheduler import DueJob
 from bot.services import Services
-from handlers.context import SERVICES_KEY
-from handlers.jobs.digest import digest_job
+from handlers.common.context import SERVICES_KEY
+from handlers.common.middleware import request_context
+from handlers.digests.job import digest_job
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ def build_bolt_app(services: Services) -> AsyncApp:
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
         request_verification_enabled=signing_secret is not None,
         oauth_settings=_oauth_settings(services) if settings.uses_oauth else None,
+        # Right after the signature check, before authorisation: over HTTP and Socket Mode alike.
+        before_authorize=request_context,
     )
 
     async def provide_services(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,7 +17,6 @@ from bot.cache import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
 from bot.http import RetryPolicy
-from bot.observability import ACK_SECONDS, begin_request
 from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.storage import database_answers
@@ -39,21 +37,9 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
-def request_kind(body: dict[str, Any]) -> tuple[str, str]:
-    """The workspace and the kind of a Slack request, for logs and metrics."""
-    team = body.get("team_id") or (body.get("team") or {}).get("id") or ""
-    kind = body.get("command") or (body.get("event") or {}).get("type") or body.get("type")
-    return str(team), str(kind or "unknown")
-
-
 async def slack_events(request: web.Request) -> web.Response:
-    started = time.perf_counter()
     bolt_request = await to_bolt_request(request)
-    team, kind = request_kind(bolt_request.body)
-    begin_request(team, kind)
-    bolt_response = await request.app[BOLT_APP].async_dispatch(bolt_request)
-    ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
-    return await to_aiohttp_response(bolt_response)
+    return await to_aiohttp_response(await request.app[BOLT_APP].async_dispatch(bolt_request))
 
 
 async def metrics(_request: web.Request) -> web.Response:

@@ -1,53 +1,47 @@
-"""Slack listeners, one module per feature, each with a `register(app)`.
+"""The Slack side: one package per feature, and the shared plumbing in `handlers.common`.
 
-Layout as in Slack's bolt-python starter template: `commands/`, `actions/`, `views/`, `events/`;
-Block Kit builders live in `blocks/`, pure and separate from I/O.
+Each feature package has `register(app)` (every action, view, option, event and shortcut it
+listens for), `SUBCOMMANDS` (its entries in the `/cortex` command registry), and the `EVENTS` and
+`SHORTCUTS` manifest.yaml must list. Features import the core (`bot/`) and `handlers.common`, never
+each other; the import contracts in pyproject.toml check it (`lint-imports`).
 """
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from slack_bolt.async_app import AsyncApp
 
-from handlers import errors, ids
-from handlers.actions import connect as connect_action
-from handlers.actions import digest as digest_action
-from handlers.actions import disconnect as disconnect_action
-from handlers.actions import service as service_actions
-from handlers.actions import sync as sync_actions
-from handlers.commands import cortex
-from handlers.events import app_home, uninstall
-from handlers.options import services as service_options
-from handlers.shortcuts import lookup, record_event
-from handlers.views import connect as connect_view
-from handlers.views import incident, record
+from handlers import connect, digests, help, home, incident, lookup, recording, sync
+from handlers.common import errors
+from handlers.common.commands import Commands, Subcommand
 
-FEATURES = (
-    errors,
-    cortex,
-    connect_view,
-    connect_action,
-    disconnect_action,
-    digest_action,
-    service_actions,
-    sync_actions,
-    service_options,
-    record,
-    lookup,
-    record_event,
-    incident,
-    app_home,
-    uninstall,
-)
-# The Events API subscriptions manifest.yaml must list (a test keeps the two in step).
-BOT_EVENTS = (*app_home.EVENTS, *uninstall.EVENTS)
-SHORTCUTS = (
-    ids.LOOKUP_SHORTCUT,
-    ids.RECORD_EVENT_SHORTCUT,
-    ids.INCIDENT_SHORTCUT,
-    ids.INCIDENT_MESSAGE_SHORTCUT,
-)
+
+class Feature(Protocol):
+    """What every feature package declares (read-only, so a module's own tuples fit)."""
+
+    @property
+    def SUBCOMMANDS(self) -> tuple[Subcommand[Any], ...]: ...
+
+    @property
+    def EVENTS(self) -> tuple[str, ...]: ...
+
+    @property
+    def SHORTCUTS(self) -> tuple[str, ...]: ...
+
+    def register(self, app: AsyncApp) -> None: ...
+
+
+# In the order of the product's command table: help lists the subcommands in this order.
+FEATURES: tuple[Feature, ...] = (help, connect, lookup, recording, incident, sync, digests, home)
+COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMANDS])
+# The Events API subscriptions and shortcuts manifest.yaml must list (a test keeps them in step).
+BOT_EVENTS = tuple(event for feature in FEATURES for event in feature.EVENTS)
+SHORTCUTS = tuple(shortcut for feature in FEATURES for shortcut in feature.SHORTCUTS)
 
 
 def register_all(app: AsyncApp) -> None:
+    errors.register(app)
+    COMMANDS.register(app)
     for feature in FEATURES:
         feature.register(app)

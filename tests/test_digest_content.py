@@ -18,8 +18,9 @@ from bot.digests.content import build_content
 from bot.storage import create_engine
 from bot.sync import Status, SyncReport
 from bot.sync.runs import SyncRuns
-from handlers.blocks.common import Message
-from handlers.blocks.digest import digest_home_blocks, digest_message
+from handlers.common.blocks import Message
+from handlers.common.home import digest_home_blocks
+from handlers.digests.blocks import digest_message
 from tests.databases import migrate_in_thread
 from tests.fakes.cortex import FakeCortex, Fault
 from tests.fakes.slack import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT

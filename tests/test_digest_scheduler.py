@@ -25,7 +25,7 @@ from bot.digests.runner import CLAIM_TTL, POST_TTL, RETRY_DELAY, DigestJob
 from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.workspaces import NewKeys
-from handlers.jobs.digest import digest_job
+from handlers.digests.job import digest_job
 from tests.conftest import FAST_RETRIES
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
 from tests.fakes.slack import FakeSlack

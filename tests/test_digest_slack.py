@@ -14,7 +14,7 @@ import pytest
 
 from bot.digests import Digest, DigestStore
 from bot.workspaces import NewKeys
-from handlers import ids
+from handlers.common import ids
 from tests.fakes.cortex import CORTEX_KEY
 from tests.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 

@@ -24,7 +24,7 @@ from bot.digests.schedule import recurrence_for
 from bot.digests.store import DigestStore, NewDigest, Scope
 from bot.storage import create_engine
 from bot.workspaces import NewKeys, WorkspaceStore
-from handlers import ids
+from handlers.common import ids
 from tests.databases import POSTGRES_URL, migrate_in_thread, reset_postgres
 from tests.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.fakes.rootly import ROOTLY_KEY, FakeRootly

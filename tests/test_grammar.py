@@ -6,37 +6,50 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import TypeAlias
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.commands.grammar import (
-    DEPLOY_TYPES,
-    SUBCOMMANDS,
-    Command,
-    Connect,
-    Deploys,
-    Digest,
-    Disconnect,
-    Help,
-    Incident,
-    Oncall,
-    ParseError,
-    RecordDeploy,
-    RecordEvent,
-    Search,
-    ServiceLookup,
-    Sync,
-    parse_command,
-    usage,
+from handlers import COMMANDS
+from handlers.common.commands import Listing, ParseError
+from handlers.connect.grammar import Connect, Disconnect
+from handlers.digests.grammar import DigestCommand
+from handlers.incident.grammar import Incident
+from handlers.lookup.grammar import Deploys, Oncall, Search, ServiceLookup
+from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent
+from handlers.sync.grammar import SyncCommand
+
+Command: TypeAlias = (
+    Listing
+    | Connect
+    | Disconnect
+    | ServiceLookup
+    | Search
+    | Deploys
+    | RecordDeploy
+    | RecordEvent
+    | Oncall
+    | Incident
+    | SyncCommand
+    | DigestCommand
 )
+SUBCOMMANDS = {name: entry.usage for name, entry in COMMANDS.subcommands.items()}
+usage = COMMANDS.usage
+
+
+def parse_command(text: str) -> Command | ParseError:
+    """What the registry reads from the text: the subcommand's own value, or the parse error."""
+    parsed = COMMANDS.parse(text)
+    return parsed if isinstance(parsed, ParseError) else parsed.value
+
 
 VALID = [
-    ("", Help()),
-    ("  \t\n ", Help()),
-    ("help", Help()),
-    ("HELP deploy", Help()),
+    ("", Listing()),
+    ("  \t\n ", Listing()),
+    ("help", Listing()),
+    ("HELP deploy", Listing()),
     ("connect", Connect()),
     ("Disconnect", Disconnect()),
     ("payments-api", ServiceLookup("payments-api")),
@@ -79,27 +92,27 @@ VALID = [
             tag="api", title="Feature flag on", event_type="flag", url="https://flags.example/x"
         ),
     ),
-    ("sync", Sync("run")),
-    ("sync dry-run", Sync("dry-run")),
-    ("sync STATUS", Sync("status")),
-    ("sync auto off", Sync("auto", "off")),
-    ("sync auto Hourly", Sync("auto", "hourly")),
-    ("sync auto daily", Sync("auto", "daily")),
-    ("digest list", Digest("list")),
-    ("digest off", Digest("off")),
-    ("digest now", Digest("now")),
-    ("digest daily", Digest("schedule", frequency="daily")),
+    ("sync", SyncCommand("run")),
+    ("sync dry-run", SyncCommand("dry-run")),
+    ("sync STATUS", SyncCommand("status")),
+    ("sync auto off", SyncCommand("auto", None)),
+    ("sync auto Hourly", SyncCommand("auto", "hourly")),
+    ("sync auto daily", SyncCommand("auto", "daily")),
+    ("digest list", DigestCommand("list")),
+    ("digest off", DigestCommand("off")),
+    ("digest now", DigestCommand("now")),
+    ("digest daily", DigestCommand("schedule", frequency="daily")),
     (
         "digest daily at 9:05 group=payments owner=platform",
-        Digest("schedule", "daily", at=time(9, 5), group="payments", owner="platform"),
+        DigestCommand("schedule", "daily", at=time(9, 5), group="payments", owner="platform"),
     ),
     (
         "digest weekly on=Fri at 23:59",
-        Digest("schedule", "weekly", at=time(23, 59), weekday=4),
+        DigestCommand("schedule", "weekly", at=time(23, 59), weekday=4),
     ),
-    ("digest weekly on=monday", Digest("schedule", "weekly", weekday=0)),
-    ("digest weekly on=SUN", Digest("schedule", "weekly", weekday=6)),
-    ("digest weekly AT 00:00", Digest("schedule", "weekly", at=time(0, 0))),
+    ("digest weekly on=monday", DigestCommand("schedule", "weekly", weekday=0)),
+    ("digest weekly on=SUN", DigestCommand("schedule", "weekly", weekday=6)),
+    ("digest weekly AT 00:00", DigestCommand("schedule", "weekly", at=time(0, 0))),
 ]
 
 
@@ -127,7 +140,10 @@ SLACK_FORMATTING = [
     ("deploy api <https://x.y/a b>", RecordDeploy("api", "https://x.y/a b")),
     ("service <#C123|payments>", ServiceLookup("#payments")),
     ("service <@U123>", ServiceLookup("@U123")),
-    ("digest daily owner=<!subteam^S1|@platform>", Digest("schedule", "daily", owner="@platform")),
+    (
+        "digest daily owner=<!subteam^S1|@platform>",
+        DigestCommand("schedule", "daily", owner="@platform"),
+    ),
     ("search a &lt;b&gt; &amp;amp;", Search("a <b> &amp;")),
 ]
 

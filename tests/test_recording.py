@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.workspaces import NewKeys
-from handlers import ids
+from handlers.common import ids
 from tests.fakes.cortex import CORTEX_KEY, Fault
 from tests.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 

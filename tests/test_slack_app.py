@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.workspaces import NewKeys
-from handlers import ids
+from handlers.common import ids
 from tests.fakes.cortex import CORTEX_KEY
 from tests.fakes.rootly import ROOTLY_KEY
 from tests.slack_harness import ADMIN, BOT_TOKEN, MEMBER, TEAM, AppStarter, SlackApp, eventually

@@ -10,16 +10,16 @@ from typing import Any
 
 from bot.sync import Action, Status, SyncProgress, SyncReport, SyncStatus
 from bot.sync.report import ChangeLine, Counts
-from handlers import ids
-from handlers.blocks.common import Message
-from handlers.blocks.sync import (
-    home_blocks,
+from handlers.common import ids
+from handlers.common.blocks import Message
+from handlers.common.home import sync_home_blocks
+from handlers.common.live import LiveMessage
+from handlers.sync.blocks import (
     plan_message,
     progress_message,
     status_message,
     summary_message,
 )
-from handlers.commands.sync import LiveMessage
 
 STARTED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -91,14 +91,14 @@ def test_status_and_home_show_the_last_sync_and_the_schedule() -> None:
     status = SyncStatus(last=failed, schedule=None, running=True)
 
     text = rendered(status_message(status))
-    home = str([block.to_dict() for block in home_blocks(status, rootly_connected=True)])
+    home = str([block.to_dict() for block in sync_home_blocks(status, rootly_connected=True)])
 
     assert "A sync is running now" in text
     assert "failed" in text
     assert "HTTP 503" in text
     assert "Automatic sync: off" in home
     assert "/cortex connect" in str(
-        [block.to_dict() for block in home_blocks(status, rootly_connected=False)]
+        [block.to_dict() for block in sync_home_blocks(status, rootly_connected=False)]
     )
 
 

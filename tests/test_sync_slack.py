@@ -12,7 +12,7 @@ import pytest
 
 from bot.sync import SyncEngine
 from bot.workspaces import NewKeys
-from handlers import ids
+from handlers.common import ids
 from tests.fakes.cortex import CORTEX_KEY
 from tests.fakes.rootly import ROOTLY_KEY
 from tests.fakes.slack import Call

@@ -1,7 +1,7 @@
 """Scheduled digests: when (`schedule.py`), what (`content.py`), where they are kept and the
 once-per-slot claims (`store.py`), and the scheduler's job that runs them (`runner.py`).
 
-Nothing here knows about Slack: the job is given a `Poster` (`handlers/jobs/digest.py`).
+Nothing here knows about Slack: the job is given a `Poster` (`handlers/digests/job.py`).
 """
 
 from __future__ import annotations

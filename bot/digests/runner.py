@@ -1,6 +1,6 @@
 """The scheduler's digest job: claims each due slot once across processes, builds and posts it.
 
-Posting is injected (`Poster`), so this module knows nothing of Slack: `handlers/jobs` gives the
+Posting is injected (`Poster`), so this module knows nothing of Slack: `handlers/digests` gives the
 Slack poster. A slot is posted once if its claim is won within the grace period after it was due;
 later than that (everything was down) it is skipped with a log line, and the next digest covers
 the gap. When Cortex cannot be read, or Slack answers that it did not post, the slot is released

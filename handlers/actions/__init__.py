@@ -1,1 +1,0 @@
-"""Listeners for buttons and other interactive elements."""

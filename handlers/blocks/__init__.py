@@ -1,1 +1,0 @@
-"""Block Kit builders: small pure functions from data to slack_sdk models (limits are checked)."""

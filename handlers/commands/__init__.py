@@ -1,1 +1,0 @@
-"""Listeners for the `/cortex` slash command, and the grammar of its text."""

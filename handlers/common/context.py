@@ -1,0 +1,122 @@
+"""What listeners need from a request beyond Slack's payload: who, where, how to answer, rights."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.catalog import Catalog
+from bot.cortex.models import Deployer
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One request from Slack, after the ack: who asked, where, and how to answer."""
+
+    services: Services
+    client: AsyncWebClient
+    team_id: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    body: dict[str, Any]
+    response_url: str | None = None
+
+    @classmethod
+    def of(
+        cls, context: AsyncBoltContext, client: AsyncWebClient, body: dict[str, Any]
+    ) -> Invocation:
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+        return cls(
+            services=services_of(context),
+            client=client,
+            team_id=str(context.team_id),
+            user_id=str(context.user_id),
+            channel_id=str(channel),
+            trigger_id=str(body.get("trigger_id") or ""),
+            body=body,
+            response_url=context.response_url,
+        )
+
+    @property
+    def value(self) -> str:
+        """The value of the button that was clicked."""
+        return str(self.body["actions"][0].get("value") or "")
+
+    async def respond(self, **message: Any) -> None:
+        """Answer through the response URL, or to the person directly where there is none."""
+        if self.response_url:
+            await respond_via(self.services, self.response_url, **message)
+        else:
+            await tell_user(self.client, self.user_id, self.channel_id or None, message["text"])
+
+    async def catalog(self) -> Catalog:
+        return await self.services.workspace_catalog(self.team_id)
+
+
+async def respond_via(services: Services, response_url: str, **message: Any) -> None:
+    """Post to a response URL on the shared session (Bolt's `respond` opens a new one each time)."""
+    answer = await AsyncWebhookClient(response_url, session=services.http).send(**message)
+    if answer.status_code != 200:
+        log.warning("the response URL answered %s: %s", answer.status_code, answer.body)
+
+
+def services_of(context: AsyncBoltContext) -> Services:
+    services: Services = context[SERVICES_KEY]
+    return services
+
+
+async def catalog_of(context: AsyncBoltContext) -> Catalog:
+    return await services_of(context).workspace_catalog(str(context.team_id))
+
+
+async def is_admin(client: AsyncWebClient, services: Services, user_id: str) -> bool:
+    """Workspace admins and owners (per users.info), and the users named in BOT_ADMINS."""
+    if user_id in services.settings.bot_admins:
+        return True
+    user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
+    """The Slack user as Cortex records a deployer: real name and email from users.info."""
+    user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+    profile = user.get("profile", {})
+    return Deployer(
+        name=profile.get("real_name") or user.get("real_name") or user.get("name"),
+        email=profile.get("email"),
+    )
+
+
+async def tell_user(
+    client: AsyncWebClient, user_id: str, channel_id: str | None, text: str
+) -> None:
+    """Say something to one person: in the channel they were in if possible, else in a DM."""
+    if channel_id:
+        try:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            return
+        except SlackApiError as error:
+            log.info("cannot answer %s in %s (%s); sending a DM", user_id, channel_id, error)
+    await client.chat_postMessage(channel=user_id, text=text)
+
+
+async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: View) -> dict[str, Any]:
+    """Open a modal from a message, or push it on top when the click came from inside a modal."""
+    if body.get("container", {}).get("type") == "view" or body.get("view"):
+        response = await client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        response = await client.views_open(trigger_id=body["trigger_id"], view=view)
+    return dict(response["view"])

@@ -1,0 +1,152 @@
+"""Domain errors → one plain sentence for the user, in one place, and a log line for operators.
+
+Listeners let errors propagate; the app-wide error handler registered here logs them with context
+and answers where the request can be answered: through its response URL, or, for modal
+submissions and shortcuts (which have none), to the person in the channel the modal was opened
+from or in a DM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+
+from bot.crypto import DecryptionError
+from bot.errors import (
+    ApiError,
+    BotError,
+    EmptyCatalogError,
+    InvalidRequestError,
+    LeaseLostError,
+    NotAdminError,
+    NotConnectedError,
+    NotFoundError,
+    RateLimitedError,
+    RootlyNotConnectedError,
+    SyncInProgressError,
+    UnauthorizedError,
+    UnavailableError,
+    UnknownServiceError,
+)
+from handlers.common.blocks import escaped, not_connected_blocks, plain_blocks
+from handlers.common.context import respond_via, services_of, tell_user
+
+log = logging.getLogger(__name__)
+
+
+def user_message(error: BaseException) -> str:
+    """One sentence a person can act on; never a stack trace, never a secret."""
+    match error:
+        case NotConnectedError():
+            return (
+                "This workspace is not connected to Cortex yet: an admin can run `/cortex connect`."
+            )
+        case NotAdminError(action=action):
+            return (
+                f"Only workspace admins and owners can {action}. "
+                "Ask one of them, or ask to be added to BOT_ADMINS."
+            )
+        case UnknownServiceError(query=query):
+            return f"No service matches `{escaped(query)}`."
+        case UnauthorizedError(service=service):
+            return (
+                f"{service} refused this workspace's API key: it may have expired or lack "
+                "permission. An admin can update it with `/cortex connect`."
+            )
+        case NotFoundError(service=service):
+            return f"{service} does not know that: {_detail(error)}."
+        case RateLimitedError(service=service, retry_after=seconds):
+            wait = f" in {seconds:.0f} s" if seconds else " in a minute"
+            return f"{service} is rate limiting this workspace; try again{wait}."
+        case UnavailableError(service=service):
+            return (
+                f"{service} is not answering right now ({_detail(error)}); try again in a minute."
+            )
+        case InvalidRequestError(service=service):
+            return f"{service} rejected the request: {_detail(error)}."
+        case RootlyNotConnectedError():
+            return (
+                "This workspace has no Rootly API key yet: "
+                "an admin can add one with `/cortex connect`."
+            )
+        case SyncInProgressError():
+            return (
+                "A sync of this workspace is already running; "
+                "`/cortex sync status` shows the last result."
+            )
+        case EmptyCatalogError():
+            return (
+                "Cortex listed no services, so the sync stopped before writing anything to "
+                "Rootly. Check the Cortex connection and try again."
+            )
+        case LeaseLostError():
+            return (
+                "The sync stopped: another process took it over after this one fell silent. "
+                "`/cortex sync status` shows the latest result."
+            )
+        case DecryptionError():
+            return (
+                "This workspace's stored keys cannot be read with the configured encryption keys; "
+                "an operator must restore ENCRYPTION_KEYS or an admin must run `/cortex connect`."
+            )
+        case _:
+            return "Something went wrong on our side and it has been logged; please try again."
+
+
+def _detail(error: ApiError) -> str:
+    return error.detail.rstrip(".")
+
+
+def blocks_for(error: BaseException) -> list[Block]:
+    if isinstance(error, NotConnectedError):
+        return not_connected_blocks()
+    return plain_blocks(user_message(error))
+
+
+async def report_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    known = isinstance(error, BotError | DecryptionError)
+    log.log(
+        logging.WARNING if known else logging.ERROR,
+        "listener failed: team=%s user=%s kind=%s: %s",
+        context.team_id,
+        context.user_id,
+        body.get("command") or body.get("type"),
+        error,
+        exc_info=not known,
+    )
+    if context.response_url:
+        await respond_via(
+            services_of(context),
+            context.response_url,
+            text=user_message(error),
+            blocks=blocks_for(error),
+            response_type="ephemeral",
+        )
+    elif context.user_id and context.client is not None:
+        # Modal submissions and shortcuts carry no response URL: tell the person directly.
+        try:
+            await tell_user(context.client, context.user_id, _channel_of(body), user_message(error))
+        except SlackApiError as failure:
+            log.warning("could not tell %s about the failure: %s", context.user_id, failure)
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    """The channel a request came from; for a modal, the one it was opened from (its metadata)."""
+    channel = (body.get("channel") or {}).get("id")
+    if channel:
+        return str(channel)
+    metadata = (body.get("view") or {}).get("private_metadata") or "{}"
+    try:
+        found = json.loads(metadata).get("channel")
+    except (ValueError, AttributeError):
+        return None
+    return str(found) if found else None
+
+
+def register(app: AsyncApp) -> None:
+    app.error(report_error)

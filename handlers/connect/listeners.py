@@ -1,0 +1,195 @@
+"""The workspace's connection: `/cortex connect` and its modal (open at once, fill it, check the
+keys live on submit, store them sealed), `/cortex disconnect` and its confirmation, and forgetting
+the workspace when the app is uninstalled or its bot token revoked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import ApiError, NotFoundError, UnauthorizedError
+from bot.http import RetryPolicy
+from bot.services import Services
+from bot.workspaces import Connection, NewKeys
+from handlers.common import ids
+from handlers.common.acking import continue_in_background
+from handlers.common.context import Invocation, is_admin, services_of
+from handlers.common.home import publish_home
+from handlers.connect.blocks import disconnect_confirmation
+from handlers.connect.grammar import Connect, Disconnect
+from handlers.connect.modals import connect_form, connected_view, loading_view, refusal_view
+
+log = logging.getLogger(__name__)
+
+# The whole submission must be answered within Slack's 3 s, checks included.
+KEY_CHECK = RetryPolicy(attempts=1, request_timeout=2.2, deadline=2.2)
+
+
+async def open_connect_modal(invocation: Invocation) -> None:
+    """Open the modal first (the trigger expires in 3 s), then fill it once we know enough."""
+    client, services = invocation.client, invocation.services
+    opened = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
+    admin, existing = await asyncio.gather(
+        is_admin(client, services, invocation.user_id),
+        services.workspaces.get(invocation.team_id),
+    )
+    view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
+    await client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
+
+
+def _value(state: dict[str, Any], block_id: str, action_id: str) -> str:
+    return str(state.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
+
+
+def _read_form(view: dict[str, Any], default_url: str) -> NewKeys:
+    state = view["state"]["values"]
+    return NewKeys(
+        cortex_url=(
+            _value(state, ids.CONNECT_CORTEX_URL_BLOCK, ids.CONNECT_CORTEX_URL) or default_url
+        ).rstrip("/"),
+        cortex_key=_value(state, ids.CONNECT_CORTEX_KEY_BLOCK, ids.CONNECT_CORTEX_KEY) or None,
+        rootly_key=_value(state, ids.CONNECT_ROOTLY_KEY_BLOCK, ids.CONNECT_ROOTLY_KEY) or None,
+    )
+
+
+def _form_errors(keys: NewKeys, existing: Connection | None) -> dict[str, str]:
+    errors = {}
+    if keys.cortex_key is None and existing is None:
+        errors[ids.CONNECT_CORTEX_KEY_BLOCK] = "Enter your Cortex API key."
+    parsed = urlparse(keys.cortex_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        errors[ids.CONNECT_CORTEX_URL_BLOCK] = "Enter a URL starting with https://."
+    return errors
+
+
+def _cortex_problem(error: ApiError, url: str) -> tuple[str, str]:
+    if isinstance(error, UnauthorizedError):
+        return ids.CONNECT_CORTEX_KEY_BLOCK, (
+            "Cortex refused this key: check it was copied whole and has not expired."
+        )
+    if isinstance(error, NotFoundError):
+        return ids.CONNECT_CORTEX_URL_BLOCK, f"{url} does not answer like the Cortex API."
+    return ids.CONNECT_CORTEX_URL_BLOCK, f"Could not reach Cortex at {url} ({error.detail})."
+
+
+def _rootly_problem(error: ApiError) -> tuple[str, str]:
+    if isinstance(error, UnauthorizedError):
+        return ids.CONNECT_ROOTLY_KEY_BLOCK, (
+            "Rootly refused this key: check it was copied whole and has not expired."
+        )
+    return ids.CONNECT_ROOTLY_KEY_BLOCK, f"Could not check the key with Rootly ({error.detail})."
+
+
+async def _live_check_errors(
+    services: Services, keys: NewKeys, existing: Connection | None
+) -> dict[str, str]:
+    """Check each new or changed setting with a cheap read; inline errors keyed by block."""
+    checks: list[tuple[Awaitable[None], Callable[[ApiError], tuple[str, str]]]] = []
+    cortex_key = keys.cortex_key or (existing.cortex_key.get_secret_value() if existing else "")
+    if keys.cortex_key or existing is None or keys.cortex_url != existing.cortex_url:
+        cortex = services.cortex_client(keys.cortex_url, cortex_key)
+        checks.append(
+            (cortex.check_access(KEY_CHECK), lambda e: _cortex_problem(e, keys.cortex_url))
+        )
+    if keys.rootly_key:
+        rootly = services.rootly_client(keys.rootly_key)
+        checks.append((rootly.check_access(KEY_CHECK), _rootly_problem))
+    outcomes = await asyncio.gather(*(check for check, _ in checks), return_exceptions=True)
+    errors = {}
+    for outcome, (_, explain) in zip(outcomes, checks, strict=True):
+        if isinstance(outcome, ApiError):
+            block_id, message = explain(outcome)
+            errors[block_id] = message
+        elif isinstance(outcome, BaseException):
+            raise outcome
+    return errors
+
+
+async def submit_connect(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    services = services_of(context)
+    team_id, user_id = str(context.team_id), str(context.user_id)
+    if not await is_admin(client, services, user_id):
+        await ack(response_action="update", view=refusal_view())
+        return
+    existing = await services.workspaces.get(team_id)
+    keys = _read_form(view, services.settings.cortex_base_url)
+    errors = _form_errors(keys, existing) or await _live_check_errors(services, keys, existing)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    connection = await services.workspaces.save(team_id, keys, connected_by=user_id)
+    await ack(response_action="update", view=connected_view(connection))
+    log.info("workspace %s connected to %s by %s", team_id, keys.cortex_url, user_id)
+    continue_in_background(
+        lambda invocation: publish_home(invocation, user_id),
+        Invocation.of(context, client, body),
+        context,
+    )
+
+
+async def connect_command(invocation: Invocation, _command: Connect) -> None:
+    await open_connect_modal(invocation)
+
+
+async def open_connect(invocation: Invocation) -> None:
+    """The "Connect Cortex" button (help, App Home, not-connected answers)."""
+    await open_connect_modal(invocation)
+
+
+# --- disconnecting (admins only, declared where these are registered) ----------------------------
+
+
+async def disconnect_command(invocation: Invocation, _command: Disconnect) -> None:
+    """Asks to confirm."""
+    connection = await invocation.services.connection(invocation.team_id)
+    await invocation.respond(
+        text="Disconnect Cortex?",
+        blocks=disconnect_confirmation(connection),
+        response_type="ephemeral",
+    )
+
+
+async def confirm_disconnect(invocation: Invocation) -> None:
+    await invocation.services.workspaces.forget(invocation.team_id)
+    log.info("workspace %s disconnected by %s", invocation.team_id, invocation.user_id)
+    who = f"<@{invocation.user_id}>"
+    await invocation.respond(
+        replace_original=True, text=f"Disconnected: {who} deleted this workspace's keys."
+    )
+
+
+async def cancel_disconnect(invocation: Invocation) -> None:
+    await invocation.respond(delete_original=True, text="Cancelled.")
+
+
+# --- uninstalling the app, or revoking its bot token, deletes the workspace's tokens and keys ----
+
+
+async def forget_workspace(invocation: Invocation) -> None:
+    services, team_id = invocation.services, invocation.team_id
+    if services.installations is not None:
+        await services.installations.async_delete_all(
+            enterprise_id=invocation.body.get("enterprise_id"), team_id=team_id
+        )
+    had_keys = await services.workspaces.forget(team_id)
+    await services.digests.forget_workspace(team_id)
+    await services.sync.schedules.forget(team_id)
+    log.info("workspace %s uninstalled the app; keys deleted: %s", team_id, had_keys)
+
+
+async def tokens_revoked(invocation: Invocation) -> None:
+    # Only the bot token matters: the app asks for no user tokens.
+    if invocation.body["event"].get("tokens", {}).get("bot"):
+        await forget_workspace(invocation)

@@ -1,0 +1,29 @@
+"""Digests: `/cortex digest …`, the list's Delete button, and the scheduled posts (`job.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked
+from handlers.common.commands import Subcommand
+from handlers.digests import listeners
+from handlers.digests.grammar import parse_digest
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    Subcommand(
+        "digest",
+        "/cortex digest daily|weekly [at HH:MM] [group=G] [owner=TEAM] [on=mon..sun] "
+        "/ digest list / digest off / digest now",
+        parse_digest,
+        listeners.digest_command,
+    ),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[str, ...] = ()
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.DIGEST_DELETE)(acked(listeners.delete_digest))

@@ -1,0 +1,90 @@
+"""The scheduler's digest job with its Slack side: post each due digest in its channel.
+
+A channel the bot can no longer post in turns its digest off, and the person who scheduled it is
+told in a DM, instead of the digest failing every day.
+
+    Scheduler([..., digest_job(services, slack_client)])  # bot.app's client factory
+
+The factory is passed in rather than imported: bot.app imports the handlers, so importing it
+from here would be a cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.digests import Delivery, DeliveryOutcome, Digest, DigestContent, DigestJob
+from bot.observability import DIGEST_POSTS
+from bot.scheduler import WallClock, utc_now
+from bot.services import Services
+from handlers.digests.blocks import channel_gone_text, digest_message
+from handlers.digests.tokens import bot_token
+
+log = logging.getLogger(__name__)
+
+# `bot.app.slack_client`: a Web API client on the shared session and SLACK_API_URL.
+ClientFactory = Callable[[Services, str | None], AsyncWebClient]
+
+# Slack's answers meaning the channel is closed to the bot for good (until someone acts).
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+NOT_INSTALLED = "app_not_installed"
+
+
+def slack_error(error: SlackApiError) -> str:
+    return str(error.response.get("error") or "unknown_error")
+
+
+async def post_digest(
+    client: AsyncWebClient, channel_id: str, content: DigestContent, frequency: str | None
+) -> None:
+    """Post a digest; raises `SlackApiError` when Slack refuses it."""
+    message = digest_message(content, frequency)
+    await client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
+    DIGEST_POSTS.labels("posted").inc()
+
+
+class SlackPoster:
+    def __init__(self, services: Services, new_client: ClientFactory) -> None:
+        self._services = services
+        self._new_client = new_client
+
+    async def __call__(self, digest: Digest, content: DigestContent) -> Delivery:
+        oauth_client = self._new_client(self._services, None)
+        try:
+            token = await bot_token(self._services, digest.team_id, oauth_client)
+        except SlackTokenRotationError as error:
+            return Delivery(
+                DeliveryOutcome.RETRY, f"token refresh refused: {slack_error(error.api_error)}"
+            )
+        if token is None:
+            return Delivery(DeliveryOutcome.DISABLE, NOT_INSTALLED)
+        client = self._new_client(self._services, token)
+        try:
+            await post_digest(client, digest.channel_id, content, digest.recurrence.frequency)
+        except SlackApiError as error:
+            reason = slack_error(error)
+            if reason not in CHANNEL_GONE:
+                return Delivery(DeliveryOutcome.RETRY, reason)
+            await _tell_creator(client, digest, reason)
+            return Delivery(DeliveryOutcome.DISABLE, reason)
+        return Delivery(DeliveryOutcome.POSTED)
+
+
+async def _tell_creator(client: AsyncWebClient, digest: Digest, reason: str) -> None:
+    try:
+        await client.chat_postMessage(
+            channel=digest.created_by, text=channel_gone_text(digest, reason)
+        )
+    except SlackApiError as error:
+        log.warning("could not tell %s their digest was turned off: %s", digest.created_by, error)
+
+
+def digest_job(
+    services: Services, new_client: ClientFactory, *, clock: WallClock = utc_now
+) -> DigestJob:
+    """The scheduler's job that posts the due digests of every workspace."""
+    return DigestJob(services, SlackPoster(services, new_client), clock=clock)

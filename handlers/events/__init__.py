@@ -1,1 +1,0 @@
-"""Listeners for Events API events."""

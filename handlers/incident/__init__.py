@@ -1,0 +1,26 @@
+"""Incident context: `/cortex incident`, its two shortcuts, and the modal they open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked
+from handlers.common.commands import Subcommand
+from handlers.incident import listeners
+from handlers.incident.grammar import parse_incident
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    Subcommand("incident", "/cortex incident", parse_incident, listeners.incident_command),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS = (ids.INCIDENT_SHORTCUT, ids.INCIDENT_MESSAGE_SHORTCUT)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.INCIDENT_SERVICES)(acked(listeners.services_picked))
+    app.view(ids.INCIDENT_VIEW)(listeners.submit_incident)
+    for shortcut in SHORTCUTS:
+        app.shortcut(shortcut)(acked(listeners.open_incident_modal))

@@ -1,0 +1,95 @@
+"""The incident context, per service, as the modal and the channel summary show it: what matters
+right now. Each service takes at most three blocks, so a modal (at most ten services) stays well
+under Slack's 100 blocks and a channel summary under 50; long lists end with "and N more".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
+
+from bot.errors import ApiError
+from bot.rootly.models import RootlyIncident
+from bot.snapshot import ServiceSnapshot
+from handlers.common.blocks import (
+    context,
+    deploy_line,
+    escaped,
+    moment,
+    oncall_summary,
+    section,
+    trimmed,
+)
+from handlers.common.errors import user_message
+
+RECENT = timedelta(hours=24)
+LINES_PER_KIND = 5
+
+
+def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[str]:
+    deploys = [deploy for deploy in snapshot.deploys if deploy.timestamp >= now - RECENT]
+    lines = [f"• {deploy_line(deploy)}" for deploy in deploys[:LINES_PER_KIND]]
+    if len(deploys) > LINES_PER_KIND:
+        lines.append(f"_and {len(deploys) - LINES_PER_KIND} more deploys_")
+    events = snapshot.events
+    lines += [
+        f"• *{escaped(event.type)}* {escaped(event.title)}, {moment(event.timestamp)}"
+        for event in events[:LINES_PER_KIND]
+    ]
+    if len(events) > LINES_PER_KIND:
+        lines.append(f"_and {len(events) - LINES_PER_KIND} more events_")
+    return lines
+
+
+def service_context(tag: str, known: ServiceSnapshot | ApiError, now: datetime) -> list[Block]:
+    if isinstance(known, ApiError):
+        return [context(f":warning: `{escaped(tag)}`: {escaped(user_message(known))}")]
+    entity = known.entity
+    levels = ", ".join(
+        f"{escaped(score.scorecard_name)} {escaped(score.level)}"
+        for score in known.scores
+        if score.level
+    )
+    owners = [team.name for team in entity.owners.teams]
+    owners += [person.email for person in entity.owners.individuals]
+    heading = (
+        f"*{escaped(entity.name)}* `{escaped(entity.tag)}`"
+        + (f" · {levels}" if levels else "")
+        + f"\nOwners: {escaped(', '.join(owners)) or '_none in Cortex_'}"
+        + f"\nOn call: {oncall_summary(known.oncall)}"
+    )
+    recent = _recent_lines(known, now) or ["_No deploys or events in the last 24 hours._"]
+    blocks: list[Block] = [section(heading), section("*Last 24 hours*\n" + "\n".join(recent))]
+    if known.problems:
+        missing = "; ".join(known.problems)
+        blocks.append(context(f":warning: {escaped(missing)} unavailable right now"))
+    return blocks
+
+
+def context_blocks(
+    tags: Sequence[str], snapshots: Mapping[str, ServiceSnapshot | ApiError], now: datetime
+) -> list[Block]:
+    """The context of each picked service whose snapshot is known, a divider before each."""
+    blocks: list[Block] = []
+    for tag in tags:
+        known = snapshots.get(tag)
+        if known is not None:
+            blocks += [DividerBlock(), *service_context(tag, known, now)]
+    return blocks
+
+
+def incident_summary(
+    tags: Sequence[str],
+    snapshots: Mapping[str, ServiceSnapshot | ApiError],
+    incident: RootlyIncident | None,
+    now: datetime | None = None,
+) -> list[Block]:
+    """The context as posted in the channel."""
+    now = now or datetime.now(UTC)
+    title = f"Incident context: {incident.title}" if incident else "Incident context"
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=trimmed(title, 150)))]
+    if incident and incident.url:
+        blocks.append(context(f"<{incident.url}|Open the incident in Rootly>"))
+    return blocks + context_blocks(tags, snapshots, now)

@@ -1,0 +1,215 @@
+"""The incident modal: open at once (from `/cortex incident` or the two "Incident context"
+shortcuts), refresh the context as services are picked, act on submit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.catalog import Catalog
+from bot.errors import ApiError
+from bot.incident import StepResult, attach_services, incident_choices, record_incident_events
+from bot.rootly.models import RootlyIncident
+from bot.services import Services
+from bot.snapshot import ServiceSnapshot, take_snapshot
+from bot.workspaces import Connection
+from handlers.common import ids
+from handlers.common.acking import continue_in_background
+from handlers.common.context import Invocation, tell_user
+from handlers.common.errors import user_message
+from handlers.incident.blocks import RECENT, incident_summary
+from handlers.incident.grammar import Incident
+from handlers.incident.modals import IncidentForm, incident_modal
+
+log = logging.getLogger(__name__)
+
+INCIDENTS_TTL = 30.0
+
+
+async def _incidents(
+    services: Services, connection: Connection, channel: str
+) -> list[RootlyIncident] | None:
+    """Incident choices for the picker, cached briefly: every refresh of the modal needs them."""
+    if connection.rootly_key is None:
+        return None
+    rootly = services.rootly_client(connection.rootly_key.get_secret_value())
+    key = (connection.team_id, *rootly.identity, "incident-choices", channel)
+    cached = await services.cache.get_or_fetch(
+        key, INCIDENTS_TTL, lambda: incident_choices(rootly, channel)
+    )
+    return cached.value
+
+
+def _linked_to(channel: str, incidents: Sequence[RootlyIncident] | None) -> str | None:
+    linked = [incident.id for incident in incidents or () if incident.slack_channel_id == channel]
+    return linked[0] if linked else None
+
+
+async def _snapshots(
+    catalog: Catalog, tags: Sequence[str]
+) -> dict[str, ServiceSnapshot | ApiError]:
+    found = await asyncio.gather(
+        *(take_snapshot(catalog, tag, events_since=RECENT) for tag in tags),
+        return_exceptions=True,
+    )
+    for outcome in found:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, ApiError):
+            raise outcome
+    return dict(zip(tags, found, strict=True))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Picks:
+    """What the person chose in the modal so far."""
+
+    channel: str
+    tags: tuple[str, ...]
+    incident_id: str | None
+    actions: tuple[str, ...]
+
+
+def _read(view: dict[str, Any]) -> Picks:
+    state = view["state"]["values"]
+
+    def picked(block_id: str, action_id: str) -> dict[str, Any]:
+        return dict(state.get(block_id, {}).get(action_id, {}))
+
+    tags = picked(ids.INCIDENT_SERVICES_BLOCK, ids.INCIDENT_SERVICES).get("selected_options")
+    incident = picked(ids.INCIDENT_BLOCK, ids.INCIDENT_SELECT).get("selected_option")
+    actions = picked(ids.INCIDENT_ACTIONS_BLOCK, ids.INCIDENT_ACTIONS).get("selected_options")
+    return Picks(
+        channel=json.loads(view.get("private_metadata") or "{}").get("channel", ""),
+        tags=tuple(option["value"] for option in tags or ()),
+        incident_id=incident["value"] if incident else None,
+        actions=tuple(option["value"] for option in actions or ()),
+    )
+
+
+async def _form(services: Services, team_id: str, view: dict[str, Any]) -> IncidentForm:
+    picks = _read(view)
+    connection = await services.connection(team_id)
+    snapshots, incidents = await asyncio.gather(
+        _snapshots(services.catalog(connection), picks.tags),
+        _incidents(services, connection, picks.channel),
+    )
+    return IncidentForm(
+        channel=picks.channel,
+        tags=picks.tags,
+        snapshots=snapshots,
+        incidents=incidents,
+        incident_id=picks.incident_id or _linked_to(picks.channel, incidents),
+        actions=picks.actions,
+    )
+
+
+async def open_incident_modal(invocation: Invocation) -> None:
+    """Open first (the trigger lasts 3 s), then add the Rootly incidents once they are known."""
+    first = IncidentForm(channel=invocation.channel_id)
+    opened = await invocation.client.views_open(
+        trigger_id=invocation.trigger_id, view=incident_modal(first)
+    )
+    view = opened["view"]
+    form = await _form(invocation.services, invocation.team_id, {**view, "state": {"values": {}}})
+    await _update(invocation.client, view, form)
+
+
+async def _update(client: AsyncWebClient, view: dict[str, Any], form: IncidentForm) -> None:
+    try:
+        await client.views_update(view_id=view["id"], hash=view["hash"], view=incident_modal(form))
+    except SlackApiError as error:
+        # hash_conflict: a newer pick is being shown already; this stale refresh gives way.
+        if error.response.get("error") != "hash_conflict":
+            raise
+        log.info("skipped a stale refresh of incident modal %s", view["id"])
+
+
+async def incident_command(invocation: Invocation, _command: Incident) -> None:
+    await open_incident_modal(invocation)
+
+
+async def services_picked(invocation: Invocation) -> None:
+    view = invocation.body["view"]
+    form = await _form(invocation.services, invocation.team_id, view)
+    await _update(invocation.client, view, form)
+
+
+def _form_errors(picks: Picks) -> dict[str, str]:
+    errors = {}
+    if not picks.tags:
+        errors[ids.INCIDENT_SERVICES_BLOCK] = "Pick at least one affected service."
+    if not picks.actions:
+        errors[ids.INCIDENT_ACTIONS_BLOCK] = "Choose at least one thing to do."
+    elif ids.ATTACH_TO_INCIDENT in picks.actions and picks.incident_id is None:
+        errors[ids.INCIDENT_BLOCK] = "Pick the Rootly incident to attach the services to."
+    return errors
+
+
+async def submit_incident(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    errors = _form_errors(_read(body["view"]))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    continue_in_background(apply_incident, Invocation.of(context, client, body), context)
+
+
+async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
+    """A part of the submission; its failure is reported and does not stop the others."""
+    try:
+        return await work
+    except ApiError as error:
+        return StepResult(failures=[f"{what}: {user_message(error)}"])
+    except SlackApiError as error:
+        return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])
+
+
+async def _post_summary(
+    invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
+) -> StepResult:
+    await invocation.client.chat_postMessage(
+        channel=form.channel,
+        text="Incident context",
+        blocks=incident_summary(form.tags, form.snapshots, incident),
+        unfurl_links=False,
+    )
+    return StepResult(done=["posted the context in the channel"])
+
+
+async def apply_incident(invocation: Invocation) -> None:
+    services, view = invocation.services, invocation.body["view"]
+    form = await _form(services, invocation.team_id, view)
+    connection = await services.connection(invocation.team_id)
+    rootly = (
+        services.rootly_client(connection.rootly_key.get_secret_value())
+        if connection.rootly_key
+        else None
+    )
+    incident = await rootly.get_incident(form.incident_id) if rootly and form.incident_id else None
+    work = []
+    if ids.ATTACH_TO_INCIDENT in form.actions and rootly and incident:
+        work.append(_attempt("attaching", attach_services(rootly, incident, form.tags)))
+    if ids.RECORD_INCIDENT_EVENTS in form.actions:
+        catalog = services.catalog(connection)
+        events = record_incident_events(catalog, services.claims, view["id"], form.tags, incident)
+        work.append(_attempt("recording events", events))
+    if ids.POST_INCIDENT_SUMMARY in form.actions:
+        work.append(_attempt("posting", _post_summary(invocation, form, incident)))
+    outcomes = await asyncio.gather(*work)
+    await tell_user(invocation.client, invocation.user_id, form.channel or None, _result(outcomes))
+
+
+def _result(outcomes: Sequence[StepResult]) -> str:
+    lines = [f":white_check_mark: {line}" for outcome in outcomes for line in outcome.done]
+    lines += [f":information_source: {line}" for outcome in outcomes for line in outcome.notes]
+    lines += [f":x: {line}" for outcome in outcomes for line in outcome.failures]
+    return "Incident context:\n" + ("\n".join(lines) or "nothing to do.")

@@ -1,0 +1,127 @@
+"""The incident modal: the services picked so far with their context, the Rootly incident, and what
+to do on submit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    DividerBlock,
+    ExternalDataMultiSelectElement,
+    InputBlock,
+    Option,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.errors import ApiError
+from bot.rootly.models import RootlyIncident
+from bot.snapshot import ServiceSnapshot
+from handlers.common import ids
+from handlers.common.blocks import context, trimmed
+from handlers.incident.blocks import context_blocks
+
+MAX_SERVICES = 10
+OPTION_LIMIT = 75
+OPTIONS_LIMIT = 100
+
+ACTION_LABELS = {
+    ids.ATTACH_TO_INCIDENT: "Attach these services to the Rootly incident",
+    ids.RECORD_INCIDENT_EVENTS: "Record an INCIDENT event on each service in Cortex",
+    ids.POST_INCIDENT_SUMMARY: "Post this context in the channel",
+}
+
+
+@dataclass(frozen=True)
+class IncidentForm:
+    """What the modal shows: the picks so far and what is known about them."""
+
+    channel: str
+    tags: tuple[str, ...] = ()
+    snapshots: Mapping[str, ServiceSnapshot | ApiError] = field(default_factory=dict)
+    incidents: Sequence[RootlyIncident] | None = None  # None: Rootly is not connected
+    incident_id: str | None = None
+    actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
+
+
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, label=trimmed(label, OPTION_LIMIT))
+
+
+def _picked_label(tag: str, known: ServiceSnapshot | ApiError | None) -> str:
+    return known.entity.name if isinstance(known, ServiceSnapshot) else tag
+
+
+def _incident_label(incident: RootlyIncident) -> str:
+    number = f"#{incident.sequential_id} " if incident.sequential_id else ""
+    return f"{number}{incident.title} ({incident.status or 'open'})"
+
+
+def _incident_picker(form: IncidentForm) -> list[Block]:
+    if form.incidents is None:
+        return [context("Connect Rootly (`/cortex connect`) to link services to an incident.")]
+    if not form.incidents:
+        return [context("No Rootly incident is linked to this channel or active right now.")]
+    options = [_option(i.id, _incident_label(i)) for i in form.incidents[:OPTIONS_LIMIT]]
+    chosen = next((o for o in options if o.value == form.incident_id), None)
+    return [
+        InputBlock(
+            block_id=ids.INCIDENT_BLOCK,
+            label=PlainTextObject(text="Rootly incident"),
+            optional=True,
+            element=StaticSelectElement(
+                action_id=ids.INCIDENT_SELECT, options=options, initial_option=chosen
+            ),
+        )
+    ]
+
+
+def _action_choices(form: IncidentForm) -> InputBlock:
+    offered = [
+        action for action in ACTION_LABELS if action != ids.ATTACH_TO_INCIDENT or form.incidents
+    ]
+    options = [_option(action, ACTION_LABELS[action]) for action in offered]
+    chosen = [option for option in options if option.value in form.actions]
+    return InputBlock(
+        block_id=ids.INCIDENT_ACTIONS_BLOCK,
+        label=PlainTextObject(text="On submit"),
+        element=CheckboxesElement(
+            action_id=ids.INCIDENT_ACTIONS, options=options, initial_options=chosen or None
+        ),
+    )
+
+
+def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
+    now = now or datetime.now(UTC)
+    picked = [_option(tag, _picked_label(tag, form.snapshots.get(tag))) for tag in form.tags]
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=ids.INCIDENT_SERVICES_BLOCK,
+            label=PlainTextObject(text="Affected services"),
+            dispatch_action=True,
+            element=ExternalDataMultiSelectElement(
+                action_id=ids.INCIDENT_SERVICES,
+                placeholder=PlainTextObject(text="Type a name or tag"),
+                min_query_length=0,
+                max_selected_items=MAX_SERVICES,
+                initial_options=picked or None,
+            ),
+        )
+    ]
+    blocks += context_blocks(form.tags, form.snapshots, now)
+    blocks += [DividerBlock(), *_incident_picker(form), _action_choices(form)]
+    return View(
+        type="modal",
+        callback_id=ids.INCIDENT_VIEW,
+        title="Incident context",
+        submit="Apply",
+        close="Close",
+        private_metadata=json.dumps({"channel": form.channel}),
+        blocks=blocks,
+    )

@@ -1,1 +1,0 @@
-"""Scheduler jobs that talk to Slack outside any request (see `bot.scheduler`)."""

@@ -1,0 +1,37 @@
+"""Looking services up: the card, search, deploys, on-call, the pickers' typeahead, the shortcut."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked
+from handlers.common.commands import Subcommand
+from handlers.lookup import grammar, listeners
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    Subcommand(
+        "service",
+        "/cortex service <tag or name>  (or just /cortex <tag>)",
+        parse=grammar.parse_service,
+        handle=listeners.lookup,
+        shorthand=grammar.parse_shorthand,
+    ),
+    Subcommand("search", "/cortex search <words>", grammar.parse_search, listeners.search),
+    Subcommand("deploys", "/cortex deploys <tag>", grammar.parse_deploys, listeners.deploys),
+    Subcommand("oncall", "/cortex oncall <tag>", grammar.parse_oncall, listeners.oncall),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS = (ids.LOOKUP_SHORTCUT,)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.SHOW_SERVICE)(acked(listeners.show_service))
+    app.action(ids.MORE_DEPLOYS)(acked(listeners.more_deploys))
+    app.action(ids.OPEN_IN_CORTEX)(listeners.open_in_cortex)
+    app.options(ids.SERVICE_SELECT)(listeners.service_options)
+    app.options(ids.INCIDENT_SERVICES)(listeners.service_options)
+    app.shortcut(ids.LOOKUP_SHORTCUT)(acked(listeners.open_lookup))
+    app.view(ids.LOOKUP_VIEW)(listeners.show_card)

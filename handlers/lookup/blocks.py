@@ -1,0 +1,170 @@
+"""The service card and the other lookup answers: search results, deploys, on-call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import quote, urlparse
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
+from bot.snapshot import ServiceSnapshot
+from handlers.common import ids
+from handlers.common.blocks import (
+    FIELD_TEXT_LIMIT,
+    HEADER_TEXT_LIMIT,
+    button,
+    context,
+    deploy_line,
+    escaped,
+    oncall_summary,
+    section,
+    service_buttons,
+    trimmed,
+)
+
+CARD_DEPLOYS = 5
+DEPLOYS_PAGE = 10
+SEARCH_RESULTS = 10
+
+
+def cortex_web_url(cortex_api_url: str, tag: str) -> str:
+    """The entity's page in the Cortex app: the API's host with `api.` replaced by `app.`."""
+    parsed = urlparse(cortex_api_url)
+    host = parsed.netloc.removeprefix("api.")
+    web_host = f"app.{host}" if parsed.netloc.startswith("api.") else host
+    return f"{parsed.scheme}://{web_host}/admin/service/{quote(tag, safe='')}"
+
+
+def _owners(entity: EntityDetails) -> str:
+    teams = [escaped(team.name or team.tag) for team in entity.owners.teams]
+    people = [escaped(person.email) for person in entity.owners.individuals]
+    return ", ".join(teams + people) or "_no owners in Cortex_"
+
+
+def _channels(entity: EntityDetails) -> str:
+    # Cortex knows channel names, not IDs; Slack's redirect link opens a channel by name.
+    links = [
+        f"<https://slack.com/app_redirect?channel={quote(channel.name)}|#{escaped(channel.name)}>"
+        for channel in entity.slack_channels
+    ]
+    return ", ".join(links) or "_none_"
+
+
+def _scores(snapshot: ServiceSnapshot) -> str:
+    lines = [
+        f"{escaped(score.scorecard_name)}: "
+        f"{escaped(score.level) if score.level else f'{score.score_percentage:.0%}'}"
+        for score in snapshot.scores
+    ]
+    return "\n".join(lines) or "_none_"
+
+
+def _field(title: str, value: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=trimmed(f"*{title}*\n{value}", FIELD_TEXT_LIMIT))
+
+
+def _notes(snapshot: ServiceSnapshot) -> list[Block]:
+    notes = [f"{part}: {error.detail}" for part, error in snapshot.problems.items()]
+    if snapshot.stale_since is not None:
+        notes.insert(0, "Cortex is not answering; some of this card is older cached data")
+    return [context(":warning: " + escaped("; ".join(notes)))] if notes else []
+
+
+def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
+    entity = snapshot.entity
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=trimmed(entity.name, HEADER_TEXT_LIMIT))),
+        context(f"`{escaped(entity.tag)}` · {escaped(entity.type)}"),
+    ]
+    if entity.description:
+        blocks.append(section(escaped(entity.description)))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                _field("Owners", _owners(entity)),
+                _field("On call now", oncall_summary(snapshot.oncall)),
+                _field("Slack", _channels(entity)),
+                _field("Dependencies", str(len(snapshot.dependencies))),
+                _field("Scorecards", _scores(snapshot)),
+            ]
+        )
+    )
+    if entity.links:
+        links = [f"<{link.url}|{escaped(link.name)}>" for link in entity.links]
+        blocks.append(section("*Links*\n" + " · ".join(links)))
+    recent = snapshot.deploys[:CARD_DEPLOYS]
+    lines = "\n".join(f"• {deploy_line(deploy)}" for deploy in recent) or "_no deploys recorded_"
+    blocks.append(section(f"*Last deploys*\n{lines}"))
+    blocks += _notes(snapshot)
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                button("Record deploy", ids.RECORD_DEPLOY, entity.tag, style="primary"),
+                button("Add event", ids.ADD_EVENT, entity.tag),
+                button("More deploys", ids.MORE_DEPLOYS, f"{entity.tag}|0"),
+                button(
+                    "Open in Cortex",
+                    ids.OPEN_IN_CORTEX,
+                    url=cortex_web_url(cortex_api_url, entity.tag),
+                ),
+            ]
+        )
+    )
+    return blocks
+
+
+def search_results(words: str, matches: Sequence[Entity]) -> list[Block]:
+    if not matches:
+        return [section(f"No service matches `{escaped(words)}`.")]
+    heading = section(f"Services matching `{escaped(words)}`:")
+    return [heading, *service_buttons(matches[:SEARCH_RESULTS])]
+
+
+def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list[Block]:
+    page = deploys[offset : offset + DEPLOYS_PAGE]
+    if not page:
+        return [section(f"No deploys of *{escaped(entity.name)}* are recorded in Cortex.")]
+    blocks: list[Block] = [
+        section(
+            f"*Deploys of {escaped(entity.name)}* (`{escaped(entity.tag)}`), newest first: "
+            f"{offset + 1} to {offset + len(page)} of {len(deploys)}"
+        ),
+        DividerBlock(),
+        *(section(deploy_line(deploy)) for deploy in page),
+    ]
+    if offset + DEPLOYS_PAGE < len(deploys):
+        more = button("More", ids.MORE_DEPLOYS, f"{entity.tag}|{offset + DEPLOYS_PAGE}")
+        blocks.append(ActionsBlock(elements=[more]))
+    return blocks
+
+
+def oncall_blocks(entity: Entity, levels: list[OncallLevel] | None) -> list[Block]:
+    name = escaped(entity.name)
+    if levels is None:
+        return [
+            section(
+                f"*{name}* has no on-call integration registered in Cortex "
+                "(PagerDuty, Opsgenie, VictorOps or xMatters)."
+            )
+        ]
+    if not levels:
+        return [section(f"Nobody is on call for *{name}* right now.")]
+    lines = [
+        f"*Level {level.level}* ({escaped(level.provider.title())}): "
+        + (", ".join(_person(user.name, user.email) for user in level.users) or "_nobody_")
+        for level in levels
+    ]
+    return [section(f"*On call for {name}* now\n" + "\n".join(lines))]
+
+
+def _person(name: str, email: str | None) -> str:
+    return f"{escaped(name)} ({escaped(email)})" if email else escaped(name)

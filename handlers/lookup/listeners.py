@@ -1,0 +1,163 @@
+"""Looking services up: `/cortex <tag>`, `service`, `search`, `deploys`, `oncall`; the buttons on
+their answers; the service pickers' typeahead; and the "Look up a service" shortcut.
+
+The answers are ephemeral (they are for the person asking).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.models.blocks import Option
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.catalog import Catalog
+from bot.errors import BotError, UnknownServiceError
+from bot.snapshot import take_snapshot
+from handlers.common import ids
+from handlers.common.acking import continue_in_background
+from handlers.common.blocks import Message, trimmed, unknown_service_message
+from handlers.common.context import Invocation, catalog_of, open_modal
+from handlers.lookup.blocks import (
+    deploys_page,
+    oncall_blocks,
+    search_results,
+    service_card,
+)
+from handlers.lookup.grammar import Deploys, Oncall, Search, ServiceLookup
+from handlers.lookup.modals import looking_up_modal, lookup_modal, picker_modal
+
+log = logging.getLogger(__name__)
+
+OPTIONS_LIMIT = 100
+OPTION_TEXT_LIMIT = 75
+
+
+async def service_answer(
+    catalog: Catalog, query: str, maybe_subcommand: str | None = None
+) -> Message:
+    """The service card, or "did you mean" with the closest services."""
+    try:
+        # A tag goes straight to the snapshot, so a cold card is one concurrent round trip.
+        snapshot = await catalog.resolve(query, partial(take_snapshot, catalog))
+    except UnknownServiceError as unknown:
+        return unknown_service_message(query, unknown.suggestions, maybe_subcommand)
+    return Message(snapshot.entity.name, service_card(snapshot, catalog.client.base_url))
+
+
+async def deploys_answer(catalog: Catalog, tag: str, offset: int) -> Message:
+    try:
+        entity = (await catalog.resolve(tag, catalog.entity)).value
+    except UnknownServiceError as unknown:
+        return unknown_service_message(tag, unknown.suggestions)
+    deploys = (await catalog.deploys(entity.tag)).value
+    return Message(f"Deploys of {entity.name}", deploys_page(entity, deploys, offset))
+
+
+async def _reply(invocation: Invocation, answer: Message) -> None:
+    await invocation.respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+
+
+async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
+    catalog = await invocation.catalog()
+    await _reply(invocation, await service_answer(catalog, command.query, command.maybe_subcommand))
+
+
+async def search(invocation: Invocation, command: Search) -> None:
+    matches = await (await invocation.catalog()).typeahead(command.words)
+    text = f"Services matching {command.words}"
+    await _reply(invocation, Message(text, search_results(command.words, matches)))
+
+
+async def deploys(invocation: Invocation, command: Deploys) -> None:
+    await _reply(invocation, await deploys_answer(await invocation.catalog(), command.tag, 0))
+
+
+async def oncall(invocation: Invocation, command: Oncall) -> None:
+    catalog = await invocation.catalog()
+    try:
+        entity = (await catalog.resolve(command.tag, catalog.entity)).value
+    except UnknownServiceError as unknown:
+        await _reply(invocation, unknown_service_message(command.tag, unknown.suggestions))
+        return
+    levels = (await catalog.oncall(entity.tag)).value
+    await _reply(invocation, Message(f"On call for {entity.name}", oncall_blocks(entity, levels)))
+
+
+# --- buttons -------------------------------------------------------------------------------------
+
+
+async def show_service(invocation: Invocation) -> None:
+    text, blocks = await service_answer(await invocation.catalog(), invocation.value)
+    await invocation.respond(
+        text=text, blocks=blocks, replace_original=True, response_type="ephemeral"
+    )
+
+
+async def more_deploys(invocation: Invocation) -> None:
+    tag, _, offset_text = invocation.value.rpartition("|")
+    offset = int(offset_text or 0)
+    text, blocks = await deploys_answer(await invocation.catalog(), tag, offset)
+    if invocation.body.get("view"):
+        page = View(type="modal", title="Deploys", blocks=blocks)
+        await open_modal(invocation.client, invocation.body, page)
+        return
+    # Paging replaces the page; the card's own button keeps the card and adds the list.
+    await invocation.respond(
+        text=text, blocks=blocks, replace_original=offset > 0, response_type="ephemeral"
+    )
+
+
+async def open_in_cortex(ack: AsyncAck) -> None:
+    # A link button: Slack opens the URL; the click still has to be acknowledged.
+    await ack()
+
+
+# --- the service pickers' typeahead --------------------------------------------------------------
+
+
+async def service_options(
+    ack: AsyncAck, payload: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Best matches first, from the cached catalog, at most 100."""
+    # An options load can only be answered with options, so failures become an empty list.
+    try:
+        catalog = await catalog_of(context)
+        matches = await catalog.typeahead(payload.get("value", ""), OPTIONS_LIMIT)
+    except BotError as error:
+        log.warning("no service options for team %s: %s", context.team_id, error)
+        await ack(options=[])
+        return
+    options = [
+        Option(value=entity.tag, label=trimmed(f"{entity.name} ({entity.tag})", OPTION_TEXT_LIMIT))
+        for entity in matches
+    ]
+    await ack(options=options)
+
+
+# --- the "Look up a service" shortcut ------------------------------------------------------------
+
+
+async def open_lookup(invocation: Invocation) -> None:
+    await invocation.client.views_open(trigger_id=invocation.trigger_id, view=picker_modal())
+
+
+async def fill_card(invocation: Invocation) -> None:
+    view = invocation.body["view"]
+    picked = view["state"]["values"][ids.SERVICE_BLOCK][ids.SERVICE_SELECT]["selected_option"]
+    _text, blocks = await service_answer(await invocation.catalog(), picked["value"])
+    await invocation.client.views_update(
+        view_id=view["id"], view=lookup_modal(blocks, submit=False)
+    )
+
+
+async def show_card(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    # The card may take longer than Slack waits for this answer: show progress, then the card.
+    await ack(response_action="update", view=looking_up_modal())
+    continue_in_background(fill_card, Invocation.of(context, client, body), context)

@@ -1,1 +1,0 @@
-"""Listeners for options loads (typeahead selects)."""

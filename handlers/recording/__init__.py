@@ -1,0 +1,40 @@
+"""Recording deploys and custom events: the commands, the modals, the card's buttons, the message
+shortcut."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked
+from handlers.common.commands import Subcommand
+from handlers.recording import grammar, listeners
+from handlers.recording.modals import deploy_errors, event_errors
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    Subcommand(
+        "deploy",
+        "/cortex deploy <tag> <title words> [env=E] [sha=S] "
+        f"[type={'|'.join(grammar.DEPLOY_TYPES)}] [url=U]",
+        grammar.parse_deploy,
+        listeners.deploy,
+    ),
+    Subcommand(
+        "event",
+        "/cortex event <tag> [<title words>] [type=T] [url=U]",
+        grammar.parse_event,
+        listeners.event,
+    ),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS = (ids.RECORD_EVENT_SHORTCUT,)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.RECORD_DEPLOY)(acked(listeners.record_deploy))
+    app.action(ids.ADD_EVENT)(acked(listeners.add_event))
+    app.view(ids.DEPLOY_VIEW)(listeners.submission(deploy_errors, listeners.submit_deploy))
+    app.view(ids.EVENT_VIEW)(listeners.submission(event_errors, listeners.submit_event))
+    app.shortcut(ids.RECORD_EVENT_SHORTCUT)(acked(listeners.record_message_as_event))

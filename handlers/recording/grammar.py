@@ -1,0 +1,101 @@
+"""The arguments of `/cortex deploy` and `/cortex event`, and the checks the modals share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.cortex.models import DeployType
+from handlers.common.lexer import InvalidCommand, Word, joined, option, pick, shown, split_options
+
+DEPLOY_TYPES = tuple(DeployType)
+
+
+@dataclass(frozen=True)
+class RecordDeploy:
+    """Every part is optional: a modal prefilled with the rest asks for whatever is missing."""
+
+    tag: str | None = None
+    title: str | None = None
+    environment: str | None = None
+    sha: str | None = None
+    deploy_type: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    """Every part is optional: a modal prefilled with the rest asks for whatever is missing."""
+
+    tag: str | None = None
+    title: str | None = None
+    event_type: str | None = None
+    url: str | None = None
+
+
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+
+
+def is_sha(text: str) -> bool:
+    """A commit SHA as Cortex takes it: 7 to 40 hexadecimal characters (the modals check it too)."""
+    return _SHA.fullmatch(text) is not None
+
+
+def is_http_url(text: str) -> bool:
+    return _HTTP_URL.fullmatch(text) is not None
+
+
+def _sha(word: Word) -> str:
+    if not is_sha(word.text):
+        raise InvalidCommand(
+            f"`sha` must be 7 to 40 hexadecimal characters, not {shown(word.text)}."
+        )
+    return word.text
+
+
+def _deploy_type(word: Word) -> DeployType:
+    return pick(word.text, DEPLOY_TYPES, "`type` must be")
+
+
+def _url(word: Word) -> str:
+    if not is_http_url(word.as_url):
+        raise InvalidCommand(f"`url` must be an http or https link, not {shown(word.as_url)}.")
+    return word.as_url
+
+
+def _tag_title_options(
+    name: str, arguments: Sequence[Word], known: Sequence[str]
+) -> tuple[str | None, str | None, dict[str, Word]]:
+    if not arguments:
+        return None, None, {}
+    if arguments[0].key is not None or not arguments[0].text:
+        raise InvalidCommand(f"`{name}` needs a service tag first.")
+    plain, options = split_options(name, arguments[1:], known)
+    return arguments[0].text, joined(plain) or None, options
+
+
+def parse_deploy(arguments: Sequence[Word]) -> RecordDeploy:
+    tag, title, options = _tag_title_options("deploy", arguments, ("env", "sha", "type", "url"))
+    deploy_type = options.get("type")
+    return RecordDeploy(
+        tag=tag,
+        title=title,
+        environment=option(options, "env"),
+        sha=option(options, "sha", _sha),
+        deploy_type=None
+        if deploy_type is None
+        else pick(deploy_type.text, DEPLOY_TYPES, "`type` must be"),
+        url=option(options, "url", _url),
+    )
+
+
+def parse_event(arguments: Sequence[Word]) -> RecordEvent:
+    tag, title, options = _tag_title_options("event", arguments, ("type", "url"))
+    return RecordEvent(
+        tag=tag,
+        title=title,
+        event_type=option(options, "type"),
+        url=option(options, "url", _url),
+    )

@@ -1,0 +1,207 @@
+"""Recording deploys and custom events from Slack: `/cortex deploy|event` (at once when complete,
+else the modal), the card's *Record deploy* and *Add event* buttons, the modals' submissions, and
+the message shortcut "Record as Cortex event"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.catalog import Catalog
+from bot.cortex.models import DeployType, NewCustomEvent, NewDeploy
+from bot.errors import UnknownServiceError
+from handlers.common import ids
+from handlers.common.acking import continue_in_background
+from handlers.common.blocks import trimmed, unknown_service_message
+from handlers.common.context import Invocation, catalog_of, deployer_of, open_modal
+from handlers.recording.grammar import RecordDeploy, RecordEvent
+from handlers.recording.modals import (
+    TITLE_LIMIT,
+    Form,
+    deploy_modal,
+    event_modal,
+    service_error,
+)
+from handlers.recording.recorder import Origin, Recorder
+
+Write = Callable[[Recorder, str], Awaitable[None]]
+
+
+async def _record(invocation: Invocation, tag: str, write: Write) -> None:
+    catalog = await invocation.catalog()
+    origin = Origin(
+        team_id=invocation.team_id,
+        user_id=invocation.user_id,
+        channel_id=invocation.channel_id,
+        request_id=invocation.trigger_id,
+        respond=invocation.respond if invocation.response_url else None,
+    )
+    recorder = Recorder(invocation.services, invocation.client, catalog, origin)
+    try:
+        await catalog.resolve(tag, lambda resolved: write(recorder, resolved))
+    except UnknownServiceError as unknown:
+        text, blocks = unknown_service_message(tag, unknown.suggestions)
+        await invocation.respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
+    tag, title = command.tag, command.title
+    if tag is None or title is None:
+        # The modal goes first: the trigger expires 3 s after the command was sent.
+        view = deploy_modal(command, invocation.channel_id)
+        await invocation.client.views_open(trigger_id=invocation.trigger_id, view=view)
+        return
+    new_deploy = NewDeploy(
+        title=title,
+        type=DeployType(command.deploy_type or DeployType.DEPLOY),
+        timestamp=datetime.now(UTC),
+        environment=command.environment,
+        sha=command.sha,
+        url=command.url,
+        deployer=await deployer_of(invocation.client, invocation.user_id),
+    )
+    await _record(invocation, tag, lambda recorder, tag: recorder.deploy(tag, new_deploy))
+
+
+async def event(invocation: Invocation, command: RecordEvent) -> None:
+    tag, title, event_type = command.tag, command.title, command.event_type
+    if tag is None or title is None or event_type is None:
+        view = event_modal(command, invocation.channel_id, when=datetime.now(UTC))
+        await invocation.client.views_open(trigger_id=invocation.trigger_id, view=view)
+        return
+    new_event = NewCustomEvent(
+        type=event_type, title=title, timestamp=datetime.now(UTC), url=command.url
+    )
+    await _record(invocation, tag, lambda recorder, tag: recorder.event(tag, new_event))
+
+
+# --- the card's buttons --------------------------------------------------------------------------
+
+
+async def record_deploy(invocation: Invocation) -> None:
+    view = deploy_modal(RecordDeploy(tag=invocation.value), invocation.channel_id)
+    await open_modal(invocation.client, invocation.body, view)
+
+
+async def add_event(invocation: Invocation) -> None:
+    prefill = RecordEvent(tag=invocation.value)
+    view = event_modal(prefill, invocation.channel_id, when=datetime.now(UTC))
+    await open_modal(invocation.client, invocation.body, view)
+
+
+# --- the modals' submissions: inline errors for bad input, then record once ----------------------
+
+
+async def _checked(
+    ack: AsyncAck, context: AsyncBoltContext, form: Form, errors: dict[str, str]
+) -> Catalog | None:
+    """Answer Slack: inline errors (None), or close the modal and return the catalog to write to."""
+    catalog = await catalog_of(context)
+    unknown = await service_error(catalog, form.tag)
+    if unknown:
+        errors[ids.SERVICE_BLOCK] = unknown
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return None
+    await ack()
+    return catalog
+
+
+def _recorder(invocation: Invocation, catalog: Catalog) -> Recorder:
+    view = invocation.body["view"]
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    origin = Origin(
+        team_id=invocation.team_id,
+        user_id=invocation.user_id,
+        channel_id=metadata.get("channel") or None,
+        request_id=view["id"],
+    )
+    return Recorder(invocation.services, invocation.client, catalog, origin)
+
+
+Validate = Callable[[Form], dict[str, str]]
+Record = Callable[[Invocation, Recorder, Form], Coroutine[Any, Any, None]]
+
+
+def submission(errors_of: Validate, record: Record) -> Callable[..., Awaitable[None]]:
+    """A modal's submit listener: inline errors, or close the modal and record in the background."""
+
+    async def submit(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        form = Form(body["view"]["state"]["values"])
+        catalog = await _checked(ack, context, form, errors_of(form))
+        if catalog is not None:
+            continue_in_background(
+                lambda invocation: record(invocation, _recorder(invocation, catalog), form),
+                Invocation.of(context, client, body),
+                context,
+            )
+
+    return submit
+
+
+async def submit_deploy(invocation: Invocation, recorder: Recorder, form: Form) -> None:
+    picked = form.selected(ids.DEPLOY_TYPE_BLOCK, ids.DEPLOY_TYPE_SELECT)
+    deploy = NewDeploy(
+        title=form.title,
+        type=DeployType(picked or DeployType.DEPLOY),
+        timestamp=datetime.now(UTC),
+        environment=form.text(ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_INPUT) or None,
+        sha=form.text(ids.SHA_BLOCK, ids.SHA_INPUT) or None,
+        url=form.url or None,
+        deployer=await deployer_of(invocation.client, invocation.user_id),
+    )
+    await recorder.deploy(form.tag, deploy)
+
+
+async def submit_event(_invocation: Invocation, recorder: Recorder, form: Form) -> None:
+    event = NewCustomEvent(
+        type=form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT),
+        title=form.title,
+        description=form.text(ids.DESCRIPTION_BLOCK, ids.DESCRIPTION_INPUT) or None,
+        url=form.url or None,
+        timestamp=form.moment(ids.WHEN_BLOCK, ids.WHEN_PICKER),
+    )
+    await recorder.event(form.tag, event)
+
+
+# --- the message shortcut "Record as Cortex event" -----------------------------------------------
+
+
+def _title(text: str) -> str:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    return trimmed(first_line.strip(), TITLE_LIMIT)
+
+
+async def record_message_as_event(invocation: Invocation) -> None:
+    """The event modal, prefilled from the message."""
+    body, client = invocation.body, invocation.client
+    message, channel = body["message"], invocation.channel_id
+    text = message.get("text", "")
+    when = datetime.fromtimestamp(float(message["ts"]), UTC)
+    prefill = RecordEvent(title=_title(text) or None)
+    # Open first (the trigger lasts 3 s), then add the link to the message once Slack gives it.
+    opened = await client.views_open(
+        trigger_id=body["trigger_id"],
+        view=event_modal(prefill, channel, description=text, when=when),
+    )
+    permalink = await client.chat_getPermalink(channel=channel, message_ts=message["ts"])
+    with_link = replace(prefill, url=permalink["permalink"])
+    try:
+        await client.views_update(
+            view_id=opened["view"]["id"],
+            hash=opened["view"]["hash"],
+            view=event_modal(with_link, channel, description=text, when=when),
+        )
+    except SlackApiError as error:
+        # hash_conflict: the person already edited the modal; their input wins over the link.
+        if error.response.get("error") != "hash_conflict":
+            raise

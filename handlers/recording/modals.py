@@ -1,0 +1,215 @@
+"""The deploy and custom event modals: their views, and reading and checking what was submitted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    DateTimePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.catalog import Catalog
+from bot.cortex.models import DeployType
+from bot.errors import ApiError
+from handlers.common import ids
+from handlers.common.blocks import service_picker, trimmed
+from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent, is_http_url, is_sha
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 200
+DESCRIPTION_LIMIT = 3000
+DEFAULT_EVENT_TYPE = "CUSTOM"
+# The submission must be answered within 3 s; the catalog check gets this much of it.
+CATALOG_CHECK_SECONDS = 1.5
+
+
+def _text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    value: str | None,
+    *,
+    optional: bool = True,
+    multiline: bool = False,
+    limit: int = 500,
+    hint: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=label),
+        optional=optional,
+        hint=PlainTextObject(text=hint) if hint else None,
+        element=PlainTextInputElement(
+            action_id=action_id,
+            initial_value=trimmed(value, limit) if value else None,
+            multiline=multiline,
+            max_length=limit,
+        ),
+    )
+
+
+def _title_input(value: str | None, hint: str | None = None) -> InputBlock:
+    return _text_input(
+        ids.TITLE_BLOCK,
+        ids.TITLE_INPUT,
+        "Title",
+        value,
+        optional=False,
+        limit=TITLE_LIMIT,
+        hint=hint,
+    )
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], channel: str) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=PlainTextObject(text=title),
+        submit=PlainTextObject(text=submit),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"channel": channel}),
+        blocks=blocks,
+    )
+
+
+def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
+    deploy_type = prefill.deploy_type or DeployType.DEPLOY
+    options = [Option(value=name, label=name.title()) for name in DEPLOY_TYPES]
+    blocks: list[Block] = [
+        service_picker(prefill.tag),
+        _title_input(prefill.title, "Usually the release name, commit message or PR title."),
+        InputBlock(
+            block_id=ids.DEPLOY_TYPE_BLOCK,
+            label=PlainTextObject(text="Type"),
+            element=StaticSelectElement(
+                action_id=ids.DEPLOY_TYPE_SELECT,
+                options=options,
+                initial_option=next(o for o in options if o.value == deploy_type),
+            ),
+        ),
+        _text_input(
+            ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_INPUT, "Environment", prefill.environment
+        ),
+        _text_input(ids.SHA_BLOCK, ids.SHA_INPUT, "Commit SHA", prefill.sha, limit=40),
+        _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
+    ]
+    return _modal(ids.DEPLOY_VIEW, "Record a deploy", "Record", blocks, channel)
+
+
+def event_modal(
+    prefill: RecordEvent, channel: str, *, description: str | None = None, when: datetime
+) -> View:
+    blocks: list[Block] = [
+        service_picker(prefill.tag),
+        _text_input(
+            ids.EVENT_TYPE_BLOCK,
+            ids.EVENT_TYPE_INPUT,
+            "Type",
+            prefill.event_type or DEFAULT_EVENT_TYPE,
+            optional=False,
+            limit=100,
+            hint="A short kind, such as INCIDENT, CONFIG_CHANGE or FEATURE_FLAG.",
+        ),
+        _title_input(prefill.title),
+        _text_input(
+            ids.DESCRIPTION_BLOCK,
+            ids.DESCRIPTION_INPUT,
+            "Description",
+            description,
+            multiline=True,
+            limit=DESCRIPTION_LIMIT,
+        ),
+        _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
+        InputBlock(
+            block_id=ids.WHEN_BLOCK,
+            label=PlainTextObject(text="When"),
+            element=DateTimePickerElement(
+                action_id=ids.WHEN_PICKER, initial_date_time=int(when.timestamp())
+            ),
+        ),
+    ]
+    return _modal(ids.EVENT_VIEW, "Add a Cortex event", "Add event", blocks, channel)
+
+
+# --- what was submitted --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Form:
+    """The values of a submitted modal, read by block and action ID."""
+
+    values: dict[str, Any]
+
+    def text(self, block_id: str, action_id: str) -> str:
+        return str(self.values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
+
+    def selected(self, block_id: str, action_id: str) -> str:
+        option = self.values.get(block_id, {}).get(action_id, {}).get("selected_option") or {}
+        return str(option.get("value") or "")
+
+    def moment(self, block_id: str, action_id: str) -> datetime:
+        picked = self.values.get(block_id, {}).get(action_id, {}).get("selected_date_time")
+        return datetime.fromtimestamp(int(picked), UTC) if picked else datetime.now(UTC)
+
+    @property
+    def tag(self) -> str:
+        return self.selected(ids.SERVICE_BLOCK, ids.SERVICE_SELECT)
+
+    @property
+    def url(self) -> str:
+        return self.text(ids.URL_BLOCK, ids.URL_INPUT)
+
+    @property
+    def title(self) -> str:
+        return self.text(ids.TITLE_BLOCK, ids.TITLE_INPUT)
+
+
+async def service_error(catalog: Catalog, tag: str) -> str | None:
+    if not tag:
+        return "Pick a service."
+    try:
+        services = await asyncio.wait_for(catalog.services(), CATALOG_CHECK_SECONDS)
+    except (TimeoutError, ApiError) as error:
+        # Cortex will say so itself when the write is sent; do not block the modal on it.
+        log.info("could not check %s against the catalog: %s", tag, type(error).__name__)
+        return None
+    if any(entity.tag == tag for entity in services.value):
+        return None
+    return f"Cortex has no service `{tag}`; pick one from the list."
+
+
+def _common_errors(form: Form) -> dict[str, str]:
+    errors = {}
+    if not form.title:
+        errors[ids.TITLE_BLOCK] = "Give it a title."
+    if form.url and not is_http_url(form.url):
+        errors[ids.URL_BLOCK] = "Enter a link starting with http:// or https://."
+    return errors
+
+
+def deploy_errors(form: Form) -> dict[str, str]:
+    errors = _common_errors(form)
+    sha = form.text(ids.SHA_BLOCK, ids.SHA_INPUT)
+    if sha and not is_sha(sha):
+        errors[ids.SHA_BLOCK] = "A commit SHA is 7 to 40 hexadecimal characters."
+    return errors
+
+
+def event_errors(form: Form) -> dict[str, str]:
+    errors = _common_errors(form)
+    if not form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT):
+        errors[ids.EVENT_TYPE_BLOCK] = "Give the event a type, such as INCIDENT."
+    return errors

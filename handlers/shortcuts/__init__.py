@@ -1,1 +1,0 @@
-"""Listeners for global and message shortcuts."""

@@ -1,0 +1,29 @@
+"""The Cortex → Rootly sync from Slack: `/cortex sync …` and the dry run's Apply button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked, admin_only
+from handlers.common.commands import Subcommand
+from handlers.sync import listeners
+from handlers.sync.grammar import parse_sync
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
+    Subcommand(
+        "sync",
+        "/cortex sync [dry-run] / sync status / sync auto off|hourly|daily",
+        parse_sync,
+        listeners.sync_command,
+    ),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[str, ...] = ()
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.SYNC_APPLY)(acked(admin_only(listeners.RUN_SYNC, listeners.apply_plan)))

@@ -1,0 +1,118 @@
+"""`/cortex sync`: the Cortex → Rootly sync from Slack, and the Apply button of a dry run.
+
+- `sync` (admins): a progress message in the channel, updated in place, ending with the summary;
+- `sync dry-run` (admins): the plan, privately, with an Apply button that runs it;
+- `sync status` (everyone): the last result and the schedule;
+- `sync auto off|hourly|daily` (admins): automatic syncs, run by the scheduler.
+
+The router acks first and runs these as tracked background work, so a sync of minutes is fine here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import BotError
+from bot.sync import SyncJob, SyncProgress
+from handlers.common.acking import admin_only
+from handlers.common.blocks import Message
+from handlers.common.context import Invocation
+from handlers.common.errors import user_message
+from handlers.common.live import LiveMessage
+from handlers.sync.blocks import (
+    cannot_post_message,
+    failure_message,
+    plan_message,
+    progress_message,
+    schedule_message,
+    status_message,
+    summary_message,
+)
+from handlers.sync.grammar import SyncAction, SyncCommand
+
+log = logging.getLogger(__name__)
+
+
+async def start_sync(invocation: Invocation) -> None:
+    """Run a sync, announced in the invocation's channel; "already running" etc. raise first."""
+    job = await invocation.services.sync.begin(invocation.team_id, triggered_by=invocation.user_id)
+    try:
+        live = await LiveMessage.post(
+            invocation.client,
+            invocation.channel_id,
+            progress_message(SyncProgress("listing"), invocation.user_id),
+        )
+    except BaseException as error:
+        await job.abandon()
+        if not isinstance(error, SlackApiError):
+            raise
+        await _respond(invocation, cannot_post_message(str(error.response.get("error"))))
+        return
+    await _run_live(job, live)
+
+
+async def _run_live(job: SyncJob, live: LiveMessage) -> None:
+    by = job.info.triggered_by
+    try:
+        async with live.updating():
+            report = await job.run(lambda progress: live.show(progress_message(progress, by)))
+    except Exception as error:
+        await live.finish(failure_message(user_message(error), by))
+        if not isinstance(error, BotError):
+            raise
+        log.warning("sync of %s stopped: %s", job.info.team_id, error)
+        return
+    await live.finish(summary_message(report))
+
+
+async def _respond(invocation: Invocation, message: Message) -> None:
+    await invocation.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+async def run_sync(invocation: Invocation, _command: SyncCommand) -> None:
+    await start_sync(invocation)
+
+
+async def dry_run(invocation: Invocation, _command: SyncCommand) -> None:
+    report = await invocation.services.sync.run(
+        invocation.team_id, triggered_by=invocation.user_id, dry_run=True
+    )
+    await _respond(invocation, plan_message(report))
+
+
+async def show_status(invocation: Invocation, _command: SyncCommand) -> None:
+    await invocation.services.connection(invocation.team_id)  # not connected: say so instead
+    status = await invocation.services.sync.status(invocation.team_id)
+    await _respond(invocation, status_message(status))
+
+
+async def schedule(invocation: Invocation, command: SyncCommand) -> None:
+    scheduled = await invocation.services.sync.set_schedule(
+        invocation.team_id, command.frequency, invocation.user_id
+    )
+    await _respond(invocation, schedule_message(scheduled))
+
+
+RUN_SYNC = "run the Rootly sync"
+ACTIONS: dict[SyncAction, Callable[[Invocation, SyncCommand], Awaitable[None]]] = {
+    "run": admin_only(RUN_SYNC, run_sync),
+    "dry-run": admin_only("preview the Rootly sync", dry_run),
+    "status": show_status,
+    "auto": admin_only("schedule the Rootly sync", schedule),
+}
+
+
+async def sync_command(invocation: Invocation, command: SyncCommand) -> None:
+    await ACTIONS[command.action](invocation, command)
+
+
+async def apply_plan(invocation: Invocation) -> None:
+    """The Apply button of a dry run: runs the real sync, announced in the channel."""
+    await invocation.respond(
+        replace_original=True,
+        text=f"<@{invocation.user_id}> applied this plan; the sync's progress is in the channel.",
+    )
+    await start_sync(invocation)

@@ -1,1 +1,0 @@
-"""Listeners for modal submissions, and the flows that open those modals."""
