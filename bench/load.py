@@ -30,10 +30,10 @@ from aiohttp import web
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine, migrate
 from bot.workspaces import NewKeys, WorkspaceStore
-from tests.fakes.cortex import CORTEX_KEY, FakeCortex
-from tests.fakes.slack import FakeSlack
-from tests.processes import cortex_bot_command, free_port, health_status
-from tests.slack_harness import SIGNING_SECRET, signature_headers
+from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
+from tests.support.fakes.slack import FakeSlack
+from tests.support.processes import cortex_bot_command, free_port, health_status
+from tests.support.slack_harness import SIGNING_SECRET, signature_headers
 
 TEAM = "T0BENCH"
 BOT_TOKEN = "xoxb-bench-token"

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient, cortex_api
-from tests.fakes.cortex import CORTEX_KEY, FakeCortex
+from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
 
 CONCURRENCY = 20
 

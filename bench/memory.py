@@ -24,10 +24,10 @@ from bot.crypto import Keyring, new_key
 from bot.installations import EncryptedInstallationStore
 from bot.storage import create_engine, migrate
 from bot.workspaces import NewKeys, WorkspaceStore
-from tests.fakes.cortex import FakeCortex
-from tests.fakes.slack import FakeSlack
-from tests.processes import cortex_bot_command, free_port
-from tests.slack_harness import SIGNING_SECRET, signature_headers
+from tests.support.fakes.cortex import FakeCortex
+from tests.support.fakes.slack import FakeSlack
+from tests.support.processes import cortex_bot_command, free_port
+from tests.support.slack_harness import SIGNING_SECRET, signature_headers
 
 CLIENT_ID = "1111.2222"
 SERVICES = 200

@@ -37,9 +37,9 @@ from bot.rootly.client import ROOTLY_RATE_LIMIT
 from bot.services import open_services
 from bot.sync import SyncEngine, SyncReport
 from bot.workspaces import NewKeys
-from tests.databases import migrate_in_thread
-from tests.fakes.cortex import CORTEX_KEY, FakeCortex
-from tests.fakes.rootly import ROOTLY_KEY, FakeRootly
+from tests.support.databases import migrate_in_thread
+from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
+from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly
 
 TEAM = "T0BENCH"
 

@@ -1,0 +1,118 @@
+"""The real process: `cortex-bot serve` on its port, `migrate`, and `rotate-keys` then a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from bot.crypto import Keyring, new_key
+from bot.storage import create_engine
+from bot.web import SERVICES
+from bot.workspaces import NewKeys, WorkspaceStore
+from tests.support.processes import cortex_bot_command, health_status
+from tests.support.slack_harness import SlackApp
+
+SECRET_ENV = {"SLACK_BOT_TOKEN": "xoxb-test-process", "SLACK_SIGNING_SECRET": "signing-process"}
+
+
+async def run_cli(*arguments: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *cortex_bot_command(),
+        *arguments,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_healthz_checks_the_database(slack_app: SlackApp) -> None:
+    healthy = await slack_app.http.get("/healthz")
+    await slack_app.http.app[SERVICES].engine.dispose()
+    slack_app.database_file.unlink()
+    slack_app.database_file.mkdir()  # an SQLite path that cannot be opened
+
+    broken = await slack_app.http.get("/healthz")
+
+    assert (healthy.status, await healthy.json()) == (200, {"status": "ok", "database": "ok"})
+    assert broken.status == 503
+    assert (await broken.json())["database"] == "unreachable"
+
+
+async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_path: Path) -> None:
+    env = {"PORT": str(unused_tcp_port), **SECRET_ENV}
+    process = await asyncio.create_subprocess_exec(
+        *cortex_bot_command(),
+        "serve",
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        status = await health_status(f"http://127.0.0.1:{unused_tcp_port}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, raw_stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    stderr = raw_stderr.decode()
+
+    assert status == 200
+    assert process.returncode == 0
+    assert (tmp_path / "cortex-bot.db").exists()
+    assert (tmp_path / "cortex-bot.db.key").exists()
+    for secret in SECRET_ENV.values():
+        assert secret not in stderr
+
+
+async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) -> None:
+    old, new = new_key(), new_key()
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    base = {"DATABASE_URL": database_url}
+    assert (await run_cli("migrate", env=base, cwd=tmp_path))[0] == 0
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([old])).save(
+        "T1", NewKeys("https://cortex.example", "cortex-key-1234", None), "U1"
+    )
+    await engine.dispose()
+
+    code, out, err = await run_cli(
+        "rotate-keys", env={**base, "ENCRYPTION_KEYS": f"{new},{old}"}, cwd=tmp_path
+    )
+
+    assert code == 0, err
+    assert "re-encrypted 1 API keys" in out
+    engine = create_engine(database_url)
+    reopened = await WorkspaceStore(engine, Keyring.from_encoded([new])).get("T1")
+    await engine.dispose()
+    assert reopened is not None
+    assert reopened.cortex_key.get_secret_value() == "cortex-key-1234"
+
+
+async def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    code, out, _ = await run_cli("keygen", env={}, cwd=tmp_path)
+
+    assert code == 0
+    Keyring.from_encoded([out.strip()])
+
+
+async def test_a_database_that_no_key_opens_stops_rotation_with_one_line(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await run_cli("migrate", env={"DATABASE_URL": database_url}, cwd=tmp_path)
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([new_key()])).save(
+        "T1", NewKeys("https://cortex.example", "cortex-key-1234", None), "U1"
+    )
+    await engine.dispose()
+
+    code, _, err = await run_cli(
+        "rotate-keys",
+        env={"DATABASE_URL": database_url, "ENCRYPTION_KEYS": new_key()},
+        cwd=tmp_path,
+    )
+
+    assert code == 2
+    assert "not in ENCRYPTION_KEYS" in err
+    assert "Traceback" not in err

@@ -1,0 +1,216 @@
+"""The workspace's connection: connect (keys checked live, stored sealed), disconnect, and
+uninstalling or revoking the bot token."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from bot.workspaces import NewKeys
+from handlers.common import ids
+from tests.support.fakes.cortex import CORTEX_KEY
+from tests.support.fakes.rootly import ROOTLY_KEY
+from tests.support.slack_harness import (
+    ADMIN,
+    BOT_TOKEN,
+    MEMBER,
+    TEAM,
+    AppStarter,
+    SlackApp,
+    eventually,
+)
+
+pytestmark = pytest.mark.usefixtures("fake_rootly")
+
+
+def connect_values(
+    cortex_key: str = "", cortex_url: str = "", rootly_key: str = ""
+) -> dict[str, dict[str, str]]:
+    return {
+        ids.CONNECT_CORTEX_KEY_BLOCK: {ids.CONNECT_CORTEX_KEY: cortex_key},
+        ids.CONNECT_CORTEX_URL_BLOCK: {ids.CONNECT_CORTEX_URL: cortex_url},
+        ids.CONNECT_ROOTLY_KEY_BLOCK: {ids.CONNECT_ROOTLY_KEY: rootly_key},
+    }
+
+
+async def open_connect_form(app: SlackApp, user: str = ADMIN) -> dict[str, Any]:
+    response = await app.command("connect", user=user)
+    assert response.status == 200
+    update = await app.slack.next_call("views.update")
+    return app.slack.views[update.args["view_id"]]
+
+
+async def connect(app: SlackApp, **values: str) -> dict[str, Any]:
+    form = await open_connect_form(app)
+    response = await app.submit(form, connect_values(**values))
+    assert response.status == 200
+    answer: dict[str, Any] = await response.json()
+    return answer
+
+
+async def test_connect_opens_the_modal_before_any_other_call(slack_app: SlackApp) -> None:
+    await open_connect_form(slack_app)
+
+    # auth.test is Bolt authorising the request before any listener runs (once, then cached).
+    listener_calls = [call for call in slack_app.slack.calls if call.method != "auth.test"]
+    assert listener_calls[0].method == "views.open"
+    assert listener_calls[0].args["trigger_id"] == slack_app.trigger_ids[0]
+    assert [call.method for call in listener_calls[1:]] == ["users.info", "views.update"]
+
+
+async def test_connect_checks_keys_live_and_stores_them_sealed(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    answer = await connect(slack_app, cortex_key=CORTEX_KEY, rootly_key=ROOTLY_KEY)
+
+    assert answer["response_action"] == "update"
+    assert "••••cdef" in str(answer["view"])
+    stored = await slack_app.services.workspaces.get(TEAM)
+    assert stored.cortex_key.get_secret_value() == CORTEX_KEY
+    assert stored.rootly_key.get_secret_value() == ROOTLY_KEY
+    assert stored.cortex_url == slack_app.cortex.base_url
+    assert stored.connected_by == ADMIN
+    check = slack_app.cortex.requests_to("/api/v1/catalog")[0]
+    assert check.headers["Authorization"] == f"Bearer {CORTEX_KEY}"
+    assert slack_app.rootly.count("GET") == 1
+    await slack_app.slack.next_call("views.publish")
+    database = slack_app.database_file.read_bytes()
+    for secret in (CORTEX_KEY, ROOTLY_KEY, BOT_TOKEN):
+        assert secret.encode() not in database
+        assert secret not in caplog.text
+
+
+async def test_a_refused_cortex_key_is_an_inline_error_and_nothing_is_saved(
+    slack_app: SlackApp,
+) -> None:
+    answer = await connect(slack_app, cortex_key="not-a-valid-key")
+
+    assert answer["response_action"] == "errors"
+    assert "refused" in answer["errors"][ids.CONNECT_CORTEX_KEY_BLOCK]
+    assert await slack_app.services.workspaces.get(TEAM) is None
+
+
+async def test_an_unreachable_cortex_url_is_an_inline_error(
+    slack_app: SlackApp, unused_tcp_port: int
+) -> None:
+    answer = await connect(
+        slack_app, cortex_key=CORTEX_KEY, cortex_url=f"http://127.0.0.1:{unused_tcp_port}"
+    )
+
+    assert answer["response_action"] == "errors"
+    assert "Could not reach Cortex" in answer["errors"][ids.CONNECT_CORTEX_URL_BLOCK]
+    assert await slack_app.services.workspaces.get(TEAM) is None
+
+
+async def test_a_malformed_url_is_an_inline_error_without_any_call(slack_app: SlackApp) -> None:
+    answer = await connect(slack_app, cortex_key=CORTEX_KEY, cortex_url="cortex.internal")
+
+    assert ids.CONNECT_CORTEX_URL_BLOCK in answer["errors"]
+    assert slack_app.cortex.received == []
+
+
+async def test_a_refused_rootly_key_is_an_inline_error_on_its_field(slack_app: SlackApp) -> None:
+    answer = await connect(slack_app, cortex_key=CORTEX_KEY, rootly_key="wrong-rootly-key")
+
+    assert list(answer["errors"]) == [ids.CONNECT_ROOTLY_KEY_BLOCK]
+    assert await slack_app.services.workspaces.get(TEAM) is None
+
+
+async def test_stored_keys_show_masked_and_an_empty_field_keeps_them(slack_app: SlackApp) -> None:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, ROOTLY_KEY), connected_by=ADMIN
+    )
+
+    form = await open_connect_form(slack_app)
+    answer = await slack_app.submit(form, connect_values(cortex_url=slack_app.cortex.base_url))
+
+    assert "••••cdef" in str(form["blocks"])
+    assert CORTEX_KEY not in str(form)
+    assert (await answer.json())["response_action"] == "update"
+    stored = await slack_app.services.workspaces.get(TEAM)
+    assert stored.cortex_key.get_secret_value() == CORTEX_KEY
+    assert stored.rootly_key.get_secret_value() == ROOTLY_KEY
+    assert slack_app.cortex.received == []  # nothing changed, nothing to check
+
+
+async def test_members_are_refused_connect(slack_app: SlackApp) -> None:
+    form = await open_connect_form(slack_app, user=MEMBER)
+    answer = await slack_app.submit(form, connect_values(cortex_key=CORTEX_KEY), user=MEMBER)
+
+    assert "Only workspace admins" in str(form["blocks"])
+    assert "Only workspace admins" in str((await answer.json())["view"])
+    assert await slack_app.services.workspaces.get(TEAM) is None
+    assert slack_app.cortex.received == []
+
+
+async def test_bot_admins_may_connect_without_being_workspace_admins(
+    app_with: AppStarter,
+) -> None:
+    app = await app_with(bot_admins=[MEMBER])
+    form = await open_connect_form(app, user=MEMBER)
+
+    assert ids.CONNECT_CORTEX_KEY_BLOCK in str(form["blocks"])
+
+
+async def test_disconnect_asks_then_deletes_the_keys(slack_app: SlackApp) -> None:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+
+    await slack_app.command("disconnect")
+    confirmation = await slack_app.slack.next_response()
+    assert await slack_app.services.workspaces.get(TEAM) is not None
+    await slack_app.click(ids.DISCONNECT_CONFIRM)
+    done = await slack_app.slack.next_response(2)
+
+    assert ids.DISCONNECT_CONFIRM in str(confirmation["blocks"])
+    assert confirmation["response_type"] == "ephemeral"
+    assert done["replace_original"] is True
+    assert "Disconnected" in done["text"]
+    assert await slack_app.services.workspaces.get(TEAM) is None
+
+
+async def test_members_cannot_disconnect(slack_app: SlackApp) -> None:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+
+    await slack_app.command("disconnect", user=MEMBER)
+    await slack_app.click(ids.DISCONNECT_CONFIRM, user=MEMBER)
+    refusals = [await slack_app.slack.next_response(n) for n in (1, 2)]
+
+    assert all("Only workspace admins" in refusal["text"] for refusal in refusals)
+    assert await slack_app.services.workspaces.get(TEAM) is not None
+
+
+async def test_the_connect_button_opens_the_connect_modal(slack_app: SlackApp) -> None:
+    await slack_app.click(ids.OPEN_CONNECT)
+
+    opened = await slack_app.slack.next_call("views.open")
+    await slack_app.slack.next_call("views.update")
+    assert opened.args["trigger_id"] == f"trigger-click-{ids.OPEN_CONNECT}"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_uninstalled"},
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}},
+    ],
+    ids=["app_uninstalled", "tokens_revoked"],
+)
+async def test_uninstalling_deletes_the_keys(slack_app: SlackApp, event: dict[str, Any]) -> None:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, ROOTLY_KEY), connected_by=ADMIN
+    )
+
+    response = await slack_app.event(event)
+
+    assert response.status == 200
+    await eventually(
+        lambda: slack_app.services.workspaces.get(TEAM), lambda found: found is None, "keys deleted"
+    )

@@ -1,0 +1,170 @@
+"""`/cortex digest` end to end: signed Slack requests in, the fake Slack and Cortex around it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.digests import Digest, DigestStore
+from bot.workspaces import NewKeys
+from handlers.common import ids
+from tests.support.fakes.cortex import CORTEX_KEY
+from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
+
+WEST = "U0WEST"
+LOS_ANGELES = "America/Los_Angeles"
+
+
+@pytest.fixture
+async def app(slack_app: SlackApp) -> SlackApp:
+    """A connected workspace with a few services, and a member in Los Angeles."""
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    slack_app.slack.add_user(WEST, TEAM, name="Wes West", tz=LOS_ANGELES, tz_offset=-28800)
+    cortex = slack_app.cortex
+    cortex.add_service("payments-api", "Payments API", groups=("payments",))
+    cortex.add_service("ledger", "Ledger", groups=("payments",))
+    cortex.add_service("search", "Search")
+    recently = datetime.now(UTC) - timedelta(hours=1)
+    cortex.add_deploy("payments-api", "release 9", recently, environment="prod")
+    cortex.add_deploy("search", "index v7", recently, environment="prod")
+    return slack_app
+
+
+async def answer_to(app: SlackApp, text: str, user: str = MEMBER) -> dict[str, Any]:
+    answered_before = len(app.slack.responses)
+    response = await app.command(f"digest {text}", user=user)
+    assert response.status == 200
+    return await app.slack.next_response(answered_before + 1)
+
+
+async def digests_here(app: SlackApp) -> list[Digest]:
+    return await DigestStore(app.services.engine).for_channel(TEAM, CHANNEL)
+
+
+def delete_buttons(answer: dict[str, Any]) -> list[str]:
+    return [
+        block["accessory"]["value"]
+        for block in answer["blocks"]
+        if block.get("accessory", {}).get("action_id") == ids.DIGEST_DELETE
+    ]
+
+
+async def test_nine_oclock_is_the_schedulers_own_nine_oclock(app: SlackApp) -> None:
+    answer = await answer_to(app, "daily at 09:00 group=payments", user=WEST)
+
+    [digest] = await digests_here(app)
+    local = digest.next_due_at.astimezone(ZoneInfo(LOS_ANGELES))
+    offset = local.utcoffset()
+    assert offset is not None
+    assert local.time() == time(9, 0)
+    assert digest.next_due_at.hour == (9 - offset.total_seconds() // 3600) % 24  # 17:00 in winter
+    assert digest.scope.group == "payments"
+    assert answer["response_type"] == "in_channel"
+    assert f"<@{WEST}> scheduled a daily at 09:00 (America/Los_Angeles)" in answer["text"]
+    assert "(2 services in scope now)" in answer["text"]
+
+
+async def test_a_weekly_digest_posts_on_the_day_it_was_scheduled_unless_told(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "weekly")
+    await answer_to(app, "weekly on=fri at 16:30 owner=team-pay")
+
+    default, friday = await digests_here(app)
+    today = datetime.now(ZoneInfo("Europe/Lisbon")).weekday()  # the admin's zone at the fake
+    assert (default.recurrence.weekday, default.recurrence.at) == (today, time(9, 0))
+    assert (friday.recurrence.weekday, friday.recurrence.at) == (4, time(16, 30))
+    assert friday.next_due_at.astimezone(ZoneInfo("Europe/Lisbon")).weekday() == 4
+
+
+async def test_the_list_has_a_delete_button_per_digest_and_a_click_deletes_one(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "daily group=payments")
+    await answer_to(app, "weekly")
+    listed = await answer_to(app, "list")
+    first, second = await digests_here(app)
+
+    assert listed["response_type"] == "ephemeral"
+    assert delete_buttons(listed) == [first.id, second.id]
+    assert "daily at 09:00 (Europe/Lisbon), services in group `payments`" in str(listed)
+
+    await app.click(ids.DIGEST_DELETE, value=first.id, user=MEMBER)
+    updated = await app.slack.next_response(4)
+
+    assert updated["replace_original"] is True
+    assert delete_buttons(updated) == [second.id]
+    assert [digest.id for digest in await digests_here(app)] == [second.id]
+
+
+async def test_another_workspace_cannot_delete_a_digest(app: SlackApp) -> None:
+    await answer_to(app, "daily")
+    [digest] = await digests_here(app)
+
+    await app.click(ids.DIGEST_DELETE, value=digest.id, team="T0OTHER")
+    await app.slack.next_response(2)
+
+    assert await digests_here(app) == [digest]
+
+
+async def test_off_removes_the_channels_digests(app: SlackApp) -> None:
+    await answer_to(app, "daily")
+    await answer_to(app, "weekly group=payments")
+
+    off = await answer_to(app, "off")
+    listed = await answer_to(app, "list")
+    again = await answer_to(app, "off")
+
+    assert off["response_type"] == "in_channel"
+    assert "turned off 2 digests here" in off["text"]
+    assert await digests_here(app) == []
+    assert "No digests are scheduled in this channel" in listed["text"]
+    assert again["response_type"] == "ephemeral"
+
+
+async def test_now_posts_a_digest_of_every_service_in_a_channel_without_one(app: SlackApp) -> None:
+    await app.command("digest now")
+    posted = await app.slack.next_call("chat.postMessage")
+
+    shown = str(posted.args["blocks"])
+    assert posted.args["channel"] == CHANNEL
+    assert "*Digest* for all services (3 services)" in shown
+    assert "release 9" in shown
+    assert "index v7" in shown
+
+
+async def test_now_follows_the_channels_digest_and_leaves_its_schedule_alone(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "daily group=payments")
+    [before] = await digests_here(app)
+
+    await app.command("digest now")
+    posted = await app.slack.next_call("chat.postMessage")
+
+    shown = str(posted.args["blocks"])
+    assert "*Daily digest* for services in group `payments` (2 services)" in shown
+    assert "release 9" in shown
+    assert "index v7" not in shown
+    assert await digests_here(app) == [before]
+
+
+async def test_now_in_a_channel_the_bot_cannot_post_in_says_why(app: SlackApp) -> None:
+    app.slack.failures["chat.postMessage"] = "not_in_channel"
+
+    answer = await answer_to(app, "now")
+
+    assert answer["response_type"] == "ephemeral"
+    assert "Slack says `not_in_channel`" in answer["text"]
+
+
+async def test_without_cortex_the_answer_points_to_connect(slack_app: SlackApp) -> None:
+    answer = await answer_to(slack_app, "daily")
+
+    assert "/cortex connect" in str(answer["blocks"])
+    assert await DigestStore(slack_app.services.engine).for_workspace(TEAM) == []

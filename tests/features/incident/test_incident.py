@@ -1,0 +1,285 @@
+"""The incident modal end to end: entry points, live context, Rootly linking, partial failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.workspaces import NewKeys
+from handlers.common import ids
+from tests.support.fakes.cortex import CORTEX_KEY, Fault
+from tests.support.fakes.rootly import ROOTLY_KEY
+from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
+
+NOW = datetime.now(UTC)
+
+
+async def connect(app: SlackApp, *, rootly: bool = True) -> None:
+    keys = NewKeys(app.cortex.base_url, CORTEX_KEY, ROOTLY_KEY if rootly else None)
+    await app.services.workspaces.save(TEAM, keys, connected_by=ADMIN)
+
+
+@pytest.fixture
+async def app(slack_app: SlackApp) -> SlackApp:
+    await connect(slack_app)
+    cortex = slack_app.cortex
+    cortex.add_service("payments-api", "Payments API", teams=("team-pay",))
+    cortex.add_service("ledger", "Ledger", emails=("lea@example.com",))
+    cortex.add_deploy("payments-api", "hotfix 7", NOW - timedelta(hours=2), environment="prod")
+    cortex.add_deploy("payments-api", "old release", NOW - timedelta(days=3))
+    cortex.add_event("payments-api", "Feature flag on", NOW - timedelta(hours=1), type="FLAG")
+    cortex.oncall["payments-api"] = [
+        {
+            "provider": "OPSGENIE",
+            "escalations": [{"escalationLevel": 1, "schedules": [{"user": {"name": "Cy Oncall"}}]}],
+        }
+    ]
+    cortex.scores["payments-api"] = [
+        {
+            "scorecardId": 1,
+            "scorecardName": "Readiness",
+            "score": 5,
+            "scorePercentage": 0.5,
+            "totalPossibleScore": 10,
+            "ladderLevels": [{"level": {"name": "Silver", "number": 2}}],
+        }
+    ]
+    return slack_app
+
+
+def picked_state(
+    tags: list[str], incident: str | None = None, actions: list[str] | None = None
+) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        ids.INCIDENT_SERVICES_BLOCK: {
+            ids.INCIDENT_SERVICES: {
+                "type": "multi_external_select",
+                "selected_options": [{"value": tag} for tag in tags],
+            }
+        }
+    }
+    if incident:
+        state[ids.INCIDENT_BLOCK] = {
+            ids.INCIDENT_SELECT: {"type": "static_select", "selected_option": {"value": incident}}
+        }
+    if actions is not None:
+        state[ids.INCIDENT_ACTIONS_BLOCK] = {
+            ids.INCIDENT_ACTIONS: {
+                "type": "checkboxes",
+                "selected_options": [{"value": action} for action in actions],
+            }
+        }
+    return state
+
+
+async def opened_modal(app: SlackApp) -> dict[str, Any]:
+    await app.command("incident")
+    await app.slack.next_call("views.update")
+    return next(iter(app.slack.views.values()))
+
+
+async def pick(app: SlackApp, view: dict[str, Any], tags: list[str]) -> dict[str, Any]:
+    updates = len(app.slack.calls_to("views.update"))
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "trigger_id": "trigger-pick",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": {**view, "state": {"values": picked_state(tags)}},
+        "actions": [{"action_id": ids.INCIDENT_SERVICES, "block_id": ids.INCIDENT_SERVICES_BLOCK}],
+    }
+    await app.interact(payload)
+    view_sent: dict[str, Any] = (await app.slack.next_call("views.update", updates + 1)).args[
+        "view"
+    ]
+    return view_sent
+
+
+async def submit(
+    app: SlackApp, view: dict[str, Any], tags: list[str], incident: str | None, actions: list[str]
+) -> Any:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "view": {**view, "state": {"values": picked_state(tags, incident, actions)}},
+    }
+    response = await app.interact(payload)
+    text = await response.text()
+    return json.loads(text) if text else None
+
+
+# --- opening -----------------------------------------------------------------------------------
+
+
+async def test_the_command_opens_the_modal_first_and_preselects_the_channels_incident(
+    app: SlackApp,
+) -> None:
+    app.rootly.add_incident("Elsewhere", slack_channel_id="C0OTHER")
+    ours = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+
+    await app.command("incident")
+    updated = await app.slack.next_call("views.update")
+
+    listener_calls = [c.method for c in app.slack.calls if c.method != "auth.test"]
+    assert listener_calls[0] == "views.open"
+    picker = next(
+        b for b in updated.args["view"]["blocks"] if b.get("block_id") == ids.INCIDENT_BLOCK
+    )
+    assert picker["element"]["initial_option"]["value"] == ours
+    assert len(picker["element"]["options"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("callback_id", "message"),
+    [
+        (ids.INCIDENT_SHORTCUT, None),
+        (ids.INCIDENT_MESSAGE_SHORTCUT, {"type": "message", "ts": "1700000000.1", "text": "down"}),
+    ],
+    ids=["global shortcut", "message shortcut"],
+)
+async def test_the_shortcuts_open_the_modal(
+    app: SlackApp, callback_id: str, message: dict[str, Any] | None
+) -> None:
+    await app.shortcut(callback_id, message=message)
+    opened = await app.slack.next_call("views.open")
+
+    assert opened.args["view"]["callback_id"] == ids.INCIDENT_VIEW
+    assert opened.args["trigger_id"] == f"trigger-shortcut-{callback_id}"
+
+
+async def test_the_service_picker_loads_options(app: SlackApp) -> None:
+    answer = await app.options(ids.INCIDENT_SERVICES, "led")
+
+    assert [option["value"] for option in answer["options"]] == ["ledger"]
+
+
+# --- picking services ------------------------------------------------------------------------
+
+
+async def test_picking_services_shows_their_context_from_concurrent_calls(app: SlackApp) -> None:
+    view = await opened_modal(app)
+    app.cortex.latency = 0.05
+
+    updated = await pick(app, view, ["payments-api", "ledger"])
+
+    shown = str(updated["blocks"])
+    for expected in (
+        "Payments API",
+        "Team-Pay",
+        "Cy Oncall",
+        "hotfix 7",
+        "Feature flag on",
+        "Readiness Silver",
+        "Ledger",
+        "lea@example.com",
+    ):
+        assert expected in shown
+    assert "old release" not in shown  # older than 24 hours
+    services_block = updated["blocks"][0]
+    assert [o["value"] for o in services_block["element"]["initial_options"]] == [
+        "payments-api",
+        "ledger",
+    ]
+    assert app.cortex.max_in_flight >= 6
+    assert len(updated["blocks"]) <= 100
+
+
+async def test_a_cortex_failure_for_one_service_is_noted_and_the_rest_shown(
+    app: SlackApp,
+) -> None:
+    view = await opened_modal(app)
+    app.cortex.faults += [Fault(status=503, path_contains="/catalog/ledger") for _ in range(20)]
+
+    updated = await pick(app, view, ["payments-api", "ledger"])
+
+    shown = str(updated["blocks"])
+    assert "Cy Oncall" in shown
+    assert "not answering" in shown
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+
+async def test_submit_merges_services_records_events_and_posts_the_summary(app: SlackApp) -> None:
+    already = app.rootly.add_service("Database")
+    payments = app.rootly.add_service("Payments API", cortex_id="payments-api")
+    incident = app.rootly.add_incident(
+        "Checkout down", slack_channel_id=CHANNEL, service_ids=(already,)
+    )
+    view = await opened_modal(app)
+    actions = [ids.ATTACH_TO_INCIDENT, ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY]
+
+    answer = await submit(app, view, ["payments-api"], incident, actions)
+    result = await app.slack.next_call("chat.postEphemeral")
+
+    assert answer is None
+    assert app.rootly.incident_services[incident] == [already, payments]
+    [event] = [
+        r.body for r in app.cortex.requests_to("/api/v1/catalog/payments-api/custom-events", "POST")
+    ]
+    assert event["type"] == "INCIDENT"
+    assert event["title"] == "Checkout down"
+    assert event["url"].endswith(incident)
+    posted = app.slack.calls_to("chat.postMessage")[0]
+    assert posted.args["channel"] == CHANNEL
+    assert "hotfix 7" in str(posted.args["blocks"])
+    assert "attached payments-api" in result.args["text"]
+    assert "recorded an INCIDENT event" in result.args["text"]
+
+
+async def test_a_service_not_in_rootly_is_pointed_to_sync(app: SlackApp) -> None:
+    incident = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+    view = await opened_modal(app)
+
+    await submit(app, view, ["ledger"], incident, [ids.ATTACH_TO_INCIDENT])
+    result = await app.slack.next_call("chat.postEphemeral")
+
+    assert "not in Rootly yet: ledger" in result.args["text"]
+    assert "/cortex sync" in result.args["text"]
+    assert app.rootly.incident_services[incident] == []
+
+
+async def test_attaching_needs_an_incident(app: SlackApp) -> None:
+    view = await opened_modal(app)
+
+    answer = await submit(app, view, ["ledger"], None, [ids.ATTACH_TO_INCIDENT])
+
+    assert ids.INCIDENT_BLOCK in answer["errors"]
+
+
+async def test_a_failed_part_is_reported_and_the_rest_done(app: SlackApp) -> None:
+    incident = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+    app.rootly.add_service("Ledger", cortex_id="ledger")
+    view = await opened_modal(app)
+    app.cortex.faults.append(Fault(status=500, method="POST"))
+
+    await submit(
+        app, view, ["ledger"], incident, [ids.ATTACH_TO_INCIDENT, ids.RECORD_INCIDENT_EVENTS]
+    )
+    result = await app.slack.next_call("chat.postEphemeral")
+
+    assert "attached ledger" in result.args["text"]
+    assert ":x: event on ledger" in result.args["text"]
+
+
+async def test_without_rootly_the_picker_is_hidden_and_the_rest_works(
+    slack_app: SlackApp,
+) -> None:
+    await connect(slack_app, rootly=False)
+    slack_app.cortex.add_service("ledger", "Ledger")
+    view = await opened_modal(slack_app)
+
+    await submit(slack_app, view, ["ledger"], None, [ids.RECORD_INCIDENT_EVENTS])
+    await slack_app.slack.next_call("chat.postEphemeral")
+
+    assert ids.INCIDENT_BLOCK not in str(view["blocks"])
+    assert ids.ATTACH_TO_INCIDENT not in str(view["blocks"])
+    assert len(slack_app.cortex.requests_to("/api/v1/catalog/ledger/custom-events", "POST")) == 1
+    assert slack_app.rootly.received == []

@@ -1,0 +1,286 @@
+"""Looking services up from Slack: the card, search, deploys, on-call, typeahead, and failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.workspaces import NewKeys
+from handlers.common import ids
+from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
+from tests.support.slack_harness import ADMIN, MEMBER, TEAM, SlackApp
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+async def app(slack_app: SlackApp) -> SlackApp:
+    """A connected workspace whose Cortex knows a few services."""
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    seed(slack_app.cortex)
+    return slack_app
+
+
+def seed(cortex: FakeCortex) -> None:
+    cortex.add_service(
+        "payments-api",
+        "Payments API",
+        description="Moves money between accounts.",
+        teams=("team-pay",),
+        emails=("ana@example.com",),
+        links=(("Runbook", "runbook", "https://runbooks.example.com/pay"),),
+        slack_channels=("pay-oncall",),
+    )
+    cortex.add_service("payments-worker", "Payments Worker")
+    cortex.add_service("search", "Search")
+    for hours in range(1, 8):
+        cortex.add_deploy(
+            "payments-api",
+            f"release {hours}",
+            NOW - timedelta(hours=hours),
+            environment="prod",
+            deployer={"name": "Bo Deployer", "email": "bo@example.com"},
+        )
+    cortex.oncall["payments-api"] = [
+        {
+            "provider": "PAGERDUTY",
+            "escalations": [
+                {"escalationLevel": 1, "schedules": [{"user": {"name": "Cy Oncall"}}]},
+                {"escalationLevel": 2, "schedules": [{"user": {"name": "Di Backup"}}]},
+            ],
+        }
+    ]
+    cortex.scores["payments-api"] = [
+        {
+            "scorecardId": 1,
+            "scorecardName": "Readiness",
+            "score": 9,
+            "scorePercentage": 0.9,
+            "totalPossibleScore": 10,
+            "ladderLevels": [{"level": {"name": "Gold", "number": 1}}],
+        }
+    ]
+    cortex.dependencies["payments-api"] = [
+        {
+            "callerTag": "payments-api",
+            "callerType": "service",
+            "calleeTag": "db",
+            "calleeType": "db",
+        }
+    ]
+
+
+async def answer_to(app: SlackApp, text: str, user: str = MEMBER) -> dict[str, Any]:
+    answered_before = len(app.slack.responses)
+    response = await app.command(text, user=user)
+    assert response.status == 200
+    return await app.slack.next_response(answered_before + 1)
+
+
+# --- the card ----------------------------------------------------------------------------------
+
+
+async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: SlackApp) -> None:
+    app.cortex.latency = 0.05
+
+    card = await answer_to(app, "payments-api")
+
+    shown = str(card["blocks"])
+    assert card["response_type"] == "ephemeral"
+    for expected in (
+        "Payments API",
+        "Moves money",
+        "Team-Pay",
+        "ana@example.com",
+        "Cy Oncall",
+        "pay-oncall",
+        "https://runbooks.example.com/pay",
+        "release 1",
+        "Bo Deployer",
+        "Readiness: Gold",
+    ):
+        assert expected in shown
+    assert "release 6" not in shown  # the last five deploys only
+    for action in (ids.RECORD_DEPLOY, ids.ADD_EVENT, ids.MORE_DEPLOYS, ids.OPEN_IN_CORTEX):
+        assert action in shown
+    assert app.cortex.count() == 5
+    assert app.cortex.max_in_flight == 5
+
+
+@pytest.mark.parametrize("tag", ["payments-api", "payments-worker"], ids=["on-call", "no on-call"])
+async def test_a_warm_card_costs_no_cortex_call(app: SlackApp, tag: str) -> None:
+    await answer_to(app, tag)
+    before = app.cortex.count()
+
+    await answer_to(app, f"service {tag}")
+
+    assert app.cortex.count() == before
+
+
+async def test_a_card_by_name(app: SlackApp) -> None:
+    card = await answer_to(app, "service Payments Worker")
+
+    assert "Payments Worker" in str(card["blocks"])
+    assert "No service matches" not in str(card["blocks"])
+
+
+async def test_a_misspelt_name_offers_the_closest_services(app: SlackApp) -> None:
+    answer = await answer_to(app, "paymnts-api")
+
+    shown = str(answer["blocks"])
+    assert "No service matches" in shown
+    assert ids.SHOW_SERVICE in shown
+    assert shown.index("payments-api") < shown.index("search") if "search" in shown else True
+    await app.click(ids.SHOW_SERVICE, value="payments-api")
+    card = await app.slack.next_response(2)
+    assert card["replace_original"] is True
+    assert "Moves money" in str(card["blocks"])
+
+
+async def test_a_mistyped_subcommand_is_pointed_out(app: SlackApp) -> None:
+    answer = await answer_to(app, "serach payments")
+
+    assert "/cortex search" in str(answer["blocks"])
+
+
+async def test_a_long_description_is_trimmed_to_slacks_limit(app: SlackApp) -> None:
+    app.cortex.entities["search"]["description"] = "x" * 5000
+
+    card = await answer_to(app, "service search")
+
+    sections = [block for block in card["blocks"] if block["type"] == "section"]
+    assert all(len(block.get("text", {}).get("text", "")) <= 3000 for block in sections)
+    assert "…" in str(card["blocks"])
+
+
+async def test_a_failing_part_is_noted_and_the_rest_shown(app: SlackApp) -> None:
+    app.cortex.faults += [Fault(status=500, path_contains="/scorecards") for _ in range(2)]
+
+    card = await answer_to(app, "payments-api")
+
+    shown = str(card["blocks"])
+    assert "Moves money" in shown
+    assert "scorecards" in shown
+    assert "Cy Oncall" in shown
+
+
+# --- search, deploys, on-call ------------------------------------------------------------------
+
+
+async def test_search_lists_matches_with_buttons(app: SlackApp) -> None:
+    for number in range(15):
+        app.cortex.add_service(f"payments-extra-{number:02d}")
+
+    answer = await answer_to(app, "search payments")
+
+    buttons = [
+        b for b in answer["blocks"] if b.get("accessory", {}).get("action_id") == ids.SHOW_SERVICE
+    ]
+    assert len(buttons) == 10
+    assert buttons[0]["accessory"]["value"] == "payments-api"
+
+
+async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
+    for number in range(20):
+        app.cortex.add_deploy("search", f"build {number:02d}", NOW - timedelta(days=number))
+
+    first = await answer_to(app, "deploys search")
+    await app.click(ids.MORE_DEPLOYS, value="search|10")
+    second = await app.slack.next_response(2)
+
+    assert "build 00" in str(first["blocks"])
+    assert "build 10" not in str(first["blocks"])
+    assert "1 to 10 of 20" in str(first["blocks"])
+    assert "build 10" in str(second["blocks"])
+    assert second["replace_original"] is True
+
+
+async def test_oncall_per_escalation_level(app: SlackApp) -> None:
+    answer = await answer_to(app, "oncall payments-api")
+
+    shown = str(answer["blocks"])
+    assert shown.index("Level 1") < shown.index("Cy Oncall") < shown.index("Level 2")
+    assert "Di Backup" in shown
+
+
+async def test_oncall_without_an_integration_says_so(app: SlackApp) -> None:
+    answer = await answer_to(app, "oncall search")
+
+    assert "no on-call integration" in str(answer["blocks"])
+
+
+# --- typeahead ---------------------------------------------------------------------------------
+
+
+async def test_typeahead_answers_best_first_from_the_cache(app: SlackApp) -> None:
+    for number in range(150):
+        app.cortex.add_service(f"svc-{number:03d}")
+
+    wide = await app.options(ids.SERVICE_SELECT, "")
+    narrow = await app.options(ids.SERVICE_SELECT, "pay")
+
+    assert len(wide["options"]) == 100
+    assert [option["value"] for option in narrow["options"]][:2] == [
+        "payments-api",
+        "payments-worker",
+    ]
+    assert app.cortex.count("GET", "/api/v1/catalog") == 1
+
+
+async def test_typeahead_of_an_unconnected_workspace_is_empty(slack_app: SlackApp) -> None:
+    answer = await slack_app.options(ids.SERVICE_SELECT, "pay")
+
+    assert answer["options"] == []
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+async def test_not_connected_tells_how_to_connect(slack_app: SlackApp) -> None:
+    answer = await answer_to(slack_app, "payments-api")
+
+    assert "/cortex connect" in answer["text"]
+    assert ids.OPEN_CONNECT in str(answer["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("fault", "sentence"),
+    [
+        (Fault(status=429, retry_after=90), "rate limiting"),
+        (Fault(status=503), "not answering"),
+        (Fault(status=200, delay=3), "not answering"),
+    ],
+    ids=["429", "5xx", "hangs"],
+)
+async def test_cortex_failures_are_one_plain_sentence(
+    app: SlackApp, fault: Fault, sentence: str
+) -> None:
+    app.cortex.faults += [Fault(**fault.__dict__) for _ in range(10)]
+
+    answer = await answer_to(app, "payments-api")
+
+    assert sentence in answer["text"]
+    assert "Traceback" not in answer["text"]
+
+
+async def test_an_expired_key_is_reported_as_such(app: SlackApp) -> None:
+    app.cortex.api_keys.clear()
+
+    answer = await answer_to(app, "payments-api")
+
+    assert "refused this workspace's API key" in answer["text"]
+
+
+async def test_a_stale_card_when_cortex_fails_after_the_cache_expired(app: SlackApp) -> None:
+    await answer_to(app, "payments-api")
+    app.clock.now += 3000  # every cached answer is past its freshness, within the stale window
+    app.cortex.faults += [Fault(status=503) for _ in range(20)]
+
+    card = await answer_to(app, "payments-api")
+
+    assert "Moves money" in str(card["blocks"])
+    assert "older cached data" in str(card["blocks"])

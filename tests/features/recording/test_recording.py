@@ -1,0 +1,301 @@
+"""Recording deploys and custom events from Slack: commands, modals, shortcuts, and retries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.workspaces import NewKeys
+from handlers.common import ids
+from tests.support.fakes.cortex import CORTEX_KEY, Fault
+from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
+
+
+@pytest.fixture
+async def app(slack_app: SlackApp) -> SlackApp:
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    slack_app.cortex.add_service("payments-api", "Payments API")
+    slack_app.cortex.add_service("search", "Search")
+    return slack_app
+
+
+def posted_deploys(app: SlackApp) -> list[Any]:
+    return [r.body for r in app.cortex.requests_to("/api/v1/catalog/payments-api/deploys", "POST")]
+
+
+def posted_events(app: SlackApp, tag: str = "payments-api") -> list[Any]:
+    return [r.body for r in app.cortex.requests_to(f"/api/v1/catalog/{tag}/custom-events", "POST")]
+
+
+def modal_values(view: dict[str, Any], **inputs: Any) -> dict[str, dict[str, Any]]:
+    """Slack's state of a submitted modal: text inputs, the service pick, the type select."""
+    state: dict[str, dict[str, Any]] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        action = element["action_id"]
+        given = inputs.get(action)
+        if element["type"] in ("external_select", "static_select"):
+            chosen = given or (element.get("initial_option") or {}).get("value")
+            value = {
+                "type": element["type"],
+                "selected_option": {"value": chosen} if chosen else None,
+            }
+        elif element["type"] == "datetimepicker":
+            value = {"type": "datetimepicker", "selected_date_time": element["initial_date_time"]}
+        else:
+            text = given if given is not None else element.get("initial_value")
+            value = {"type": "plain_text_input", "value": text}
+        state[block["block_id"]] = {action: value}
+    return state
+
+
+async def submit_modal(app: SlackApp, view: dict[str, Any], **inputs: Any) -> Any:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "t0alpha"},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "view": {**view, "state": {"values": modal_values(view, **inputs)}, "team_id": TEAM},
+    }
+    response = await app.interact(payload)
+    assert response.status == 200
+    text = await response.text()
+    return json.loads(text) if text else None
+
+
+# --- recording at once -------------------------------------------------------------------------
+
+
+async def test_a_complete_deploy_is_recorded_at_once_with_the_user_as_deployer(
+    app: SlackApp,
+) -> None:
+    await app.command(
+        'deploy payments-api "Release 4.2" env=prod sha=1a2b3c4d type=rollback', user=MEMBER
+    )
+    announced = await app.slack.next_call("chat.postMessage")
+
+    [body] = posted_deploys(app)
+    assert body["title"] == "Release 4.2"
+    assert body["type"] == "ROLLBACK"
+    assert body["environment"] == "prod"
+    assert body["sha"] == "1a2b3c4d"
+    assert body["deployer"] == {"name": "Max Member", "email": "max@example.com"}
+    assert announced.args["channel"] == CHANNEL
+    assert "Release 4.2" in announced.args["text"]
+    assert f"<@{MEMBER}>" in announced.args["text"]
+
+
+async def test_a_slack_retry_of_the_same_command_records_once(app: SlackApp) -> None:
+    await app.command("deploy payments-api v1")
+    await app.slack.next_call("chat.postMessage")
+
+    await app.command(
+        "deploy payments-api v1",
+        trigger_id=app.trigger_ids[0],
+        **{
+            "X-Slack-Retry-Num": "1",
+            "X-Slack-Retry-Reason": "http_timeout",
+        },
+    )
+    await app.command("deploy payments-api v1", trigger_id=app.trigger_ids[0])
+    await app.slack.wait_for(lambda: len(app.cortex.received) >= 1)
+
+    assert len(posted_deploys(app)) == 1
+    assert len(app.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_the_same_deploy_typed_again_is_recorded_again(app: SlackApp) -> None:
+    await app.command("deploy payments-api v1")
+    await app.command("deploy payments-api v1")
+    await app.slack.next_call("chat.postMessage", 2)
+
+    assert len(posted_deploys(app)) == 2
+
+
+async def test_an_event_with_type_and_title_is_recorded_at_once(app: SlackApp) -> None:
+    await app.command(
+        'event payments-api "Flag flipped" type=FEATURE_FLAG url=<https://ff.example/1>'
+    )
+    await app.slack.next_call("chat.postMessage")
+
+    [body] = posted_events(app)
+    assert body["type"] == "FEATURE_FLAG"
+    assert body["title"] == "Flag flipped"
+    assert body["url"] == "https://ff.example/1"
+
+
+async def test_a_tag_typed_in_other_case_is_resolved_through_the_catalog(app: SlackApp) -> None:
+    await app.command("deploy Payments-API v1")
+    announced = await app.slack.next_call("chat.postMessage")
+
+    [body] = posted_deploys(app)
+    assert body["title"] == "v1"
+    assert "`payments-api`" in announced.args["text"]
+
+
+async def test_an_unknown_service_gets_suggestions_and_nothing_is_recorded(app: SlackApp) -> None:
+    await app.command("deploy paymnts-api v1")
+    answer = await app.slack.next_response()
+
+    assert "No service matches" in answer["text"]
+    assert "payments-api" in str(answer["blocks"])
+    assert app.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_private_channel_without_the_bot_still_confirms_to_the_user(app: SlackApp) -> None:
+    app.slack.failures["chat.postMessage"] = "not_in_channel"
+
+    await app.command("deploy payments-api v1")
+    answer = await app.slack.next_response()
+
+    assert "recorded a deploy" in answer["text"]
+    assert "Invite the Cortex app" in answer["text"]
+    assert len(posted_deploys(app)) == 1
+
+
+# --- the modals --------------------------------------------------------------------------------
+
+
+async def test_a_deploy_without_a_title_opens_the_prefilled_modal_first(app: SlackApp) -> None:
+    await app.command("deploy payments-api env=staging sha=abcdef1")
+    opened = await app.slack.next_call("views.open")
+
+    listener_calls = [c.method for c in app.slack.calls if c.method != "auth.test"]
+    assert listener_calls[0] == "views.open"
+    view = opened.args["view"]
+    assert view["callback_id"] == ids.DEPLOY_VIEW
+    shown = str(view["blocks"])
+    assert "payments-api" in shown
+    assert "staging" in shown
+    assert "abcdef1" in shown
+    assert json.loads(view["private_metadata"]) == {"channel": CHANNEL}
+
+
+async def test_the_deploy_modal_records_and_announces(app: SlackApp) -> None:
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    answer = await submit_modal(app, view, title_input="From the modal", url_input="https://ci/1")
+    announced = await app.slack.next_call("chat.postMessage")
+
+    assert answer is None  # an empty ack closes the modal
+    [body] = posted_deploys(app)
+    assert body["title"] == "From the modal"
+    assert body["url"] == "https://ci/1"
+    assert "environment" not in body  # empty optional fields are not sent
+    assert announced.args["channel"] == CHANNEL
+
+
+@pytest.mark.parametrize(
+    ("inputs", "block", "message"),
+    [
+        ({"title_input": ""}, ids.TITLE_BLOCK, "title"),
+        ({"title_input": "t", "url_input": "ftp://x"}, ids.URL_BLOCK, "http"),
+        ({"title_input": "t", "sha_input": "zzz"}, ids.SHA_BLOCK, "hexadecimal"),
+        ({"title_input": "t", "service_select": "nope"}, ids.SERVICE_BLOCK, "no service"),
+    ],
+    ids=["empty title", "bad url", "bad sha", "unknown service"],
+)
+async def test_bad_modal_input_is_an_inline_error(
+    app: SlackApp, inputs: dict[str, str], block: str, message: str
+) -> None:
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    answer = await submit_modal(app, view, **inputs)
+
+    assert answer["response_action"] == "errors"
+    assert message in answer["errors"][block]
+    assert posted_deploys(app) == []
+
+
+async def test_a_double_submit_of_the_modal_records_once(app: SlackApp) -> None:
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    await submit_modal(app, view, title_input="v9")
+    await submit_modal(app, view, title_input="v9")
+    await app.slack.next_call("chat.postMessage")
+
+    assert len(posted_deploys(app)) == 1
+
+
+async def test_the_event_modal_records_the_picked_time(app: SlackApp) -> None:
+    await app.command("event payments-api")
+    opened = await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    await submit_modal(app, view, title_input="Config change", description_input="Raised pool size")
+    await app.slack.next_call("chat.postMessage")
+
+    [body] = posted_events(app)
+    assert opened.args["view"]["callback_id"] == ids.EVENT_VIEW
+    assert body["type"] == "CUSTOM"
+    assert body["description"] == "Raised pool size"
+    picked = datetime.fromtimestamp(view["blocks"][-1]["element"]["initial_date_time"], UTC)
+    assert body["timestamp"] == picked.isoformat().replace("+00:00", "Z")
+
+
+async def test_a_cortex_failure_after_the_modal_closed_is_told_to_the_user(app: SlackApp) -> None:
+    app.cortex.faults.append(Fault(status=500, method="POST"))
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    await submit_modal(app, view, title_input="v1")
+    told = await app.slack.next_call("chat.postEphemeral")
+
+    assert told.args["user"] == MEMBER
+    assert "not answering" in told.args["text"]
+
+
+# --- buttons and shortcuts ---------------------------------------------------------------------
+
+
+async def test_the_cards_record_deploy_button_opens_the_modal_for_that_service(
+    app: SlackApp,
+) -> None:
+    await app.click(ids.RECORD_DEPLOY, value="search")
+    opened = await app.slack.next_call("views.open")
+
+    assert opened.args["view"]["callback_id"] == ids.DEPLOY_VIEW
+    assert "'value': 'search'" in str(opened.args["view"]["blocks"])
+
+
+async def test_the_lookup_shortcut_shows_the_card_in_the_modal(app: SlackApp) -> None:
+    await app.shortcut(ids.LOOKUP_SHORTCUT)
+    opened = await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    answer = await submit_modal(app, view, service_select="payments-api")
+    updated = await app.slack.next_call("views.update")
+
+    assert opened.args["view"]["callback_id"] == ids.LOOKUP_VIEW
+    assert answer["response_action"] == "update"
+    assert "Payments API" in str(updated.args["view"]["blocks"])
+
+
+async def test_the_message_shortcut_prefills_the_event_modal_with_the_message(
+    app: SlackApp,
+) -> None:
+    message = {"type": "message", "ts": "1700000000.123456", "text": "DB failover done\nall good"}
+
+    await app.shortcut(ids.RECORD_EVENT_SHORTCUT, message=message)
+    opened = await app.slack.next_call("views.open")
+    updated = await app.slack.next_call("views.update")
+
+    first = str(opened.args["view"]["blocks"])
+    assert "DB failover done" in first
+    assert "all good" in first
+    with_link = str(updated.args["view"]["blocks"])
+    assert f"https://test.slack.com/archives/{CHANNEL}/p1700000000123456" in with_link

@@ -1,0 +1,104 @@
+"""Fake Cortex and Rootly servers on 127.0.0.1, and clients, transports and a catalog using them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from aiohttp.web import Application
+
+from bot.cache import ResponseCache
+from bot.catalog import Catalog
+from bot.cortex import CortexClient, cortex_api
+from bot.http import JsonApi, RetryPolicy
+from bot.rootly import RootlyClient, rootly_api
+from tests.support.contract import SPECS_DIR
+from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
+from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly
+
+# Quick retries so failure tests take milliseconds; the shape of the policy is what is tested.
+FAST_RETRIES = RetryPolicy(
+    attempts=3, request_timeout=0.5, deadline=3.0, backoff_base=0.01, backoff_max=0.02
+)
+
+ServerFactory = Callable[[Application], Awaitable[TestServer]]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not (SPECS_DIR / "cortex-openapi.json").is_file():
+        pytest.exit(
+            f"The official API documents are missing from {SPECS_DIR}: "
+            "check out ../shared beside the project or set SPECS_DIR.",
+            returncode=4,
+        )
+
+
+class RecordingSleep:
+    """Stands in for asyncio.sleep in the retry loop: remembers each wait, waits for none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+async def fake_cortex(aiohttp_server: ServerFactory) -> AsyncIterator[FakeCortex]:
+    fake = FakeCortex()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    yield fake
+    assert fake.violations == [], "exchanges that break the official Cortex document"
+
+
+@pytest.fixture
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def retry_sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def cortex_transport(http_session: aiohttp.ClientSession, retry_sleep: RecordingSleep) -> JsonApi:
+    return cortex_api(http_session, FAST_RETRIES, sleep=retry_sleep)
+
+
+@pytest.fixture
+def cortex(cortex_transport: JsonApi, fake_cortex: FakeCortex) -> CortexClient:
+    return CortexClient(cortex_transport, fake_cortex.base_url, CORTEX_KEY)
+
+
+@pytest.fixture
+def response_cache() -> ResponseCache:
+    return ResponseCache()
+
+
+@pytest.fixture
+def catalog(cortex: CortexClient, response_cache: ResponseCache) -> Catalog:
+    return Catalog(cortex, response_cache, team_id="T-ALPHA")
+
+
+@pytest.fixture
+async def fake_rootly(aiohttp_server: ServerFactory) -> AsyncIterator[FakeRootly]:
+    fake = FakeRootly()
+    server = await aiohttp_server(fake.app())
+    fake.base_url = str(server.make_url("")).rstrip("/")
+    yield fake
+    assert fake.violations == [], "exchanges that break the official Rootly document"
+
+
+@pytest.fixture
+def rootly_transport(http_session: aiohttp.ClientSession, retry_sleep: RecordingSleep) -> JsonApi:
+    return rootly_api(http_session, FAST_RETRIES, sleep=retry_sleep)
+
+
+@pytest.fixture
+def rootly(rootly_transport: JsonApi, fake_rootly: FakeRootly) -> RootlyClient:
+    return RootlyClient(rootly_transport, fake_rootly.base_url, ROOTLY_KEY)

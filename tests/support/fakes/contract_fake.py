@@ -1,0 +1,121 @@
+"""What the fake Cortex and Rootly servers share: recording, latency, faults, and the contract.
+
+Every exchange passes through `ContractFake`'s middleware: it is recorded in `received`, delayed
+by `latency`, replaced by the first matching planned fault, and checked against the API's
+official document (violations are collected; the fixtures fail the test that caused them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiDict
+
+from tests.support.contract import load_contract
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class PlannedFault(Protocol):
+    delay: float
+    bad_json: bool
+
+    def matches(self, request: web.Request) -> bool: ...
+
+    def response(self) -> web.Response | None: ...
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: MultiDict[str]
+    headers: CIMultiDict[str]
+    body: Any
+
+
+@dataclass
+class ContractFake:
+    # Set by each fake: its official document, the schema of its error bodies, its path prefix.
+    CONTRACT: ClassVar[str]
+    ERROR_SCHEMA: ClassVar[str]
+    API_PREFIX: ClassVar[str]
+
+    base_url: str = ""
+    check_contract: bool = True
+    latency: float = 0.0
+    faults: list[Any] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def count(self, method: str = "GET", path_prefix: str | None = None) -> int:
+        prefix = self.API_PREFIX if path_prefix is None else path_prefix
+        return sum(1 for r in self.received if r.method == method and r.path.startswith(prefix))
+
+    def requests_to(self, path: str, method: str = "GET") -> list[Received]:
+        return [r for r in self.received if r.method == method and r.path == path]
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        return app
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        raw_body = await request.read()
+        self.received.append(
+            Received(
+                request.method,
+                request.path,
+                MultiDict(request.query),
+                CIMultiDict(request.headers),
+                json.loads(raw_body) if raw_body else None,
+            )
+        )
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, handler, raw_body)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, raw_body: bytes
+    ) -> web.StreamResponse:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        fault: PlannedFault | None = next((f for f in self.faults if f.matches(request)), None)
+        response: web.StreamResponse | None = None
+        if fault is not None:
+            self.faults.remove(fault)
+            await asyncio.sleep(fault.delay)
+            response = fault.response()
+        deliberate = fault is not None and fault.bad_json
+        if response is None:
+            response = await handler(request)
+        if self.check_contract and not deliberate and isinstance(response, web.Response):
+            self._check_contract(request, raw_body, response)
+        return response
+
+    def _check_contract(self, request: web.Request, body: bytes, response: web.Response) -> None:
+        contract = load_contract(self.CONTRACT, self.ERROR_SCHEMA)
+        self.violations += contract.check(
+            method=request.method,
+            path=request.path,
+            query=MultiDict(request.query),
+            headers=CIMultiDict(request.headers),
+            body=body,
+            status=response.status,
+            response_body=response.body if isinstance(response.body, bytes) else b"",
+            response_headers=CIMultiDict(response.headers),
+        )

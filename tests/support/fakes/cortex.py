@@ -1,0 +1,283 @@
+"""A stateful fake of the Cortex REST API, speaking the shapes of the official document.
+
+Tests seed it with services, deploys and events, queue faults (429, 5xx, slow answers, bad JSON),
+and assert on the requests it received. Every exchange is checked against
+`../shared/specs/cortex-openapi.json`; violations are collected in `violations`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.fakes.contract_fake import ContractFake
+
+CORTEX_KEY = "cortex-test-key-0123456789abcdef"
+Handler = Callable[["FakeCortex", web.Request, str], Awaitable[web.Response]]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(payload, status=status, headers=headers)
+
+
+def error_response(status: int, message: str, kind: str = "BAD_REQUEST") -> web.Response:
+    return _json({"message": message, "type": kind, "httpStatus": status}, status=status)
+
+
+def rate_limited(retry_after: int) -> web.Response:
+    body = {
+        "type": "about:blank",
+        "title": "Too Many Requests",
+        "status": 429,
+        "retryAfter": retry_after,
+    }
+    return web.Response(
+        text=json.dumps(body),
+        status=429,
+        content_type="application/problem+json",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+@dataclass
+class Fault:
+    """One planned misbehaviour, used by the next request whose path contains `path_contains`."""
+
+    status: int = 503
+    retry_after: int | None = None
+    delay: float = 0.0
+    bad_json: bool = False
+    path_contains: str = ""
+    method: str | None = None
+
+    def matches(self, request: web.Request) -> bool:
+        return self.path_contains in request.path and self.method in (None, request.method)
+
+    def response(self) -> web.Response | None:
+        if self.bad_json:
+            return web.Response(text="{not json", content_type="application/json")
+        if self.status == 429:
+            return rate_limited(self.retry_after or 0)
+        if self.status >= 400:
+            return error_response(self.status, "planned failure", "UNHANDLED_EXCEPTION")
+        return None  # a pure delay: the normal answer follows
+
+
+@dataclass
+class FakeCortex(ContractFake):
+    CONTRACT = "cortex-openapi.json"
+    ERROR_SCHEMA = "ErrorResponse"
+    API_PREFIX = "/api/v1/"
+
+    api_keys: set[str] = field(default_factory=lambda: {CORTEX_KEY})
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deploys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    oncall: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    # --- seeding -------------------------------------------------------------------------------
+
+    def add_service(
+        self,
+        tag: str,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        archived: bool = False,
+        entity_type: str = "service",
+        groups: tuple[str, ...] = (),
+        teams: tuple[str, ...] = (),
+        emails: tuple[str, ...] = (),
+        links: tuple[tuple[str, str, str], ...] = (),
+        slack_channels: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        entity: dict[str, Any] = {
+            "tag": tag,
+            "name": name or tag.replace("-", " ").title(),
+            "type": entity_type,
+            "id": "en" + uuid.uuid5(uuid.NAMESPACE_URL, tag).hex[:16],
+            "isArchived": archived,
+            "lastUpdated": iso(datetime(2026, 11, 1, tzinfo=UTC)),
+            "groups": list(groups),
+            "hierarchy": {"children": [], "parents": []},
+            "links": [{"name": n, "type": t, "url": u} for n, t, u in links],
+            "slackChannels": [{"name": c, "notificationsEnabled": True} for c in slack_channels],
+            "owners": {
+                "teams": [
+                    {"tag": team, "name": team.title(), "id": "en" + team[:16], "isArchived": False}
+                    for team in teams
+                ],
+                "individuals": [{"email": email} for email in emails],
+            },
+        }
+        if description is not None:
+            entity["description"] = description
+        self.entities[tag] = entity
+        return entity
+
+    def add_deploy(self, tag: str, title: str, when: datetime, **fields: Any) -> dict[str, Any]:
+        deploy = {
+            "uuid": str(uuid.uuid4()),
+            "title": title,
+            "type": fields.pop("type", "DEPLOY"),
+            "timestamp": iso(when),
+            **fields,
+        }
+        self.deploys.setdefault(tag, []).append(deploy)
+        return deploy
+
+    def add_event(self, tag: str, title: str, when: datetime, **fields: Any) -> dict[str, Any]:
+        event = {
+            "uuid": str(uuid.uuid4()),
+            "title": title,
+            "type": fields.pop("type", "CUSTOM"),
+            "timestamp": iso(when),
+            **fields,
+        }
+        self.events.setdefault(tag, []).append(event)
+        return event
+
+    # --- the HTTP side -------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.api_keys:
+            return error_response(401, "Invalid API key", "FORBIDDEN")
+        for method, pattern, handler in ROUTES:
+            found = pattern.fullmatch(request.path)
+            if found and method == request.method:
+                tag = found.groupdict().get("tag", "")
+                if tag and tag not in self.entities:
+                    return error_response(404, "Entity not found", "NOT_FOUND")
+                return await handler(self, request, tag)
+        return error_response(404, f"no fake route for {request.method} {request.path}")
+
+
+def _page(request: web.Request, items: list[Any], field_name: str) -> web.Response:
+    page = int(request.query.get("page", "0"))
+    size = int(request.query.get("pageSize", "250"))
+    chunk = items[page * size : (page + 1) * size]
+    total_pages = max(1, -(-len(items) // size))
+    return _json({field_name: chunk, "page": page, "total": len(items), "totalPages": total_pages})
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "false") == "true"
+
+
+async def _list_catalog(fake: FakeCortex, request: web.Request, _tag: str) -> web.Response:
+    types = request.query.getall("types", [])
+    groups = request.query.getall("groups", [])
+    query = request.query.get("query", "").lower()
+    found = []
+    for entity in fake.entities.values():
+        if entity["isArchived"] and not _flag(request, "includeArchived"):
+            continue
+        if types and entity["type"] not in types:
+            continue
+        if groups and not set(groups) & set(entity["groups"]):
+            continue
+        if query and query not in entity["tag"].lower() and query not in entity["name"].lower():
+            continue
+        listed = dict(entity)
+        if not _flag(request, "includeOwners"):
+            listed.pop("owners")
+        found.append(listed)
+    return _page(request, found, "entities")
+
+
+async def _entity_details(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
+    entity = fake.entities[tag]
+    details = {key: value for key, value in entity.items() if key != "owners"}
+    details["ownersV2"] = entity["owners"]
+    details["metadata"] = []
+    details["ownership"] = {
+        "emails": [{"email": person["email"]} for person in entity["owners"]["individuals"]],
+        "groups": [{"groupName": team["tag"]} for team in entity["owners"]["teams"]],
+        "slackChannels": [],
+    }
+    return _json(details)
+
+
+async def _list_deploys(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    # Oldest first, as a store appends them: the client must sort.
+    return _page(request, fake.deploys.get(tag, []), "deployments")
+
+
+async def _add_deploy(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    body = await request.json()
+    stored = {"uuid": str(uuid.uuid4()), **body}
+    fake.deploys.setdefault(tag, []).append(stored)
+    answer = {key: value for key, value in stored.items() if key != "deployer"}
+    answer["serviceId"] = 1
+    if body.get("deployer"):
+        answer["deployerName"] = body["deployer"].get("name")
+        answer["deployerEmail"] = body["deployer"].get("email")
+    return _json({key: value for key, value in answer.items() if value is not None})
+
+
+async def _list_events(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    start = request.query.get("startTime")
+    end = request.query.get("endTime")
+    events = [
+        event
+        for event in fake.events.get(tag, [])
+        if (start is None or _parse_time(event["timestamp"]) >= _parse_time(start))
+        and (end is None or _parse_time(event["timestamp"]) <= _parse_time(end))
+    ]
+    return _page(request, events, "events")
+
+
+async def _add_event(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    stored = {"uuid": str(uuid.uuid4()), **(await request.json())}
+    fake.events.setdefault(tag, []).append(stored)
+    return _json(stored)
+
+
+async def _scores(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
+    return _json(fake.scores.get(tag, []))
+
+
+async def _oncall(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
+    current = fake.oncall.get(tag)
+    if current is None:
+        return error_response(404, "No on-call integration registered", "INTEGRATION_UNREGISTERED")
+    return _json([{"current": current}])
+
+
+async def _dependencies(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
+    found = fake.dependencies.get(tag)
+    if not found:
+        return error_response(404, "Entity dependencies not found", "NOT_FOUND")
+    # The official document describes this answer as a single dependency object.
+    return _json(found[0])
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+TAG = r"(?P<tag>[^/]+)"
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("GET", re.compile(r"/api/v1/catalog"), _list_catalog),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}"), _entity_details),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/deploys"), _list_deploys),
+    ("POST", re.compile(rf"/api/v1/catalog/{TAG}/deploys"), _add_deploy),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/custom-events"), _list_events),
+    ("POST", re.compile(rf"/api/v1/catalog/{TAG}/custom-events"), _add_event),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/scorecards"), _scores),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/current"), _oncall),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/dependencies"), _dependencies),
+]

@@ -1,0 +1,367 @@
+"""A stateful fake of the Rootly REST API, speaking the JSON:API shapes of the official document.
+
+Tests seed it with services and incidents, queue faults (429, 5xx, slow answers, bad JSON), and
+assert on the requests it received. Like Rootly it counts each API key's reads and writes in a
+sliding window and answers 429 past the quota, with `X-RateLimit-*` headers on every answer
+(see `Quota` for the numbers). Every exchange is checked against
+`../shared/specs/rootly-openapi.json`; violations are collected in `violations`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.fakes import cortex
+from tests.support.fakes.contract_fake import ContractFake
+from tests.support.fakes.cortex import iso
+
+ROOTLY_KEY = "rootly-test-key-0123456789abcdef"
+JSON_API = "application/vnd.api+json"
+# The body the document's description gives for a 429.
+RATE_LIMITED_BODY = {"error": "Rate limit exceeded. Try again later."}
+DEFAULT_PAGE_SIZE = 20
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Resources = dict[str, dict[str, Any]]
+Handler = Callable[["FakeRootly", web.Request, str], Awaitable[web.Response]]
+
+
+def jsonapi_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        text=json.dumps(payload), status=status, content_type=JSON_API, headers=headers
+    )
+
+
+def error_response(status: int, title: str, detail: str | None = None) -> web.Response:
+    error = {"title": title, "status": str(status)}
+    if detail:
+        error["detail"] = detail
+    return jsonapi_response({"errors": [error]}, status)
+
+
+def rate_limited(headers: dict[str, str]) -> web.Response:
+    return jsonapi_response(RATE_LIMITED_BODY, 429, headers)
+
+
+@dataclass
+class Fault(cortex.Fault):
+    """A planned misbehaviour; a 429 carries `Retry-After` and/or `X-RateLimit-Reset`."""
+
+    reset_in: int | None = None
+
+    def response(self) -> web.Response | None:
+        if self.bad_json:
+            return web.Response(text="{not json", content_type=JSON_API)
+        if self.status == 429:
+            headers = {"X-RateLimit-Remaining": "0"}
+            if self.retry_after is not None:
+                headers["Retry-After"] = str(self.retry_after)
+            if self.reset_in is not None:
+                headers["X-RateLimit-Reset"] = str(math.ceil(time.time()) + self.reset_in)
+            return rate_limited(headers)
+        if self.status >= 400:
+            return error_response(self.status, "Planned failure", "the fake was told to fail")
+        return None  # a pure delay: the normal answer follows
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Rootly's per-key limits: reads and writes are counted apart, over a sliding window.
+
+    The defaults are the limits of Rootly's public API reference; the bundled swagger.json
+    says 5 and 3 per minute, placeholders that `Quota(reads=5, writes=3)` reproduces if wanted.
+    """
+
+    reads: int = 3000
+    writes: int = 3000
+    window: float = 60.0
+
+
+class _NotFound(Exception):
+    pass
+
+
+@dataclass
+class FakeRootly(ContractFake):
+    CONTRACT = "rootly-openapi.json"
+    ERROR_SCHEMA = "errors_list"
+    API_PREFIX = "/v1/"
+
+    api_keys: set[str] = field(default_factory=lambda: {ROOTLY_KEY})
+    # None turns the quota off; the default is Rootly's documented one.
+    quota: Quota | None = field(default_factory=Quota)
+    # Pages hold at most this many items whatever `page[size]` asks, as some servers do.
+    max_page_size: int = 1000
+    services: Resources = field(default_factory=dict)
+    incidents: Resources = field(default_factory=dict)
+    incident_services: dict[str, list[str]] = field(default_factory=dict)
+    _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
+
+    # --- seeding -------------------------------------------------------------------------------
+
+    def add_service(
+        self,
+        name: str,
+        *,
+        cortex_id: str | None = None,
+        description: str | None = None,
+        **attributes: Any,
+    ) -> str:
+        """Stores a service and returns its id; extra attributes are fields the sync must keep."""
+        return self.store_service(
+            {"name": name, "cortex_id": cortex_id, "description": description, **attributes}
+        )
+
+    def add_incident(
+        self,
+        title: str,
+        *,
+        status: str = "started",
+        slack_channel_id: str | None = None,
+        service_ids: tuple[str, ...] = (),
+        created_at: datetime | None = None,
+    ) -> str:
+        incident_id = str(uuid.uuid4())
+        created = iso(created_at or datetime.now(UTC))
+        self.incidents[incident_id] = {
+            "title": title,
+            "slug": _slug(title),
+            "sequential_id": len(self.incidents) + 1,
+            "status": status,
+            "url": f"https://rootly.com/account/incidents/{incident_id}",
+            "slack_channel_id": slack_channel_id,
+            "started_at": created,
+            "created_at": created,
+            "updated_at": created,
+        }
+        self.incident_services[incident_id] = list(service_ids)
+        return incident_id
+
+    def store_service(self, attributes: dict[str, Any]) -> str:
+        service_id = str(uuid.uuid4())
+        now = iso(datetime.now(UTC))
+        self.services[service_id] = {
+            "slug": _slug(attributes["name"]),
+            "created_at": now,
+            "updated_at": now,
+            **attributes,
+        }
+        return service_id
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def service_resource(self, service_id: str) -> dict[str, Any]:
+        return {"id": service_id, "type": "services", "attributes": self.services[service_id]}
+
+    def incident_resource(self, incident_id: str) -> dict[str, Any]:
+        # The document gives each of an incident's services as a whole service_response.
+        services = [
+            {"data": self.service_resource(service_id)}
+            for service_id in self.incident_services[incident_id]
+        ]
+        attributes = {**self.incidents[incident_id], "services": services}
+        return {"id": incident_id, "type": "incidents", "attributes": attributes}
+
+    # --- the HTTP side -------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        api_key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if api_key not in self.api_keys:
+            return error_response(401, "Unauthorized", "Invalid API key")
+        allowed, limit_headers = self._spend(api_key, request.method in READ_METHODS)
+        if not allowed:
+            return rate_limited(limit_headers)
+        response = await self._route(request)
+        response.headers.update(limit_headers)
+        return response
+
+    async def _route(self, request: web.Request) -> web.Response:
+        for method, pattern, handler in ROUTES:
+            found = pattern.fullmatch(request.path)
+            if found and method == request.method:
+                try:
+                    return await handler(self, request, found.groupdict().get("id", ""))
+                except _NotFound:
+                    return error_response(404, "Not found", "Resource not found")
+        return error_response(
+            404, "Not found", f"no fake route for {request.method} {request.path}"
+        )
+
+    def _spend(self, api_key: str, read: bool) -> tuple[bool, dict[str, str]]:
+        """Counts one call against the key's quota: whether it is allowed, and the headers."""
+        if self.quota is None:
+            return True, {}
+        limit = self.quota.reads if read else self.quota.writes
+        window = self.quota.window
+        now = time.monotonic()
+        calls = self._calls.setdefault((api_key, read), deque())
+        while calls and calls[0] <= now - window:
+            calls.popleft()
+        allowed = len(calls) < limit
+        if allowed:
+            calls.append(now)
+        resets_in = calls[0] + window - now if calls else window
+        return allowed, {
+            "X-RateLimit-Limit": f"{limit}, {limit};window={window:g}",
+            "X-RateLimit-Remaining": str(limit - len(calls)),
+            "X-RateLimit-Used": str(len(calls)),
+            "X-RateLimit-Reset": str(math.ceil(time.time() + resets_in)),
+        }
+
+
+def _existing(resources: Resources, reference: str) -> str:
+    """The id of a resource named by id or slug, as Rootly's `{id}` paths accept both."""
+    if reference in resources:
+        return reference
+    for resource_id, attributes in resources.items():
+        if attributes.get("slug") == reference:
+            return resource_id
+    raise _NotFound(reference)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _page(fake: FakeRootly, request: web.Request, resources: list[dict[str, Any]]) -> web.Response:
+    asked = int(request.query.get("page[size]", DEFAULT_PAGE_SIZE))
+    size = max(1, min(asked, fake.max_page_size))
+    number = max(1, int(request.query.get("page[number]", "1")))
+    total_pages = max(1, math.ceil(len(resources) / size))
+
+    def link(page: int | None) -> str | None:
+        if page is None:
+            return None
+        query = {**request.query, "page[number]": str(page), "page[size]": str(size)}
+        return str(request.url.with_query(query))
+
+    next_page = number + 1 if number < total_pages else None
+    prev_page = number - 1 if number > 1 else None
+    return jsonapi_response(
+        {
+            "data": resources[(number - 1) * size : number * size],
+            "links": {
+                "self": link(number),
+                "first": link(1),
+                "prev": link(prev_page),
+                "next": link(next_page),
+                "last": link(total_pages),
+            },
+            "meta": {
+                "current_page": number,
+                "next_page": next_page,
+                "prev_page": prev_page,
+                "total_count": len(resources),
+                "total_pages": total_pages,
+            },
+        }
+    )
+
+
+def _filtered(
+    request: web.Request, resources: list[dict[str, Any]], name: str, *, any_of: bool = False
+) -> list[dict[str, Any]]:
+    """Resources whose attribute matches `filter[name]` (one of a comma list when `any_of`)."""
+    wanted = request.query.get(f"filter[{name}]")
+    if wanted is None:
+        return resources
+    accepted = set(wanted.split(",")) if any_of else {wanted}
+    return [item for item in resources if item["attributes"].get(name) in accepted]
+
+
+def _sorted(request: web.Request, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    sort = request.query.get("sort")
+    if not sort:
+        return resources
+    name = sort.removeprefix("-")
+    return sorted(
+        resources,
+        key=lambda item: item["attributes"].get(name) or "",
+        reverse=sort.startswith("-"),
+    )
+
+
+async def _attributes(request: web.Request, resource_type: str) -> dict[str, Any] | None:
+    body = await request.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or data.get("type") != resource_type:
+        return None
+    attributes = data.get("attributes")
+    return attributes if isinstance(attributes, dict) else None
+
+
+def _invalid(detail: str) -> web.Response:
+    return error_response(422, "Invalid request", detail)
+
+
+async def _list_services(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    found = [fake.service_resource(service_id) for service_id in fake.services]
+    for name in ("cortex_id", "name"):
+        found = _filtered(request, found, name)
+    return _page(fake, request, _sorted(request, found))
+
+
+async def _create_service(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    attributes = await _attributes(request, "services")
+    if attributes is None or not attributes.get("name"):
+        return _invalid("a service needs a name")
+    return jsonapi_response({"data": fake.service_resource(fake.store_service(attributes))}, 201)
+
+
+async def _update_service(fake: FakeRootly, request: web.Request, ref: str) -> web.Response:
+    service_id = _existing(fake.services, ref)
+    attributes = await _attributes(request, "services")
+    if attributes is None:
+        return _invalid("expected a services document")
+    fake.services[service_id].update(attributes, updated_at=iso(datetime.now(UTC)))
+    return jsonapi_response({"data": fake.service_resource(service_id)})
+
+
+async def _list_incidents(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    found = [fake.incident_resource(incident_id) for incident_id in fake.incidents]
+    found = _filtered(request, found, "status", any_of=True)
+    found = _filtered(request, found, "slack_channel_id")
+    return _page(fake, request, _sorted(request, found))
+
+
+async def _get_incident(fake: FakeRootly, _: web.Request, ref: str) -> web.Response:
+    return jsonapi_response({"data": fake.incident_resource(_existing(fake.incidents, ref))})
+
+
+async def _update_incident(fake: FakeRootly, request: web.Request, ref: str) -> web.Response:
+    incident_id = _existing(fake.incidents, ref)
+    attributes = await _attributes(request, "incidents")
+    if attributes is None:
+        return _invalid("expected an incidents document")
+    service_ids = attributes.pop("service_ids", None)
+    if service_ids is not None:
+        unknown = [service_id for service_id in service_ids if service_id not in fake.services]
+        if unknown:
+            return _invalid(f"unknown services: {', '.join(unknown)}")
+        fake.incident_services[incident_id] = list(service_ids)
+    fake.incidents[incident_id].update(attributes, updated_at=iso(datetime.now(UTC)))
+    return jsonapi_response({"data": fake.incident_resource(incident_id)})
+
+
+ID = r"(?P<id>[^/]+)"
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("GET", re.compile(r"/v1/services"), _list_services),
+    ("POST", re.compile(r"/v1/services"), _create_service),
+    ("PUT", re.compile(rf"/v1/services/{ID}"), _update_service),
+    ("GET", re.compile(r"/v1/incidents"), _list_incidents),
+    ("GET", re.compile(rf"/v1/incidents/{ID}"), _get_incident),
+    ("PUT", re.compile(rf"/v1/incidents/{ID}"), _update_incident),
+]
