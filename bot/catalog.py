@@ -1,14 +1,16 @@
 """One workspace's cached view of its Cortex: what listeners, sync and digests read through.
 
 Every read goes through the shared `ResponseCache` under a key that starts with the workspace,
-the Cortex URL and a fingerprint of the key; writes go straight to Cortex and invalidate the reads
-they made stale.
+the Cortex URL and a fingerprint of the key, with the shape of its answer (so that other processes
+can share it as JSON); writes go straight to Cortex and invalidate the reads they made stale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+
+from pydantic import TypeAdapter
 
 from bot.cache import Cached, CacheKey, ResponseCache, T
 from bot.cortex.client import CortexClient
@@ -43,6 +45,18 @@ def may_be_tag(text: str) -> bool:
     return bool(text) and not any(character.isspace() for character in text)
 
 
+class Shape:
+    """The type of each kind of answer, to share it between processes as JSON."""
+
+    ENTITIES = TypeAdapter(list[Entity])
+    ENTITY = TypeAdapter(EntityDetails)
+    DEPLOYS = TypeAdapter(list[Deploy])
+    EVENTS = TypeAdapter(list[CustomEvent])
+    SCORES = TypeAdapter(list[ScorecardScore])
+    ONCALL = TypeAdapter(list[OncallLevel] | None)
+    DEPENDENCIES = TypeAdapter(list[Dependency])
+
+
 class Catalog:
     def __init__(self, client: CortexClient, cache: ResponseCache, team_id: str) -> None:
         self.client = client
@@ -51,26 +65,40 @@ class Catalog:
         self._scope: CacheKey = (team_id, *client.identity)
 
     async def _read(
-        self, ttl: float, fetch: Callable[[], Awaitable[T]], resource: str, *parts: str
+        self,
+        ttl: float,
+        shape: TypeAdapter[T],
+        fetch: Callable[[], Awaitable[T]],
+        resource: str,
+        *parts: str,
     ) -> Cached[T]:
-        return await self._cache.get_or_fetch((*self._scope, resource, *parts), ttl, fetch)
+        key = (*self._scope, resource, *parts)
+        return await self._cache.get_or_fetch(key, ttl, fetch, shape)
 
     async def services(self) -> Cached[list[Entity]]:
         """Every non-archived service: what finders and pickers search."""
         return await self._read(
-            Ttl.SERVICES, lambda: self.client.list_entities(types=("service",)), "services"
+            Ttl.SERVICES,
+            Shape.ENTITIES,
+            lambda: self.client.list_entities(types=("service",)),
+            "services",
         )
 
     async def entity(self, tag: str) -> Cached[EntityDetails]:
-        return await self._read(Ttl.ENTITY, lambda: self.client.get_entity(tag), "entity", tag)
+        return await self._read(
+            Ttl.ENTITY, Shape.ENTITY, lambda: self.client.get_entity(tag), "entity", tag
+        )
 
     async def deploys(self, tag: str) -> Cached[list[Deploy]]:
-        return await self._read(Ttl.DEPLOYS, lambda: self.client.list_deploys(tag), "deploys", tag)
+        return await self._read(
+            Ttl.DEPLOYS, Shape.DEPLOYS, lambda: self.client.list_deploys(tag), "deploys", tag
+        )
 
     async def services_with_archived(self) -> Cached[list[Entity]]:
         """Every service, archived ones too: what digests diff to see services come and go."""
         return await self._read(
             Ttl.SERVICES,
+            Shape.ENTITIES,
             lambda: self.client.list_entities(types=("service",), include_archived=True),
             "services+archived",
         )
@@ -80,6 +108,7 @@ class Catalog:
         start = start.replace(second=0, microsecond=0)
         return await self._read(
             Ttl.EVENTS,
+            Shape.EVENTS,
             lambda: self.client.list_custom_events(tag, start=start),
             "events",
             tag,
@@ -91,27 +120,31 @@ class Catalog:
 
     async def scores(self, tag: str) -> Cached[list[ScorecardScore]]:
         return await self._read(
-            Ttl.SCORES, lambda: self.client.get_scorecard_scores(tag), "scores", tag
+            Ttl.SCORES, Shape.SCORES, lambda: self.client.get_scorecard_scores(tag), "scores", tag
         )
 
     async def oncall(self, tag: str) -> Cached[list[OncallLevel] | None]:
         return await self._read(
-            Ttl.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
+            Ttl.ONCALL, Shape.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
         )
 
     async def dependencies(self, tag: str) -> Cached[list[Dependency]]:
         return await self._read(
-            Ttl.DEPENDENCIES, lambda: self.client.list_dependencies(tag), "dependencies", tag
+            Ttl.DEPENDENCIES,
+            Shape.DEPENDENCIES,
+            lambda: self.client.list_dependencies(tag),
+            "dependencies",
+            tag,
         )
 
     async def add_deploy(self, tag: str, deploy: NewDeploy) -> Deploy:
         recorded = await self.client.add_deploy(tag, deploy)
-        self._cache.invalidate((*self._scope, "deploys", tag))
+        await self._cache.invalidate((*self._scope, "deploys", tag))
         return recorded
 
     async def add_custom_event(self, tag: str, event: NewCustomEvent) -> CustomEvent:
         recorded = await self.client.add_custom_event(tag, event)
-        self._cache.invalidate((*self._scope, "events", tag))
+        await self._cache.invalidate((*self._scope, "events", tag))
         return recorded
 
     async def find(self, text: str) -> FindResult:

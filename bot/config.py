@@ -20,6 +20,7 @@ DEFAULT_CORTEX_API_URL = "https://api.getcortexapp.com"
 DEFAULT_ROOTLY_API_URL = "https://api.rootly.com"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///cortex-bot.db"
 ENCRYPTION_KEY_BYTES = 32
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class ConfigError(Exception):
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     port: int = Field(default=3000, ge=1, le=65535)
+    redis_url: SecretStr | None = None
+    # Not in the product's table: Cortex's documented limit per key, for a Cortex that allows
+    # another, and for tests that run the same limit over a shorter period.
+    cortex_rate_limit: int = Field(default=1000, ge=1)
+    cortex_rate_period: float = Field(default=60.0, gt=0)
     # Not in the product's table, for operators: JSON lines unless stderr is a terminal.
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -83,6 +89,13 @@ class Settings(BaseSettings):
     def _database_url_is_async(cls, url: str) -> str:
         if "://" not in url:
             raise ValueError("must be an SQLAlchemy URL such as sqlite+aiosqlite:///cortex-bot.db")
+        return url
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(REDIS_SCHEMES):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return url
 
     @property

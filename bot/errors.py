@@ -6,6 +6,7 @@ carry what an operator needs (service, status, the API's own explanation) and ne
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -43,19 +44,42 @@ class UnknownServiceError(BotError):
         self.suggestions = tuple(suggestions)
 
 
-class ApiError(BotError):
+class CallError(BotError):
+    """A call to an outside API gave no answer: the API failed (`ApiError`), or the bot's own
+    budget for the key would have made it late (`BudgetBusyError`). Either way, what is cached or
+    known without it can still be shown."""
+
+    def __init__(self, service: str, detail: str, message: str) -> None:
+        super().__init__(message)
+        self.service = service
+        self.detail = detail
+
+
+class ApiError(CallError):
     """A call to an outside API (Cortex, Rootly) failed."""
 
     def __init__(
         self, service: str, detail: str, *, status: int | None = None, code: str | None = None
     ) -> None:
-        self.service = service
-        self.detail = detail
         self.status = status
         # The API's own machine-readable kind of error, where it gives one.
         self.code = code
         suffix = f" (HTTP {status})" if status is not None else ""
-        super().__init__(f"{service}: {detail}{suffix}")
+        super().__init__(service, detail, f"{service}: {detail}{suffix}")
+
+
+class BudgetBusyError(CallError):
+    """The key's request budget is taken (by this workspace's own traffic, or Cortex's 429 pause):
+    waiting in our queue would miss the answer's deadline. Not Cortex's failure: Cortex was never
+    asked."""
+
+    def __init__(self, service: str, retry_in: float) -> None:
+        self.retry_in = max(1, math.ceil(retry_in))
+        super().__init__(
+            service,
+            f"this workspace's {service} budget is busy; try again in {self.retry_in} s",
+            f"{service}: the request budget is busy for another {self.retry_in} s",
+        )
 
 
 class NotFoundError(ApiError):

@@ -1,8 +1,10 @@
 """JSON over HTTP for the outside APIs: one shared session, typed errors, retries, rate limits.
 
-Every client (Cortex and Rootly) sends its requests through `JsonApi.request`, which:
-- waits for the API key's client-side rate limiter, so we stay under the documented limit;
-- bounds each attempt by a per-request timeout and the whole call by a deadline;
+Every client (Cortex, Rootly) sends its requests through `JsonApi.request`, which:
+- asks the API's pacer for permission before each attempt and tells it every answer, so we stay
+  under the documented limit (Cortex: `bot.budget`, per key and lane);
+- bounds each attempt by a per-request timeout and the whole call by a deadline (for background
+  work, from the moment it is let through: its wait for the budget has a patience of its own);
 - retries 429 (the server did not process it, so even a write is safe) after `Retry-After`,
   and retries 5xx, timeouts and connection errors with jittered backoff for idempotent calls only;
 - turns every failure into an `ApiError` subclass whose text never contains the key.
@@ -18,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -30,9 +32,9 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 from yarl import URL
 
 from bot.errors import (
@@ -43,6 +45,7 @@ from bot.errors import (
     UnauthorizedError,
     UnavailableError,
 )
+from bot.lanes import BACKGROUND_PATIENCE, Lane, current_lane
 from bot.observability import API_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,9 @@ class RetryPolicy:
     attempts: int = 4
     request_timeout: float = 5.0
     deadline: float = 8.0
+    # The least time an interactive call keeps for the API to answer: a call the pacer could
+    # only let through later than that is reported as busy instead.
+    answer_allowance: float = 1.0
     max_retry_after: float = 30.0
     backoff_base: float = 0.2
     backoff_max: float = 2.0
@@ -96,8 +102,22 @@ def key_fingerprint(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
+class Pacer(Protocol):
+    """Lets an API's calls go at the rate it allows: asked before each attempt, told each answer
+    (`status` None when there was none)."""
+
+    async def acquire(self, api_key: str, method: str, *, deadline: float, workspace: str) -> None:
+        """Return when the attempt may go; `deadline` is the latest useful moment (loop time)."""
+        ...
+
+    async def observe(
+        self, api_key: str, method: str, status: int | None, headers: Mapping[str, str]
+    ) -> None: ...
+
+
 class RateLimiters:
-    """One limiter per API key; least recently used ones are forgotten so memory stays bounded."""
+    """A pacer of one limiter per API key; least recently used ones are forgotten so memory stays
+    bounded."""
 
     def __init__(self, limit: RateLimit, max_keys: int = 10_000) -> None:
         self._limit = limit
@@ -110,6 +130,14 @@ class RateLimiters:
             limiter = self._limit.new_limiter()
             self._limiters[fingerprint] = limiter
         return limiter
+
+    async def acquire(self, api_key: str, method: str, *, deadline: float, workspace: str) -> None:
+        await self.for_key(api_key).acquire()
+
+    async def observe(
+        self, api_key: str, method: str, status: int | None, headers: Mapping[str, str]
+    ) -> None:
+        """A 429 is followed through the retry's wait; nothing else changes the pace."""
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -137,7 +165,7 @@ class JsonApi:
         self,
         service: str,
         session: aiohttp.ClientSession,
-        limiters: RateLimiters,
+        pacer: Pacer,
         describe_error: ErrorDescriber,
         *,
         policy: RetryPolicy | None = None,
@@ -146,7 +174,7 @@ class JsonApi:
     ) -> None:
         self.service = service
         self._session = session
-        self._limiters = limiters
+        self.pacer = pacer
         self._describe_error = describe_error
         self.policy = policy or RetryPolicy()
         self._content_type = content_type
@@ -162,27 +190,23 @@ class JsonApi:
         body: Any = None,
         idempotent: bool | None = None,
         policy: RetryPolicy | None = None,
+        workspace: str = "",
     ) -> Any:
         """Send one call (with retries) and return its decoded JSON body."""
         policy = policy or self.policy
         retry_unavailable = method.upper() in {"GET", "HEAD"} if idempotent is None else idempotent
+        call = _Call(api_key, workspace, policy, asyncio.get_running_loop())
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.deadline),
+            stop=stop_after_attempt(policy.attempts) | _StopPastDeadline(call),
             wait=self._wait_strategy(policy),
             retry=retry_if_exception(lambda exc: _is_retryable(exc, retry_unavailable)),
             before_sleep=lambda state: self._log_retry(method, url, state),
             reraise=True,
             sleep=self._sleep,
         )
-        try:
-            async with asyncio.timeout(policy.deadline):
-                async for attempt in retrying:
-                    with attempt:
-                        return await self._attempt(method, url, api_key, params, body, policy)
-        except TimeoutError:
-            raise UnavailableError(
-                self.service, f"no answer within {policy.deadline:g} s", retryable=False
-            ) from None
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(method, url, call, params, body)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     def _wait_strategy(self, policy: RetryPolicy) -> Callable[[RetryCallState], float]:
@@ -210,20 +234,35 @@ class JsonApi:
         )
 
     async def _attempt(
-        self,
-        method: str,
-        url: str,
-        api_key: str,
-        params: QueryParams,
-        body: Any,
-        policy: RetryPolicy,
+        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
     ) -> Any:
-        await self._limiters.for_key(api_key).acquire()
-        headers = {"Authorization": f"Bearer {api_key}", "Accept": self._content_type}
+        await self.pacer.acquire(
+            call.api_key, method, deadline=call.permit_by(), workspace=call.workspace
+        )
+        call.start_deadline()
+        status: int | None = None
+        headers: Mapping[str, str] = {}
+        try:
+            async with asyncio.timeout_at(call.deadline):
+                raw, status, headers = await self._send(method, url, call, params, body)
+        except TimeoutError:
+            API_REQUESTS.labels(self.service, "timeout").inc()
+            raise UnavailableError(
+                self.service, f"no answer within {call.policy.deadline:g} s", retryable=False
+            ) from None
+        finally:
+            await self.pacer.observe(call.api_key, method, status, headers)
+        return self._decode(status, headers, raw, call.api_key)
+
+    async def _send(
+        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        headers = {"Authorization": f"Bearer {call.api_key}", "Accept": self._content_type}
         data = None
         if body is not None:
             headers["Content-Type"] = self._content_type
             data = json.dumps(body).encode()
+        policy = call.policy
         timeout = aiohttp.ClientTimeout(total=policy.request_timeout)
         try:
             async with self._session.request(
@@ -231,8 +270,8 @@ class JsonApi:
             ) as response:
                 raw = await response.read()
                 API_REQUESTS.labels(self.service, str(response.status)).inc()
-                return self._decode(response.status, response.headers, raw, api_key)
-        except TimeoutError:
+                return raw, response.status, response.headers
+        except TimeoutError:  # this attempt's timeout (the call's deadline cancels instead)
             API_REQUESTS.labels(self.service, "timeout").inc()
             raise UnavailableError(
                 self.service, f"timed out after {policy.request_timeout:g} s"
@@ -291,12 +330,51 @@ class JsonApi:
         return UnavailableError(self.service, message or "server error", status=status)
 
 
+class _Call:
+    """One call's key and deadline. An interactive call's deadline runs from its start, so its
+    wait for the pacer counts; a background call may wait for the pacer up to its patience, and
+    its deadline runs from the moment its first attempt is let through."""
+
+    def __init__(
+        self, api_key: str, workspace: str, policy: RetryPolicy, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.api_key = api_key
+        self.workspace = workspace
+        self.policy = policy
+        self._loop = loop
+        self.deadline: float | None = None
+        if current_lane() is Lane.INTERACTIVE:
+            self.deadline = loop.time() + policy.deadline
+        self._patience_until = loop.time() + BACKGROUND_PATIENCE
+
+    def permit_by(self) -> float:
+        if self.deadline is None:
+            return self._patience_until
+        return self.deadline - min(self.policy.answer_allowance, self.policy.deadline / 2)
+
+    def start_deadline(self) -> None:
+        if self.deadline is None:
+            self.deadline = self._loop.time() + self.policy.deadline
+
+    def ends_past_deadline(self, wait: float) -> bool:
+        return self.deadline is not None and self._loop.time() + wait >= self.deadline
+
+
+class _StopPastDeadline(stop_base):
+    """No retry whose wait would end past the call's deadline."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._call.ends_past_deadline(retry_state.upcoming_sleep)
+
+
 @dataclass(frozen=True)
 class ApiSpec:
-    """What differs between the outside APIs: their name, limit, error bodies, content type."""
+    """What differs between the outside APIs: their name, error bodies, content type."""
 
     service: str
-    rate_limit: RateLimit
     describe_error: ErrorDescriber
     content_type: str = "application/json"
 
@@ -304,14 +382,15 @@ class ApiSpec:
 def open_api(
     spec: ApiSpec,
     session: aiohttp.ClientSession,
+    pacer: Pacer,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    """An API's process-wide transport: the shared session, one rate limiter per API key."""
+    """An API's process-wide transport: the shared session and the API's pacer."""
     return JsonApi(
         spec.service,
         session,
-        RateLimiters(spec.rate_limit),
+        pacer,
         spec.describe_error,
         policy=policy,
         content_type=spec.content_type,
@@ -321,12 +400,14 @@ def open_api(
 
 class ApiClient:
     """One workspace's view of one API: its base URL and key. Clients are cheap to make; the
-    session, rate limiters and retry policy live in the shared `JsonApi`."""
+    session, pacer and retry policy live in the shared `JsonApi`. `workspace` names whose calls
+    these are in metrics (never the key)."""
 
-    def __init__(self, api: JsonApi, base_url: str, api_key: str) -> None:
+    def __init__(self, api: JsonApi, base_url: str, api_key: str, workspace: str = "") -> None:
         self._api = api
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        self.workspace = workspace
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -354,6 +435,7 @@ class ApiClient:
             body=body,
             policy=policy,
             idempotent=idempotent,
+            workspace=self.workspace,
         )
 
 

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from pythonjsonlogger.json import JsonFormatter
 
 LogFormat = Literal["auto", "json", "text"]
@@ -130,3 +130,19 @@ API_REQUESTS = Counter(
 CACHE_LOOKUPS = Counter("cortex_bot_cache_lookups", "Response cache lookups, by result", ["result"])
 SYNC_RUNS = Counter("cortex_bot_sync_runs", "Cortex to Rootly syncs, by outcome", ["outcome"])
 DIGEST_POSTS = Counter("cortex_bot_digest_posts", "Digests posted, by outcome", ["outcome"])
+BUDGET_WAIT = Histogram(
+    "cortex_bot_budget_wait_seconds",
+    "Time a Cortex call waited for its key's request budget, by lane",
+    ["lane"],
+    buckets=(0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
+BUDGET_REQUESTS = Counter(
+    "cortex_bot_budget_requests",
+    "Cortex calls the request budget let through (sent) or turned away (busy), by lane",
+    ["lane", "outcome"],
+)
+BUDGET_REMAINING = Gauge(
+    "cortex_bot_budget_remaining",
+    "Requests left in the rolling window of the workspace's Cortex key, when it last sent one",
+    ["team"],
+)

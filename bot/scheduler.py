@@ -3,7 +3,8 @@
 A job kind (automatic syncs, digests) implements `DueJob`: it finds what is due at `now`,
 claims it so that no other process runs it too (a compare-and-set in the database), and returns it
 as `DueWork`. The scheduler runs claimed work as tracked tasks, so a long sync never delays the
-next tick, and a failure is logged with its context instead of being lost.
+next tick, and a failure is logged with its context instead of being lost. Claimed work runs in
+the background lane of the Cortex budget (`bot.lanes`).
 
     scheduler = Scheduler([AutoSyncJob(...)])
     scheduler.start()      # in the web app's startup, or `cortex-bot worker`
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.lanes import background
 from bot.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -96,4 +98,5 @@ class Scheduler:
 
 
 async def _call(work: DueWork) -> None:
-    await work.run()
+    with background():  # scheduled work never makes a person's answer wait
+        await work.run()

@@ -11,17 +11,19 @@ from functools import cached_property
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cache import Clock, ResponseCache
+from bot.budget import BudgetLimits, Ledger, LocalLedger
+from bot.cache import DEFAULT_STALE_FOR, Clock, ResponseCache, SharedEntries
 from bot.catalog import Catalog
 from bot.claims import RequestClaims
 from bot.config import Settings
-from bot.cortex import CortexClient, cortex_api
+from bot.cortex import CortexClient, cortex_api, cortex_budget
 from bot.crypto import Keyring
 from bot.digests.store import DigestStore
 from bot.errors import NotConnectedError
 from bot.http import JsonApi, RetryPolicy
 from bot.installations import EncryptedInstallationStore
 from bot.rootly import RootlyClient, rootly_api
+from bot.shared import RedisEntries, RedisLedger, SharedRedis
 from bot.storage import create_engine
 from bot.sync.engine import SyncEngine
 from bot.tasks import BackgroundTasks
@@ -42,20 +44,22 @@ class Services:
     claims: RequestClaims
     digests: DigestStore
     tasks: BackgroundTasks
+    redis: SharedRedis | None = None
 
     @cached_property
     def sync(self) -> SyncEngine:
         """The Cortex → Rootly sync engine; it reaches everything else through these services."""
         return SyncEngine(self)
 
-    def cortex_client(self, cortex_url: str, api_key: str) -> CortexClient:
-        return CortexClient(self.cortex_api, cortex_url, api_key)
+    def cortex_client(self, cortex_url: str, api_key: str, team_id: str = "") -> CortexClient:
+        return CortexClient(self.cortex_api, cortex_url, api_key, team_id)
 
     def rootly_client(self, api_key: str) -> RootlyClient:
         return RootlyClient(self.rootly_api, self.settings.rootly_base_url, api_key)
 
     def catalog(self, connection: Connection) -> Catalog:
-        client = self.cortex_client(connection.cortex_url, connection.cortex_key.get_secret_value())
+        key = connection.cortex_key.get_secret_value()
+        client = self.cortex_client(connection.cortex_url, key, connection.team_id)
         return Catalog(client, self.cache, connection.team_id)
 
     async def workspace_catalog(self, team_id: str) -> Catalog:
@@ -73,6 +77,16 @@ class Services:
 DRAIN_SECONDS = 20.0
 
 
+def _shared_state(
+    settings: Settings, redis: SharedRedis | None
+) -> tuple[Ledger, SharedEntries | None]:
+    """Where the Cortex budget and the cache live: Redis when configured, else this process."""
+    period = settings.cortex_rate_period
+    if redis is None:
+        return LocalLedger(period), None
+    return RedisLedger(redis, period), RedisEntries(redis, DEFAULT_STALE_FOR)
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -87,6 +101,10 @@ async def open_services(
         else None
     )
     tasks = BackgroundTasks()
+    redis_url = settings.redis_url
+    redis = SharedRedis(redis_url.get_secret_value()) if redis_url else None
+    ledger, shared = _shared_state(settings, redis)
+    limits = BudgetLimits(settings.cortex_rate_limit, settings.cortex_rate_period)
     try:
         async with aiohttp.ClientSession() as http:
             try:
@@ -97,16 +115,19 @@ async def open_services(
                     workspaces=WorkspaceStore(engine, keyring),
                     installations=installations,
                     http=http,
-                    cortex_api=cortex_api(http, retry_policy),
+                    cortex_api=cortex_api(http, retry_policy, budget=cortex_budget(limits, ledger)),
                     rootly_api=rootly_api(http, retry_policy),
-                    cache=ResponseCache(clock=clock),
+                    cache=ResponseCache(clock=clock, shared=shared),
                     claims=RequestClaims(engine),
                     digests=DigestStore(engine),
                     tasks=tasks,
+                    redis=redis,
                 )
             finally:
                 # On SIGTERM, work in flight gets a grace period to finish (with the session
                 # and the database still open) before what is left is cancelled.
                 await tasks.aclose(grace=DRAIN_SECONDS)
     finally:
+        if redis is not None:
+            await redis.aclose()
         await engine.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -24,7 +24,7 @@ from bot.cortex.models import (
     OncallLevel,
     ScorecardScore,
 )
-from bot.errors import ApiError
+from bot.errors import CallError
 
 T = TypeVar("T")
 
@@ -37,9 +37,11 @@ class ServiceSnapshot:
     scores: list[ScorecardScore]
     dependencies: list[Dependency]
     events: list[CustomEvent]
-    problems: dict[str, ApiError] = field(default_factory=dict)
-    # When Cortex failed and cached data was shown instead: the oldest such data's fetch time.
+    problems: dict[str, CallError] = field(default_factory=dict)
+    # When Cortex failed (or the budget was busy) and cached data was shown instead: the oldest
+    # such data's fetch time, and why.
     stale_since: float | None = None
+    stale_because: CallError | None = None
 
 
 class _Parts:
@@ -47,8 +49,9 @@ class _Parts:
 
     def __init__(self) -> None:
         self.tasks: list[asyncio.Task[Any]] = []
-        self.problems: dict[str, ApiError] = {}
+        self.problems: dict[str, CallError] = {}
         self.stale: list[float] = []
+        self.stale_because: CallError | None = None
 
     def start(self, read: Coroutine[Any, Any, Cached[T]]) -> asyncio.Task[Cached[T]]:
         task = asyncio.ensure_future(read)
@@ -57,16 +60,20 @@ class _Parts:
 
     async def settle(self) -> None:
         await asyncio.wait(self.tasks)
+        for task in self.tasks:
+            # Retrieved, so that when the entity fails the others' failures are not reported lost.
+            task.exception()
 
     def value(self, task: asyncio.Task[Cached[T]]) -> T:
         outcome = task.result()
         if outcome.stale:
             self.stale.append(outcome.fetched_at)
+            self.stale_because = outcome.because
         return outcome.value
 
     def value_or(self, name: str, task: asyncio.Task[Cached[T]], empty: T) -> T:
         error = task.exception()
-        if isinstance(error, ApiError):
+        if isinstance(error, CallError):
             self.problems[name] = error
             return empty
         return self.value(task)
@@ -98,5 +105,5 @@ async def take_snapshot(
         problems=parts.problems,
     )
     if parts.stale:
-        return ServiceSnapshot(**{**snapshot.__dict__, "stale_since": min(parts.stale)})
+        return replace(snapshot, stale_since=min(parts.stale), stale_because=parts.stale_because)
     return snapshot

@@ -27,14 +27,16 @@ BOLT_APP = web.AppKey("bolt_app", AsyncApp)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    healthy = await database_answers(request.app[SERVICES].engine)
-    return web.json_response(
-        {
-            "status": "ok" if healthy else "unhealthy",
-            "database": "ok" if healthy else "unreachable",
-        },
-        status=200 if healthy else 503,
-    )
+    services = request.app[SERVICES]
+    healthy = await database_answers(services.engine)
+    report = {
+        "status": "ok" if healthy else "unhealthy",
+        "database": "ok" if healthy else "unreachable",
+    }
+    if services.redis is not None:
+        # Reported, not required: without Redis each process keeps its own budget and cache.
+        report["redis"] = "ok" if await services.redis.answers() else "unreachable"
+    return web.json_response(report, status=200 if healthy else 503)
 
 
 async def slack_events(request: web.Request) -> web.Response:

@@ -32,16 +32,12 @@ from bot.http import (
     ApiSpec,
     ErrorDescription,
     QueryParams,
-    RateLimit,
     RetryPolicy,
     parsed,
     path_segment,
 )
 
 SERVICE_NAME = "Cortex"
-# Documented: 1000 requests per minute per client. Half of it may go at once (a cold catalog
-# and a few cold cards), the rest drains evenly, so any 60 s window stays at 1000.
-CORTEX_RATE_LIMIT = RateLimit(per_period=1000, period=60.0, burst=500)
 PAGE_SIZE = 1000
 # Cortex answers 404 with one of these codes when an entity has no on-call integration.
 ONCALL_NOT_REGISTERED = frozenset({"INTEGRATION_UNREGISTERED", "INTEGRATION_MISSING"})
@@ -63,7 +59,7 @@ def describe_cortex_error(payload: Any) -> ErrorDescription:
     return ErrorDescription(message, tuple(str(item) for item in details), code)
 
 
-CORTEX = ApiSpec(SERVICE_NAME, CORTEX_RATE_LIMIT, describe_cortex_error)
+CORTEX = ApiSpec(SERVICE_NAME, describe_cortex_error)
 
 
 def _bool(value: bool) -> str:

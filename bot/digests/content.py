@@ -3,7 +3,8 @@ services created or archived since the last digest, and the last sync's result. 
 
 The catalog listing (archived services included, to see what was archived) is one cached read that
 every digest of the workspace shares; each service's deploys and events are read concurrently,
-through the Catalog's cache and the Cortex client's rate limiter, a few at a time.
+through the Catalog's cache (a card's recent read of deploys is reused) and the background lane of
+the Cortex budget, a few at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from bot.cache import Cached, T
 from bot.catalog import Catalog
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
 from bot.digests.store import Digest, Scope, Snapshot
-from bot.errors import ApiError
+from bot.errors import CallError
+from bot.lanes import background
 from bot.sync.report import SyncReport
 from bot.sync.runs import SyncRuns
 
@@ -144,13 +146,15 @@ async def digest_catalog(services: Services, team_id: str) -> Catalog:
 async def digest_content(
     services: Services, team_id: str, digest: Digest | None, now: datetime
 ) -> DigestContent:
-    """What the digest (or, without one, a digest of every service) says at `now`."""
+    """What the digest (or, without one, a digest of every service) says at `now`, read in the
+    background lane: a digest of thousands of services never makes a card wait."""
     catalog = await digest_catalog(services, team_id)
     previous = None if digest is None else await services.digests.snapshot(digest.id)
     scope = Scope() if digest is None else digest.scope
-    return await build_content(
-        catalog, SyncRuns(services.engine), scope, window_for(digest, now), previous
-    )
+    with background():
+        return await build_content(
+            catalog, SyncRuns(services.engine), scope, window_for(digest, now), previous
+        )
 
 
 async def build_content(
@@ -192,7 +196,7 @@ async def _activity(
             _gated(gate, lambda: catalog.deploys(tag)),
             _gated(gate, lambda: catalog.events_since(tag, window.start)),
         )
-    except ApiError as error:
+    except CallError as error:
         log.info("digest: the activity of %s could not be read: %s", tag, error)
         return ServiceActivity(entity, problem=error.detail)
     return ServiceActivity(

@@ -1,5 +1,9 @@
 """The scheduler's digest job: claims each due slot once across processes, builds and posts it.
 
+A digest is built ahead of its slot, in the background lane of the Cortex budget, early enough
+for its size (`lead_time`: two reads per service in scope, at what background work may use of
+the budget, plus a margin), then posted at the slot. What it reports runs until it was built.
+
 Posting is injected (`Poster`), so this module knows nothing of Slack: `handlers/digests` gives the
 Slack poster. A slot is posted once if its claim is won within the grace period after it was due;
 later than that (everything was down) it is skipped with a log line, and the next digest covers
@@ -19,11 +23,13 @@ from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING
 
+from bot.budget import BudgetLimits
 from bot.crypto import DecryptionError
 from bot.digests.content import DigestContent, digest_content
 from bot.digests.schedule import PERIODS
 from bot.digests.store import Claim, Digest, Done, SlotState
 from bot.errors import BotError, NotConnectedError
+from bot.lanes import Lane
 from bot.observability import DIGEST_POSTS
 from bot.scheduler import DueWork, WallClock, utc_now
 
@@ -41,6 +47,20 @@ CLAIM_TTL = timedelta(minutes=5)
 # How long a post may take before the slot counts as stopped mid-post.
 POST_TTL = timedelta(minutes=2)
 RETRY_DELAY = timedelta(minutes=5)
+# How far ahead of its slot a digest starts being built: enough for its reads (a deploys and an
+# events listing per service in scope, two per service) at the background lane's share of the
+# budget, with a margin; never more than MAX_LEAD (the claim is held until the slot is posted).
+MIN_LEAD = timedelta(minutes=1)
+MAX_LEAD = timedelta(minutes=20)
+READS_PER_SERVICE = 2
+
+
+def lead_time(services_in_scope: int, limits: BudgetLimits) -> timedelta:
+    """How long before its slot a digest of that many services starts being built."""
+    reads = READS_PER_SERVICE * services_in_scope
+    windows = reads / limits.limit_for(Lane.BACKGROUND)
+    needed = timedelta(seconds=windows * limits.period * 1.5)
+    return min(MAX_LEAD, MIN_LEAD + needed)
 
 
 class DeliveryOutcome(StrEnum):
@@ -77,6 +97,8 @@ class DigestJob:
             raise ValueError("the grace period must be shorter than the shortest digest period")
         self.store = services.digests
         self._services = services
+        settings = services.settings
+        self._limits = BudgetLimits(settings.cortex_rate_limit, settings.cortex_rate_period)
         self._post = post
         self._clock = clock
         self._grace = grace
@@ -87,16 +109,24 @@ class DigestJob:
     async def claim_due(self, now: datetime, limit: int) -> Sequence[DueWork]:
         claims = [
             claim
-            for digest in await self.store.due(now, limit)
-            if (claim := await self._claim(digest, now))
+            for digest in await self.store.due(now + MAX_LEAD, limit)
+            if await self._time_to_build(digest, now) and (claim := await self._claim(digest, now))
         ]
         return [DueWork(_label(claim), partial(self.deliver, claim)) for claim in claims]
 
+    async def _time_to_build(self, digest: Digest, now: datetime) -> bool:
+        if digest.next_due_at <= now:
+            return True
+        previous = await self.store.snapshot(digest.id)
+        size = len(previous) if previous else 0
+        return digest.next_due_at - lead_time(size, self._limits) <= now
+
     async def _claim(self, digest: Digest, now: datetime) -> Claim | None:
-        """The digest's latest slot (earlier missed ones are covered by it), if this process won it
-        and it is not too late to post."""
+        """The digest's next slot, or its latest one when late (earlier missed ones are covered by
+        it), if this process won it and it is not too late to post."""
         slot = max(digest.next_due_at, digest.recurrence.latest_at(now))
-        claim = await self.store.claim(digest, slot, self.holder, now + self._claim_ttl, now)
+        until = max(now, slot) + self._claim_ttl
+        claim = await self.store.claim(digest, slot, self.holder, until, now)
         if claim is None or now - slot <= self._grace:
             return claim
         await self.store.complete(claim, SlotState.SKIPPED, now, Done())
@@ -112,10 +142,14 @@ class DigestJob:
         return None
 
     async def deliver(self, claim: Claim) -> None:
-        """Build the digest, then post it once, unless the claim was lost meanwhile."""
+        """Build the digest, wait for its slot, then post it once, unless the claim was lost
+        meanwhile."""
         content = await self._build(claim)
         if content is None:
             return
+        early = (claim.slot - self._clock()).total_seconds()
+        if early > 0:
+            await asyncio.sleep(early)
         now = self._clock()
         if not await self.store.start_posting(claim, now, now + POST_TTL):
             log.warning(
@@ -135,8 +169,9 @@ class DigestJob:
 
     async def _build(self, claim: Claim) -> DigestContent | None:
         digest = claim.digest
+        held_for = max(self._clock(), claim.slot) + self._claim_ttl - self._clock()
         try:
-            async with asyncio.timeout(self._claim_ttl.total_seconds() * 0.8):
+            async with asyncio.timeout(held_for.total_seconds() * 0.8):
                 return await digest_content(self._services, digest.team_id, digest, self._clock())
         except NotConnectedError:
             log.warning(

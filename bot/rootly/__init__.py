@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from bot.http import JsonApi, RetryPolicy, open_api
-from bot.rootly.client import ROOTLY, RootlyClient
+from bot.http import JsonApi, RateLimiters, RetryPolicy, open_api
+from bot.rootly.client import ROOTLY, ROOTLY_RATE_LIMIT, RootlyClient
 
 
 def rootly_api(
@@ -16,7 +16,7 @@ def rootly_api(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    return open_api(ROOTLY, session, policy, sleep)
+    return open_api(ROOTLY, session, RateLimiters(ROOTLY_RATE_LIMIT), policy, sleep)
 
 
 __all__ = ["RootlyClient", "rootly_api"]

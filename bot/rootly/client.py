@@ -64,7 +64,7 @@ def _error_line(item: Any) -> str:
     return title or detail
 
 
-ROOTLY = ApiSpec(SERVICE_NAME, ROOTLY_RATE_LIMIT, describe_rootly_error, content_type=JSON_API)
+ROOTLY = ApiSpec(SERVICE_NAME, describe_rootly_error, content_type=JSON_API)
 
 
 class RootlyClient(ApiClient):

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.errors import BotError, EmptyCatalogError, RootlyNotConnectedError, SyncInProgressError
+from bot.lanes import background
 from bot.observability import SYNC_RUNS
 from bot.rootly import RootlyClient
 from bot.scheduler import WallClock, utc_now
@@ -152,7 +153,8 @@ class SyncJob:
     async def run(self, on_progress: OnProgress = _ignore) -> SyncReport:
         """Plan, apply (unless a dry run) and report; the result is stored either way."""
         try:
-            report = await self._lease.run_while_held(self._sync(on_progress))
+            with background():  # nobody waits on each of its reads: cards go first
+                report = await self._lease.run_while_held(self._sync(on_progress))
         except BotError as error:
             await self._engine.runs.save(failed_report(self.info, error, self._engine.clock()))
             SYNC_RUNS.labels(Status.FAILED).inc()

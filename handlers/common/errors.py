@@ -20,6 +20,7 @@ from bot.crypto import DecryptionError
 from bot.errors import (
     ApiError,
     BotError,
+    BudgetBusyError,
     EmptyCatalogError,
     InvalidRequestError,
     LeaseLostError,
@@ -63,6 +64,9 @@ def user_message(error: BaseException) -> str:
         case RateLimitedError(service=service, retry_after=seconds):
             wait = f" in {seconds:.0f} s" if seconds else " in a minute"
             return f"{service} is rate limiting this workspace; try again{wait}."
+        case BudgetBusyError(service=service, retry_in=seconds):
+            # Our own queue for the key, not Cortex: it is never called "not answering".
+            return f"This workspace's {service} budget is busy; try again in {seconds} s."
         case UnavailableError(service=service):
             return (
                 f"{service} is not answering right now ({_detail(error)}); try again in a minute."

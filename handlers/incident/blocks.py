@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from bot.errors import ApiError
+from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.common.blocks import (
@@ -43,8 +43,8 @@ def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[str]:
     return lines
 
 
-def service_context(tag: str, known: ServiceSnapshot | ApiError, now: datetime) -> list[Block]:
-    if isinstance(known, ApiError):
+def service_context(tag: str, known: ServiceSnapshot | CallError, now: datetime) -> list[Block]:
+    if isinstance(known, CallError):
         return [context(f":warning: `{escaped(tag)}`: {escaped(user_message(known))}")]
     entity = known.entity
     levels = ", ".join(
@@ -69,7 +69,7 @@ def service_context(tag: str, known: ServiceSnapshot | ApiError, now: datetime) 
 
 
 def context_blocks(
-    tags: Sequence[str], snapshots: Mapping[str, ServiceSnapshot | ApiError], now: datetime
+    tags: Sequence[str], snapshots: Mapping[str, ServiceSnapshot | CallError], now: datetime
 ) -> list[Block]:
     """The context of each picked service whose snapshot is known, a divider before each."""
     blocks: list[Block] = []
@@ -82,7 +82,7 @@ def context_blocks(
 
 def incident_summary(
     tags: Sequence[str],
-    snapshots: Mapping[str, ServiceSnapshot | ApiError],
+    snapshots: Mapping[str, ServiceSnapshot | CallError],
     incident: RootlyIncident | None,
     now: datetime | None = None,
 ) -> list[Block]:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
-from bot.errors import ApiError
+from bot.errors import CallError
 from bot.incident import StepResult, attach_services, incident_choices, record_incident_events
 from bot.rootly.models import RootlyIncident
 from bot.services import Services
@@ -55,13 +55,13 @@ def _linked_to(channel: str, incidents: Sequence[RootlyIncident] | None) -> str 
 
 async def _snapshots(
     catalog: Catalog, tags: Sequence[str]
-) -> dict[str, ServiceSnapshot | ApiError]:
+) -> dict[str, ServiceSnapshot | CallError]:
     found = await asyncio.gather(
         *(take_snapshot(catalog, tag, events_since=RECENT) for tag in tags),
         return_exceptions=True,
     )
     for outcome in found:
-        if isinstance(outcome, BaseException) and not isinstance(outcome, ApiError):
+        if isinstance(outcome, BaseException) and not isinstance(outcome, CallError):
             raise outcome
     return dict(zip(tags, found, strict=True))  # type: ignore[arg-type]
 
@@ -167,7 +167,7 @@ async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
     """A part of the submission; its failure is reported and does not stop the others."""
     try:
         return await work
-    except ApiError as error:
+    except CallError as error:
         return StepResult(failures=[f"{what}: {user_message(error)}"])
     except SlackApiError as error:
         return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])

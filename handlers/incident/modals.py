@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.errors import ApiError
+from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
@@ -44,7 +44,7 @@ class IncidentForm:
 
     channel: str
     tags: tuple[str, ...] = ()
-    snapshots: Mapping[str, ServiceSnapshot | ApiError] = field(default_factory=dict)
+    snapshots: Mapping[str, ServiceSnapshot | CallError] = field(default_factory=dict)
     incidents: Sequence[RootlyIncident] | None = None  # None: Rootly is not connected
     incident_id: str | None = None
     actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
@@ -54,7 +54,7 @@ def _option(value: str, label: str) -> Option:
     return Option(value=value, label=trimmed(label, OPTION_LIMIT))
 
 
-def _picked_label(tag: str, known: ServiceSnapshot | ApiError | None) -> str:
+def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
     return known.entity.name if isinstance(known, ServiceSnapshot) else tag
 
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
+from bot.errors import BudgetBusyError
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
 from handlers.common.blocks import (
@@ -75,7 +76,12 @@ def _field(title: str, value: str) -> MarkdownTextObject:
 def _notes(snapshot: ServiceSnapshot) -> list[Block]:
     notes = [f"{part}: {error.detail}" for part, error in snapshot.problems.items()]
     if snapshot.stale_since is not None:
-        notes.insert(0, "Cortex is not answering; some of this card is older cached data")
+        cause = (
+            "this workspace's Cortex budget is busy"
+            if isinstance(snapshot.stale_because, BudgetBusyError)
+            else "Cortex is not answering"
+        )
+        notes.insert(0, f"{cause}; some of this card is older cached data")
     return [context(":warning: " + escaped("; ".join(notes)))] if notes else []
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cache import ResponseCache
+from bot.cache import MISSING_TTL, ResponseCache
 from bot.catalog import Catalog, Ttl
 from bot.cortex import CortexClient
 from bot.cortex.models import DeployType, NewDeploy
@@ -116,14 +116,32 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_request(
 
 
 async def test_a_failed_read_is_shared_and_not_cached(
-    catalog: Catalog, fake_cortex: FakeCortex
+    catalog: Catalog, fake_cortex: FakeCortex, clock: ManualClock
+) -> None:
+    fake_cortex.add_service("api")
+    fake_cortex.faults += [Fault(status=503) for _ in range(3)]
+    results = await asyncio.gather(
+        *(catalog.entity("api") for _ in range(10)), return_exceptions=True
+    )
+
+    assert all(isinstance(result, UnavailableError) for result in results)
+    assert (await catalog.entity("api")).value.tag == "api"
+    assert fake_cortex.count() == 4  # three attempts shared by the ten reads, then one more
+
+
+async def test_not_found_is_remembered_for_a_while(
+    catalog: Catalog, fake_cortex: FakeCortex, clock: ManualClock
 ) -> None:
     results = await asyncio.gather(
         *(catalog.entity("ghost") for _ in range(10)), return_exceptions=True
     )
+    with pytest.raises(NotFoundError):
+        await catalog.entity("ghost")  # the same typo again costs no request
 
     assert all(isinstance(result, NotFoundError) for result in results)
+    assert fake_cortex.count() == 1
     fake_cortex.add_service("ghost")
+    clock.now += MISSING_TTL
     assert (await catalog.entity("ghost")).value.tag == "ghost"
     assert fake_cortex.count() == 2
 

@@ -220,12 +220,12 @@ async def test_429_waits_retry_after_then_succeeds(
     cortex: CortexClient, fake_cortex: FakeCortex, retry_sleep: RecordingSleep
 ) -> None:
     fake_cortex.add_service("api")
-    fake_cortex.faults.append(Fault(status=429, retry_after=2))
+    fake_cortex.faults.append(Fault(status=429, retry_after=1))
 
     details = await cortex.get_entity("api")
 
     assert details.tag == "api"
-    assert retry_sleep.waits == [2.0]
+    assert retry_sleep.waits == [1.0]
     assert fake_cortex.count() == 2
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.cortex.client import CORTEX_RATE_LIMIT
 from bot.http import RateLimit, RateLimiters, parse_retry_after
+from bot.rootly.client import ROOTLY_RATE_LIMIT
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
@@ -16,13 +16,6 @@ def test_retry_after_in_seconds_or_as_a_date() -> None:
     assert parse_retry_after({"X-RateLimit-Reset": "3"}, now) == 3.0
     assert parse_retry_after({"X-RateLimit-Reset": str(int(now) + 42)}, now) == 42.0
     assert parse_retry_after({}, now) is None
-
-
-def test_the_cortex_limit_admits_at_most_1000_requests_in_any_minute() -> None:
-    limit = CORTEX_RATE_LIMIT
-    drained_per_minute = (limit.per_period - limit.burst) * 60.0 / limit.period
-
-    assert limit.burst + drained_per_minute <= 1000
 
 
 async def test_the_limiter_admits_a_burst_then_holds_the_rest() -> None:
@@ -46,7 +39,7 @@ async def test_the_limiter_admits_a_burst_then_holds_the_rest() -> None:
 
 
 def test_each_key_has_its_own_limiter_and_memory_is_bounded() -> None:
-    limiters = RateLimiters(CORTEX_RATE_LIMIT, max_keys=3)
+    limiters = RateLimiters(ROOTLY_RATE_LIMIT, max_keys=3)
 
     first = limiters.for_key("key-a")
     assert limiters.for_key("key-a") is first

@@ -30,6 +30,7 @@ from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly
 from tests.support.fakes.slack import FakeSlack
 from tests.support.processes import cortex_bot_command, free_port, health_status
+from tests.support.redis_support import own_redis_server
 from tests.support.slack_harness import (
     ADMIN,
     BOT_TOKEN,
@@ -284,3 +285,67 @@ async def test_two_processes_on_postgresql_share_only_the_database(
     assert len(fake_rootly.services) == 32
     creates = [r for r in fake_rootly.received if r.method == "POST"]
     assert len(creates) == 32
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="TEST_DATABASE_URL is not set")
+async def test_three_processes_with_redis_share_one_cortex_budget_and_cache(
+    fake_slack: FakeSlack, fake_cortex: FakeCortex, fake_rootly: FakeRootly, tmp_path: Path
+) -> None:
+    """A burst through three processes never makes Cortex answer 429, a card fetched through one
+    is a cache hit in the others, and stopping Redis mid-run fails no request."""
+    assert POSTGRES_URL is not None
+    await reset_postgres(POSTGRES_URL)
+    await migrate_in_thread(POSTGRES_URL)
+    tags = [f"svc-{number:02d}" for number in range(50)]
+    for tag in tags:
+        fake_cortex.add_service(tag, f"Service {tag}")
+    # Cortex's limit scaled down in count, so that a burst of 100 cold cards goes past it.
+    fake_cortex.rate_limit = (150, 60.0)
+    key = new_key()
+    await connect(POSTGRES_URL, key, fake_cortex)
+    async with own_redis_server() as (redis_url, redis_server):
+        env = bot_env(fake_slack, fake_cortex, fake_rootly, POSTGRES_URL, key)
+        env |= {"REDIS_URL": redis_url, "CORTEX_RATE_LIMIT": "150", "CORTEX_RATE_PERIOD": "60"}
+        async with (
+            bot_process(env, tmp_path) as first,
+            bot_process(env, tmp_path) as second,
+            bot_process(env, tmp_path) as third,
+            slack_to(first, fake_slack) as one,
+            slack_to(second, fake_slack) as two,
+            slack_to(third, fake_slack) as three,
+        ):
+            card = await answer_to(one, tags[0])
+            again = await answer_to(two, tags[0])
+            # The five reads of one card, made once, by the first process.
+            assert fake_cortex.count("GET", f"/api/v1/catalog/{tags[0]}") == 5
+
+            burst = [(one, two, three)[n % 3].command(tags[n % 50]) for n in range(1, 100)]
+            answered = len(fake_slack.responses) + len(burst)
+            await asyncio.gather(*burst)
+            await fake_slack.wait_for(lambda: len(fake_slack.responses) >= answered, "answers")
+
+            redis_server.terminate()
+            await redis_server.wait()
+            after = [await answer_to(via, tags[0]) for via in (one, two, three)]
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{first.base_url}/healthz") as health,
+            ):
+                assert (health.status, (await health.json())["redis"]) == (200, "unreachable")
+
+    assert fake_cortex.rate_limited == 0
+    assert all("Service svc-00" in str(answer["blocks"]) for answer in [card, again, *after])
+    cards = [r for r in fake_slack.responses if "Service svc-" in str(r.get("blocks"))]
+    busy = [r for r in fake_slack.responses if "budget is busy" in r.get("text", "")]
+    assert len(cards) + len(busy) == len(fake_slack.responses)
+    assert busy  # 100 cold cards need more than the 147 calls the window allows
+    requests = [r for r in fake_cortex.received if r.path.startswith("/api/v1/catalog/svc-")]
+    assert len(requests) <= 147
+
+
+async def connect(database_url: str, key: str, cortex: FakeCortex) -> None:
+    engine = create_engine(database_url)
+    await WorkspaceStore(engine, Keyring.from_encoded([key])).save(
+        TEAM, NewKeys(cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    await engine.dispose()

@@ -20,8 +20,10 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.app import slack_client
 from bot.config import Settings
+from bot.cortex import CORTEX_LIMITS
 from bot.digests import Digest, DigestStore, NewDigest, Recurrence, Scope
-from bot.digests.runner import CLAIM_TTL, POST_TTL, RETRY_DELAY, DigestJob
+from bot.digests.runner import CLAIM_TTL, MIN_LEAD, POST_TTL, RETRY_DELAY, DigestJob, lead_time
+from bot.lanes import Lane
 from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.workspaces import NewKeys
@@ -121,10 +123,11 @@ async def test_a_digest_is_posted_at_its_slot_and_the_next_covers_what_came_afte
     scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
     fake_cortex.add_deploy("payments-api", "release 1", SLOT - timedelta(hours=2))
 
-    clock.now = SLOT - timedelta(seconds=1)
+    clock.now = SLOT - MIN_LEAD - timedelta(seconds=1)
     assert await tick(scheduler) == 0
+    clock.now = SLOT - timedelta(seconds=1)
+    assert await tick(scheduler) == 1  # built ahead of its slot, posted when it comes (1 s later)
     clock.now = SLOT
-    assert await tick(scheduler) == 1
     assert await tick(scheduler) == 0
     fake_cortex.add_deploy("payments-api", "release 2", SLOT + timedelta(hours=2))
     clock.now = SLOT + DAY
@@ -501,3 +504,12 @@ async def test_in_oauth_mode_a_refused_refresh_leaves_the_slot_to_a_later_try(
     assert "token refresh refused: invalid_refresh_token" in caplog.text
     assert "oauth-client-secret" not in caplog.text
     assert "xoxe-1-old-refresh" not in caplog.text
+
+
+def test_a_digest_starts_early_enough_for_its_size() -> None:
+    small, large = lead_time(10, CORTEX_LIMITS), lead_time(5000, CORTEX_LIMITS)
+    reads_per_minute = CORTEX_LIMITS.limit_for(Lane.BACKGROUND)
+
+    assert MIN_LEAD <= small < timedelta(minutes=2)
+    # 10,000 reads at the background share of the budget take more than 12 minutes.
+    assert large >= timedelta(minutes=10_000 / reads_per_minute)

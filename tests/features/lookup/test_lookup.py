@@ -10,7 +10,7 @@ import pytest
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
-from tests.support.slack_harness import ADMIN, MEMBER, TEAM, SlackApp
+from tests.support.slack_harness import ADMIN, MEMBER, TEAM, AppStarter, SlackApp
 
 NOW = datetime.now(UTC)
 
@@ -284,3 +284,27 @@ async def test_a_stale_card_when_cortex_fails_after_the_cache_expired(app: Slack
 
     assert "Moves money" in str(card["blocks"])
     assert "older cached data" in str(card["blocks"])
+
+
+async def test_a_busy_budget_is_said_so_with_what_is_known(app_with: AppStarter) -> None:
+    """Our own queue for the key, not Cortex, keeps a card from being read in time: the person
+    is told the budget is busy (with the cached card where there is one), never that Cortex is
+    not answering."""
+    # Six requests a minute (five usable): exactly one cold card's worth.
+    app = await app_with(cortex_rate_limit=6, cortex_rate_period=60.0)
+    await app.services.workspaces.save(
+        TEAM, NewKeys(app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+    seed(app.cortex)
+    await answer_to(app, "payments-api")
+    app.clock.now += 3000  # every cached answer is past its freshness, within the stale window
+    sent = len(app.cortex.received)
+
+    card = await answer_to(app, "payments-api")
+    unknown = await answer_to(app, "payments-worker")
+
+    assert len(app.cortex.received) == sent  # Cortex was never asked
+    assert "Moves money" in str(card["blocks"])
+    assert "budget is busy; some of this card is older cached data" in str(card["blocks"])
+    assert "This workspace's Cortex budget is busy; try again in" in unknown["text"]
+    assert "not answering" not in str(card) + str(unknown)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -19,6 +20,7 @@ from multidict import CIMultiDict, MultiDict
 from tests.support.contract import load_contract
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ARRIVED = web.RequestKey("arrived", float)  # when the request arrived (time.monotonic)
 
 
 class PlannedFault(Protocol):
@@ -37,6 +39,7 @@ class Received:
     query: MultiDict[str]
     headers: CIMultiDict[str]
     body: Any
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -72,6 +75,8 @@ class ContractFake:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        arrived = time.monotonic()
+        request[ARRIVED] = arrived
         raw_body = await request.read()
         self.received.append(
             Received(
@@ -80,6 +85,7 @@ class ContractFake:
                 MultiDict(request.query),
                 CIMultiDict(request.headers),
                 json.loads(raw_body) if raw_body else None,
+                arrived,
             )
         )
         self.in_flight += 1

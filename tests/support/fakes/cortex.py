@@ -1,13 +1,17 @@
 """A stateful fake of the Cortex REST API, speaking the shapes of the official document.
 
 Tests seed it with services, deploys and events, queue faults (429, 5xx, slow answers, bad JSON),
-and assert on the requests it received. Every exchange is checked against
+and assert on the requests it received. With `rate_limit` set it enforces Cortex's documented
+limit (1000 requests per minute per key, or a scaled-down one) as a sliding window over the times
+requests arrive, and answers 429 with `Retry-After` past it. Every exchange is checked against
 `../shared/specs/cortex-openapi.json`; violations are collected in `violations`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fakes.contract_fake import ContractFake
+from tests.support.fakes.contract_fake import ARRIVED, ContractFake
 
 CORTEX_KEY = "cortex-test-key-0123456789abcdef"
 Handler = Callable[["FakeCortex", web.Request, str], Awaitable[web.Response]]
@@ -87,6 +91,10 @@ class FakeCortex(ContractFake):
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     oncall: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # (requests, period in seconds) per API key, e.g. (1000, 60.0) as documented.
+    rate_limit: tuple[int, float] | None = None
+    rate_limited: int = 0  # 429 answers given for the rate limit
+    _arrivals: dict[str, list[float]] = field(default_factory=dict)
 
     # --- seeding -------------------------------------------------------------------------------
 
@@ -153,8 +161,12 @@ class FakeCortex(ContractFake):
     # --- the HTTP side -------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.api_keys:
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if key not in self.api_keys:
             return error_response(401, "Invalid API key", "FORBIDDEN")
+        if self.rate_limit is not None and (wait := self._over_limit(key, request[ARRIVED])):
+            self.rate_limited += 1
+            return rate_limited(math.ceil(wait))
         for method, pattern, handler in ROUTES:
             found = pattern.fullmatch(request.path)
             if found and method == request.method:
@@ -163,6 +175,17 @@ class FakeCortex(ContractFake):
                     return error_response(404, "Entity not found", "NOT_FOUND")
                 return await handler(self, request, tag)
         return error_response(404, f"no fake route for {request.method} {request.path}")
+
+    def _over_limit(self, key: str, arrived: float) -> float:
+        """Seconds until the key may send again, if this request is past the limit; else 0."""
+        assert self.rate_limit is not None
+        limit, period = self.rate_limit
+        window = self._arrivals.setdefault(key, [])
+        del window[: bisect.bisect_right(window, arrived - period)]
+        if len(window) >= limit:
+            return max(window[0] + period - arrived, 0.001)
+        bisect.insort(window, arrived)
+        return 0.0
 
 
 def _page(request: web.Request, items: list[Any], field_name: str) -> web.Response:
