@@ -22,11 +22,15 @@ from bot.cortex.models import (
     EntityDetails,
     NewCustomEvent,
     NewDeploy,
+    NextSteps,
     OncallLevel,
+    Scorecard,
     ScorecardScore,
+    ServiceScore,
 )
 from bot.errors import NotFoundError, UnknownServiceError
-from bot.finder import FindResult, find_service, rank_for_typeahead
+from bot.finder import FindResult, find_named, rank_for_typeahead
+from bot.scorecards import ScorecardSummary, summarize
 
 
 class Ttl:
@@ -36,7 +40,12 @@ class Ttl:
     ENTITY = 120.0
     DEPLOYS = 30.0
     EVENTS = 30.0
+    # Cortex re-evaluates a scorecard every 4 hours unless its `evaluation.window` says otherwise,
+    # so scores rarely change between two reads; 5 minutes lets a rule someone just fixed and
+    # re-evaluated by hand show up soon after. Definitions (rules, levels) are edited by hand and
+    # seldom, so they live longer.
     SCORES = 300.0
+    SCORECARDS = 900.0
     ONCALL = 60.0
     DEPENDENCIES = 300.0
 
@@ -55,6 +64,10 @@ class Shape:
     SCORES = TypeAdapter(list[ScorecardScore])
     ONCALL = TypeAdapter(list[OncallLevel] | None)
     DEPENDENCIES = TypeAdapter(list[Dependency])
+    SCORECARDS = TypeAdapter(list[Scorecard])
+    SCORECARD_SUMMARY = TypeAdapter(ScorecardSummary)
+    SERVICE_SCORE = TypeAdapter(ServiceScore | None)
+    NEXT_STEPS = TypeAdapter(NextSteps)
 
 
 class Catalog:
@@ -123,6 +136,44 @@ class Catalog:
             Ttl.SCORES, Shape.SCORES, lambda: self.client.get_scorecard_scores(tag), "scores", tag
         )
 
+    async def scorecards(self) -> Cached[list[Scorecard]]:
+        """Every scorecard's definition: what `/cortex scorecard` resolves names against."""
+        return await self._read(
+            Ttl.SCORECARDS, Shape.SCORECARDS, self.client.list_scorecards, "scorecards"
+        )
+
+    async def scorecard_summary(self, scorecard: Scorecard) -> Cached[ScorecardSummary]:
+        """One scorecard across its services. Only the summary is kept: a scorecard can cover
+        thousands of services, and nobody reads past its worst ones."""
+
+        async def fetch() -> ScorecardSummary:
+            return summarize(scorecard, await self.client.list_service_scores(scorecard.tag))
+
+        return await self._read(
+            Ttl.SCORES, Shape.SCORECARD_SUMMARY, fetch, "scorecard-summary", scorecard.tag
+        )
+
+    async def service_score(self, scorecard_tag: str, tag: str) -> Cached[ServiceScore | None]:
+        """One service's rule outcomes on one scorecard; None when the scorecard skips it."""
+
+        async def fetch() -> ServiceScore | None:
+            found = await self.client.list_service_scores(scorecard_tag, entity_tag=tag)
+            return next((score for score in found if score.service.tag == tag), None)
+
+        return await self._read(
+            Ttl.SCORES, Shape.SERVICE_SCORE, fetch, "service-score", scorecard_tag, tag
+        )
+
+    async def next_steps(self, scorecard_tag: str, tag: str) -> Cached[NextSteps]:
+        return await self._read(
+            Ttl.SCORES,
+            Shape.NEXT_STEPS,
+            lambda: self.client.get_next_steps(scorecard_tag, tag),
+            "next-steps",
+            scorecard_tag,
+            tag,
+        )
+
     async def oncall(self, tag: str) -> Cached[list[OncallLevel] | None]:
         return await self._read(
             Ttl.ONCALL, Shape.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
@@ -147,8 +198,11 @@ class Catalog:
         await self._cache.invalidate((*self._scope, "events", tag))
         return recorded
 
-    async def find(self, text: str) -> FindResult:
-        return find_service(text, (await self.services()).value)
+    async def find(self, text: str) -> FindResult[Entity]:
+        return find_named(text, (await self.services()).value)
+
+    async def find_scorecard(self, text: str) -> FindResult[Scorecard]:
+        return find_named(text, (await self.scorecards()).value)
 
     async def resolve(self, text: str, use: Callable[[str], Awaitable[T]]) -> T:
         """`use` applied to the service `text` names: as a tag first (straight to `use`, so a known

@@ -22,9 +22,12 @@ from bot.cortex.models import (
     EntityDetails,
     NewCustomEvent,
     NewDeploy,
+    NextSteps,
     OncallLevel,
     OncallUser,
+    Scorecard,
     ScorecardScore,
+    ServiceScore,
 )
 from bot.errors import NotFoundError
 from bot.http import (
@@ -143,6 +146,30 @@ class CortexClient(ApiClient):
     async def get_scorecard_scores(self, tag: str) -> list[ScorecardScore]:
         payload = await self._get(f"/api/v1/catalog/{path_segment(tag)}/scorecards")
         return [_parse(ScorecardScore, item) for item in payload or ()]
+
+    async def list_scorecards(self) -> list[Scorecard]:
+        """Every scorecard's definition (name, levels, rules), drafts left out, all pages."""
+        return await self._all_pages("/api/v1/scorecards", [], "scorecards", Scorecard)
+
+    async def list_service_scores(
+        self, scorecard_tag: str, *, entity_tag: str | None = None
+    ) -> list[ServiceScore]:
+        """Every entity's score on one scorecard (or one entity's), all pages.
+
+        A scorecard can cover thousands of entities: the official document gives the answer no
+        page count, but Cortex sends `totalPages` as its other listings do, and it is read here.
+        """
+        params = [("entityTag", entity_tag)] if entity_tag else []
+        path = f"/api/v1/scorecards/{path_segment(scorecard_tag)}/scores"
+        return await self._all_pages(path, params, "serviceScores", ServiceScore)
+
+    async def get_next_steps(self, scorecard_tag: str, entity_tag: str) -> NextSteps:
+        """The rules an entity must pass to reach the scorecard's next level."""
+        payload = await self._get(
+            f"/api/v1/scorecards/{path_segment(scorecard_tag)}/next-steps",
+            [("entityTag", entity_tag)],
+        )
+        return _parse(NextSteps, payload)
 
     async def get_current_oncall(self, tag: str) -> list[OncallLevel] | None:
         """Who is on call now, per provider and escalation level, lowest level first; None when

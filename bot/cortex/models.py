@@ -134,7 +134,14 @@ class LadderLevel(CortexModel):
     level: LadderLevelName | None = None
 
 
+def _current_level(ladders: tuple[LadderLevel, ...]) -> LadderLevelName | None:
+    levels = [ladder.level for ladder in ladders if ladder.level]
+    return levels[0] if levels else None
+
+
 class ScorecardScore(CortexModel):
+    """One scorecard's score of one entity, from `GET /api/v1/catalog/{tag}/scorecards`."""
+
     scorecard_id: int
     scorecard_name: str
     score: float
@@ -143,10 +150,115 @@ class ScorecardScore(CortexModel):
     ladder_levels: tuple[LadderLevel, ...] = ()
 
     @property
+    def current_level(self) -> LadderLevelName | None:
+        """The entity's ladder level on this scorecard, if the scorecard has a ladder."""
+        return _current_level(self.ladder_levels)
+
+    @property
     def level(self) -> str | None:
-        """The entity's current ladder level on this scorecard, if the scorecard has a ladder."""
-        names = [ladder.level.name for ladder in self.ladder_levels if ladder.level]
-        return names[0] if names else None
+        return self.current_level.name if self.current_level else None
+
+
+class Rule(CortexModel):
+    """A scorecard rule; Cortex requires only its CQL expression."""
+
+    expression: str
+    identifier: str | None = None
+    title: str | None = None
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What to call the rule: its title, or its expression when it has none."""
+        return self.title or self.expression
+
+
+class ScorecardRule(Rule):
+    """A rule as its scorecard defines it, with the level it belongs to."""
+
+    level_name: str | None = None
+
+
+class Scorecard(CortexModel):
+    """A scorecard's definition, as listed by `GET /api/v1/scorecards`."""
+
+    tag: str
+    name: str
+    description: str | None = None
+    levels: tuple[LadderLevel, ...] = ()
+    rules: tuple[ScorecardRule, ...] = ()
+
+    @property
+    def ladder(self) -> tuple[LadderLevelName, ...]:
+        """The scorecard's levels, best first (Cortex ranks its highest level 1)."""
+        levels = (item.level for item in self.levels if item.level)
+        return tuple(sorted(levels, key=lambda level: level.number))
+
+    def rule(self, identifier: str | None) -> ScorecardRule | None:
+        """The definition of the rule an outcome names, when the outcome names one."""
+        found = (rule for rule in self.rules if identifier and rule.identifier == identifier)
+        return next(found, None)
+
+
+class RuleOutcome(CortexModel):
+    """How one entity did on one rule; Cortex scores a failed rule 0 and a passed one its weight."""
+
+    expression: str
+    score: float
+    identifier: str | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.score <= 0
+
+
+class ScoreSummary(CortexModel):
+    score: float
+    percentage: float
+    total_possible_score: float
+
+
+class ScoreDetails(CortexModel):
+    ladder_levels: tuple[LadderLevel, ...] = ()
+    rules: tuple[RuleOutcome, ...] = ()
+    summary: ScoreSummary
+
+    @property
+    def current_level(self) -> LadderLevelName | None:
+        return _current_level(self.ladder_levels)
+
+
+class ScoredService(CortexModel):
+    tag: str
+    name: str
+    id: str = ""
+
+
+class ServiceScore(CortexModel):
+    """One entity's score on one scorecard, from `GET /api/v1/scorecards/{tag}/scores`."""
+
+    service: ScoredService
+    score: ScoreDetails
+    last_evaluated: datetime | None = None
+
+    @property
+    def failed_rules(self) -> tuple[RuleOutcome, ...]:
+        return tuple(rule for rule in self.score.rules if rule.failed)
+
+
+class NextStep(CortexModel):
+    """What an entity lacks to go from its current level to the next one."""
+
+    current_level: LadderLevel | None = None
+    next_level: LadderLevel | None = None
+    rules_to_complete: tuple[Rule, ...] = ()
+
+
+class NextSteps(CortexModel):
+    """The answer of `GET /api/v1/scorecards/{tag}/next-steps` for one entity."""
+
+    next_steps: tuple[NextStep, ...] = ()
 
 
 class OncallUser(CortexModel):

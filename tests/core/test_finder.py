@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cortex.models import Entity
-from bot.finder import find_service, rank_for_typeahead
+from bot.finder import find_named, rank_for_typeahead
 
 CATALOG = [
     Entity(tag="payments-api", name="Payments API"),
@@ -21,39 +21,39 @@ def tags(entities: object) -> list[str]:
 
 
 def test_exact_tag_wins_case_insensitively() -> None:
-    result = find_service("AUTH", CATALOG)
+    result = find_named("AUTH", CATALOG)
 
     assert result.match is not None
     assert result.match.tag == "auth"
 
 
 def test_exact_name_when_unique() -> None:
-    result = find_service("identity", CATALOG)
+    result = find_named("identity", CATALOG)
 
     assert result.match is not None
     assert result.match.tag == "auth"
 
 
 def test_a_shared_name_is_not_guessed() -> None:
-    result = find_service("Gateway", CATALOG)
+    result = find_named("Gateway", CATALOG)
 
     assert result.match is None
     assert set(tags(result.suggestions[:2])) == {"dup-a", "dup-b"}
 
 
 def test_a_typo_gets_the_closest_suggestions_first() -> None:
-    result = find_service("paymnts-api", CATALOG)
+    result = find_named("paymnts-api", CATALOG)
 
     assert result.match is None
     assert tags(result.suggestions)[0] == "payments-api"
 
 
 def test_nonsense_gets_no_suggestions() -> None:
-    assert find_service("zzzzqqqq", CATALOG).suggestions == ()
+    assert find_named("zzzzqqqq", CATALOG).suggestions == ()
 
 
 def test_empty_text_matches_nothing() -> None:
-    assert find_service("   ", CATALOG).match is None
+    assert find_named("   ", CATALOG).match is None
 
 
 def test_typeahead_puts_prefix_matches_first_and_respects_the_limit() -> None:

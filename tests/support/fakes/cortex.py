@@ -14,7 +14,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from aiohttp import web
 from tests.support.fakes.contract_fake import ARRIVED, ContractFake
 
 CORTEX_KEY = "cortex-test-key-0123456789abcdef"
+# A handler gets the fake, the request and the path's entity tag or scorecard tag.
 Handler = Callable[["FakeCortex", web.Request, str], Awaitable[web.Response]]
 
 
@@ -91,6 +92,9 @@ class FakeCortex(ContractFake):
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     oncall: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Scorecard definitions by tag, and each scorecard's service scores in listing order.
+    scorecards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    service_scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # (requests, period in seconds) per API key, e.g. (1000, 60.0) as documented.
     rate_limit: tuple[int, float] | None = None
     rate_limited: int = 0  # 429 answers given for the rate limit
@@ -158,6 +162,94 @@ class FakeCortex(ContractFake):
         self.events.setdefault(tag, []).append(event)
         return event
 
+    def add_scorecard(
+        self,
+        tag: str,
+        name: str,
+        rules: Sequence[dict[str, Any]],
+        *,
+        levels: Sequence[str] = ("Gold", "Silver", "Bronze"),
+        description: str | None = None,
+        draft: bool = False,
+    ) -> dict[str, Any]:
+        """A scorecard whose `levels` are given best first; `rules` are made with `rule()`."""
+        scorecard: dict[str, Any] = {
+            "tag": tag,
+            "name": name,
+            "isDraft": draft,
+            "lastUpdated": iso(datetime(2026, 11, 1, tzinfo=UTC)),
+            "exemptions": {"autoApprove": False, "enabled": True},
+            "notifications": {"enabled": True, "scoreDropNotificationsEnabled": False},
+            "evaluation": {"window": 4},
+            "levels": [
+                {"level": {"name": level, "number": rank}}
+                for rank, level in enumerate(levels, start=1)
+            ],
+            "rules": list(rules),
+        }
+        if description is not None:
+            scorecard["description"] = description
+        self.scorecards[tag] = scorecard
+        self.service_scores[tag] = []
+        return scorecard
+
+    def score(
+        self, scorecard_tag: str, entity_tag: str, *, failing: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Scores an entity on a scorecard: every rule passes except the `failing` identifiers.
+
+        As Cortex does, the entity holds a level when it passes that level's rules and those of
+        every level below it; its score is also listed under the entity's own scorecards.
+        """
+        scorecard = self.scorecards[scorecard_tag]
+        failed = set(failing)
+        outcomes = [
+            {
+                "expression": rule["expression"],
+                "identifier": rule["identifier"],
+                "score": 0 if rule["identifier"] in failed else rule.get("weight", 1),
+            }
+            for rule in scorecard["rules"]
+        ]
+        level = _level_reached(scorecard, failed)
+        ladder = [{"level": level}] if level else []
+        possible = sum(rule.get("weight", 1) for rule in scorecard["rules"])
+        score = sum(outcome["score"] for outcome in outcomes)
+        percentage = score / possible if possible else 1.0
+        entity = self.entities.get(entity_tag, {})
+        self.service_scores[scorecard_tag].append(
+            {
+                "service": {
+                    "tag": entity_tag,
+                    "name": entity.get("name", entity_tag.replace("-", " ").title()),
+                    "id": "en" + uuid.uuid5(uuid.NAMESPACE_URL, entity_tag).hex[:16],
+                    "groups": [],
+                    "owners": {"groups": [], "individuals": []},
+                },
+                "score": {
+                    "ladderLevels": ladder,
+                    "rules": outcomes,
+                    "summary": {
+                        "score": score,
+                        "percentage": percentage,
+                        "totalPossibleScore": possible,
+                    },
+                },
+                "lastEvaluated": iso(datetime(2026, 11, 20, tzinfo=UTC)),
+                "ruleExemptions": [],
+            }
+        )
+        entity_score = {
+            "scorecardId": list(self.scorecards).index(scorecard_tag) + 1,
+            "scorecardName": scorecard["name"],
+            "score": score,
+            "scorePercentage": percentage,
+            "totalPossibleScore": possible,
+            "ladderLevels": ladder,
+        }
+        self.scores.setdefault(entity_tag, []).append(entity_score)
+        return entity_score
+
     # --- the HTTP side -------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -173,7 +265,10 @@ class FakeCortex(ContractFake):
                 tag = found.groupdict().get("tag", "")
                 if tag and tag not in self.entities:
                     return error_response(404, "Entity not found", "NOT_FOUND")
-                return await handler(self, request, tag)
+                scorecard = found.groupdict().get("scorecard", "")
+                if scorecard and scorecard not in self.scorecards:
+                    return error_response(404, "Scorecard not found", "NOT_FOUND")
+                return await handler(self, request, tag or scorecard)
         return error_response(404, f"no fake route for {request.method} {request.path}")
 
     def _over_limit(self, key: str, arrived: float) -> float:
@@ -188,12 +283,44 @@ class FakeCortex(ContractFake):
         return 0.0
 
 
-def _page(request: web.Request, items: list[Any], field_name: str) -> web.Response:
+def rule(
+    identifier: str,
+    level: str | None = None,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    expression: str | None = None,
+) -> dict[str, Any]:
+    """A scorecard rule in the document's shape (`ScorecardRule`)."""
+    found: dict[str, Any] = {
+        "identifier": identifier,
+        "expression": expression or f'custom("{identifier}") = true',
+        "weight": 1,
+    }
+    optional = {"levelName": level, "title": title, "description": description}
+    return found | {key: value for key, value in optional.items() if value is not None}
+
+
+def _level_reached(scorecard: dict[str, Any], failed: set[str]) -> dict[str, Any] | None:
+    """The best level whose rules, and those of every level below it, all pass."""
+    reached = None
+    for item in reversed(scorecard["levels"]):  # the lowest level first
+        level = item["level"]
+        rules = [rule for rule in scorecard["rules"] if rule.get("levelName") == level["name"]]
+        if any(rule["identifier"] in failed for rule in rules):
+            break
+        reached = level
+    return reached
+
+
+def _page(request: web.Request, items: list[Any], field_name: str, **extra: Any) -> web.Response:
     page = int(request.query.get("page", "0"))
     size = int(request.query.get("pageSize", "250"))
     chunk = items[page * size : (page + 1) * size]
     total_pages = max(1, -(-len(items) // size))
-    return _json({field_name: chunk, "page": page, "total": len(items), "totalPages": total_pages})
+    return _json(
+        {**extra, field_name: chunk, "page": page, "total": len(items), "totalPages": total_pages}
+    )
 
 
 def _flag(request: web.Request, name: str) -> bool:
@@ -288,11 +415,71 @@ async def _dependencies(fake: FakeCortex, _: web.Request, tag: str) -> web.Respo
     return _json(found[0])
 
 
+async def _list_scorecards(fake: FakeCortex, request: web.Request, _tag: str) -> web.Response:
+    shown = [
+        card
+        for card in fake.scorecards.values()
+        if _flag(request, "showDrafts") or not card["isDraft"]
+    ]
+    return _page(request, shown, "scorecards")
+
+
+async def _scorecard_scores(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    scorecard = fake.scorecards[tag]
+    scores = fake.service_scores[scorecard["tag"]]
+    wanted = request.query.get("entityTag")
+    if wanted:
+        scores = [score for score in scores if score["service"]["tag"] == wanted]
+    return _page(
+        request,
+        scores,
+        "serviceScores",
+        scorecardId=list(fake.scorecards).index(scorecard["tag"]) + 1,
+        scorecardName=scorecard["name"],
+        scorecardTag=scorecard["tag"],
+    )
+
+
+async def _next_steps(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
+    scorecard = fake.scorecards[tag]
+    entity_tag = request.query.get("entityTag", "")
+    scored = [s for s in fake.service_scores[scorecard["tag"]] if s["service"]["tag"] == entity_tag]
+    if not scored:
+        return _json({"nextSteps": []})
+    return _json({"nextSteps": [_next_step(scorecard, scored[0])]})
+
+
+def _next_step(scorecard: dict[str, Any], scored: dict[str, Any]) -> dict[str, Any]:
+    """The failed rules of the level above the one the entity holds."""
+    ladder = [item["level"] for item in scorecard["levels"]]  # best first
+    current = scored["score"]["ladderLevels"]
+    index = ladder.index(current[0]["level"]) if current else len(ladder)
+    step: dict[str, Any] = {"rulesToComplete": []}
+    if current:
+        step["currentLevel"] = current[0]
+    if index == 0:
+        return step
+    following = ladder[index - 1]
+    step["nextLevel"] = {"level": following}
+    failed = {rule["identifier"] for rule in scored["score"]["rules"] if rule["score"] <= 0}
+    step["rulesToComplete"] = [
+        {
+            key: rule[key]
+            for key in ("expression", "identifier", "title", "description")
+            if key in rule
+        }
+        for rule in scorecard["rules"]
+        if rule.get("levelName") == following["name"] and rule["identifier"] in failed
+    ]
+    return step
+
+
 def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 TAG = r"(?P<tag>[^/]+)"
+SCORECARD = r"(?P<scorecard>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/api/v1/catalog"), _list_catalog),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}"), _entity_details),
@@ -303,4 +490,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/scorecards"), _scores),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/current"), _oncall),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/dependencies"), _dependencies),
+    ("GET", re.compile(r"/api/v1/scorecards"), _list_scorecards),
+    ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/scores"), _scorecard_scores),
+    ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/next-steps"), _next_steps),
 ]
