@@ -2,13 +2,16 @@
 
 Every read goes through the shared `ResponseCache` under a key that starts with the workspace,
 the Cortex URL and a fingerprint of the key, with the shape of its answer (so that other processes
-can share it as JSON); writes go straight to Cortex and invalidate the reads they made stale.
+can share it as JSON); writes go straight to Cortex and invalidate the reads they made stale. Who
+is on call is the one answer that may come from Rootly instead, when Cortex has no on-call
+integration for a service and the workspace connected Rootly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -30,6 +33,8 @@ from bot.cortex.models import (
 )
 from bot.errors import NotFoundError, UnknownServiceError
 from bot.finder import FindResult, find_named, rank_for_typeahead
+from bot.oncall import OnCall, OnCallSource, rootly_oncall
+from bot.rootly.client import RootlyClient
 from bot.scorecards import ScorecardSummary, summarize
 
 
@@ -63,6 +68,7 @@ class Shape:
     EVENTS = TypeAdapter(list[CustomEvent])
     SCORES = TypeAdapter(list[ScorecardScore])
     ONCALL = TypeAdapter(list[OncallLevel] | None)
+    ROOTLY_ONCALL = TypeAdapter(tuple[OncallLevel, ...])
     DEPENDENCIES = TypeAdapter(list[Dependency])
     SCORECARDS = TypeAdapter(list[Scorecard])
     SCORECARD_SUMMARY = TypeAdapter(ScorecardSummary)
@@ -71,9 +77,16 @@ class Shape:
 
 
 class Catalog:
-    def __init__(self, client: CortexClient, cache: ResponseCache, team_id: str) -> None:
+    def __init__(
+        self,
+        client: CortexClient,
+        cache: ResponseCache,
+        team_id: str,
+        rootly: RootlyClient | None = None,
+    ) -> None:
         self.client = client
         self.team_id = team_id
+        self.rootly = rootly
         self._cache = cache
         self._scope: CacheKey = (team_id, *client.identity)
 
@@ -174,10 +187,31 @@ class Catalog:
             tag,
         )
 
-    async def oncall(self, tag: str) -> Cached[list[OncallLevel] | None]:
-        return await self._read(
+    async def oncall(self, tag: str) -> Cached[OnCall]:
+        """Who is on call now: Cortex's on-call integration, else Rootly's when it is connected."""
+        cortex = await self._read(
             Ttl.ONCALL, Shape.ONCALL, lambda: self.client.get_current_oncall(tag), "oncall", tag
         )
+        if cortex.value is not None:
+            return _made_of(OnCall(OnCallSource.CORTEX, tuple(cortex.value)), cortex)
+        rootly = self.rootly
+        if rootly is None:
+            return _made_of(OnCall(None), cortex)
+        entity = (await self.entity(tag)).value
+        found = await self._read(
+            Ttl.ONCALL,
+            Shape.ROOTLY_ONCALL,
+            lambda: rootly_oncall(rootly, entity),
+            "rootly-oncall",
+            *rootly.identity,
+            tag,
+        )
+        answer = OnCall(
+            OnCallSource.ROOTLY if found.value else None,
+            found.value,
+            asked=(OnCallSource.CORTEX, OnCallSource.ROOTLY),
+        )
+        return _made_of(answer, cortex, found)
 
     async def dependencies(self, tag: str) -> Cached[list[Dependency]]:
         return await self._read(
@@ -221,3 +255,11 @@ class Catalog:
 
     async def typeahead(self, text: str, limit: int = 100) -> list[Entity]:
         return rank_for_typeahead(text, (await self.services()).value, limit)
+
+
+def _made_of(value: T, *reads: Cached[Any]) -> Cached[T]:
+    """An answer made from several reads: as old as the oldest, stale if any of them is (and
+    for that one's reason)."""
+    oldest = min(read.fetched_at for read in reads)
+    stale = [read for read in reads if read.stale]
+    return Cached(value, oldest, bool(stale), stale[0].because if stale else None)

@@ -58,9 +58,12 @@ class Services:
         return RootlyClient(self.rootly_api, self.settings.rootly_base_url, api_key)
 
     def catalog(self, connection: Connection) -> Catalog:
+        """The workspace's Cortex, with its Rootly for on-call when it connected one."""
         key = connection.cortex_key.get_secret_value()
         client = self.cortex_client(connection.cortex_url, key, connection.team_id)
-        return Catalog(client, self.cache, connection.team_id)
+        rootly_key = connection.rootly_key
+        rootly = self.rootly_client(rootly_key.get_secret_value()) if rootly_key else None
+        return Catalog(client, self.cache, connection.team_id, rootly)
 
     async def workspace_catalog(self, team_id: str) -> Catalog:
         """The workspace's Cortex, or `NotConnectedError` when no admin has connected it."""

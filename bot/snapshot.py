@@ -1,4 +1,5 @@
-"""Everything the bot shows about one service, gathered from Cortex in one concurrent round trip.
+"""Everything the bot shows about one service, gathered from Cortex in one concurrent round trip
+(and a second one to Rootly for who is on call, when Cortex has no on-call integration for it).
 
 The service card and the incident modal both read a `ServiceSnapshot`. Only the entity itself is
 essential: if Cortex cannot say what the service is, the snapshot fails; any other part that fails
@@ -21,18 +22,19 @@ from bot.cortex.models import (
     Dependency,
     Deploy,
     EntityDetails,
-    OncallLevel,
     ScorecardScore,
 )
 from bot.errors import CallError
+from bot.oncall import OnCall
 
 T = TypeVar("T")
+Empty = TypeVar("Empty")
 
 
 @dataclass(frozen=True)
 class ServiceSnapshot:
     entity: EntityDetails
-    oncall: list[OncallLevel] | None  # None: no on-call integration is registered
+    oncall: OnCall | None  # None: it could not be read (see `problems`)
     deploys: list[Deploy]
     scores: list[ScorecardScore]
     dependencies: list[Dependency]
@@ -71,7 +73,7 @@ class _Parts:
             self.stale_because = outcome.because
         return outcome.value
 
-    def value_or(self, name: str, task: asyncio.Task[Cached[T]], empty: T) -> T:
+    def value_or(self, name: str, task: asyncio.Task[Cached[T]], empty: Empty) -> T | Empty:
         error = task.exception()
         if isinstance(error, CallError):
             self.problems[name] = error

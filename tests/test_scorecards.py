@@ -1,24 +1,18 @@
-"""Scorecards in the core: the Cortex reads against the fake Cortex, the cache, and the summaries."""
+"""Scorecards in the core: the Cortex reads against the fake Cortex, caching and summaries."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from aiohttp import ClientSession
 
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
-from bot.cortex import CortexClient, cortex_api
+from bot.cortex import CortexClient
 from bot.cortex.client import PAGE_CONCURRENCY, PAGE_SIZE
 from bot.errors import NotFoundError
-from bot.http import RetryPolicy
 from bot.scorecards import WORST_SHOWN, service_scorecards
-from tests.fakes.cortex import CORTEX_KEY, FakeCortex, Fault, rule
-
-# Checking a page of 1,000 scores against the official document takes the fake a good part of a
-# second on a busy machine, in the test's own event loop: big listings get time to be checked.
-PATIENT = RetryPolicy(attempts=1, request_timeout=60.0, deadline=120.0)
+from tests.fakes.cortex import FakeCortex, Fault, rule
 
 READINESS_RULES = (
     rule("owner", "Bronze", title="Has an owner"),
@@ -49,11 +43,6 @@ async def test_scorecards_are_listed_with_rules_and_levels_drafts_left_out(
     assert card.rule("docs").label == 'custom("docs") = true'  # type: ignore[union-attr]
     sent = fake_cortex.requests_to("/api/v1/scorecards")[0].query
     assert (sent["page"], sent["pageSize"]) == ("0", str(PAGE_SIZE))
-
-
-@pytest.fixture
-def patient_cortex(http_session: ClientSession, fake_cortex: FakeCortex) -> CortexClient:
-    return CortexClient(cortex_api(http_session, PATIENT), fake_cortex.base_url, CORTEX_KEY)
 
 
 async def test_a_scorecard_of_1500_services_is_read_over_several_pages(
@@ -173,8 +162,10 @@ async def test_scorecards_resolve_by_tag_then_name_then_fuzzy(
     by_name = await catalog.find_scorecard("production readiness")
     typo = await catalog.find_scorecard("secutiry baseline")
 
-    assert by_tag.match is not None and by_tag.match.tag == "security"
-    assert by_name.match is not None and by_name.match.tag == "readiness"
+    assert by_tag.match is not None
+    assert by_tag.match.tag == "security"
+    assert by_name.match is not None
+    assert by_name.match.tag == "readiness"
     assert typo.match is None
     assert [card.tag for card in typo.suggestions][:1] == ["security"]
     assert len(fake_cortex.requests_to("/api/v1/scorecards")) == 1
@@ -216,7 +207,8 @@ async def test_a_namesake_scorecard_that_skips_the_service_is_passed_over(
 
     [detail] = (await service_scorecards(catalog, "payments-api")).details
 
-    assert detail.scorecard is not None and detail.scorecard.tag == "readiness"
+    assert detail.scorecard is not None
+    assert detail.scorecard.tag == "readiness"
     assert [rule.label for rule in detail.failed_rules] == ["Has SLOs"]
 
 

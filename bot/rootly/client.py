@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from bot.errors import UnavailableError
+from bot.errors import NotFoundError, UnavailableError
 from bot.http import (
     ApiClient,
     ApiSpec,
@@ -22,7 +22,15 @@ from bot.http import (
     parsed,
     path_segment,
 )
-from bot.rootly.models import Resource, RootlyIncident, RootlyService, ServiceAttributes
+from bot.rootly.models import (
+    Resource,
+    RootlyIncident,
+    RootlyOncall,
+    RootlyService,
+    RootlyTeam,
+    RootlyUser,
+    ServiceAttributes,
+)
 
 SERVICE_NAME = "Rootly"
 JSON_API = "application/vnd.api+json"
@@ -119,6 +127,31 @@ class RootlyClient(ApiClient):
         if merged == incident.service_ids:
             return incident
         return await self.set_incident_services(incident_id, merged)
+
+    async def list_teams(self, *, cortex_id: str) -> list[RootlyTeam]:
+        return await self._all_pages("/v1/teams", _filters(cortex_id=cortex_id), RootlyTeam)
+
+    async def list_oncalls(
+        self, *, service_ids: Sequence[str] = (), group_ids: Sequence[str] = ()
+    ) -> list[RootlyOncall]:
+        """Who is on call now for any of these services or teams, each with the person."""
+        params = [("include", "user")]
+        params += _filters(service_ids=",".join(service_ids), group_ids=",".join(group_ids))
+        try:
+            payload = await self._get("/v1/oncalls", params)
+        except NotFoundError:
+            # Rootly's answer when the account does not use Rootly On-Call (alerting disabled).
+            return []
+        included = [
+            item
+            for item in payload.get("included") or ()
+            if isinstance(item, dict) and item.get("type") == "users"
+        ]
+        users = {user.id: user for user in (_parse(RootlyUser, item) for item in included)}
+        oncalls = (_parse(RootlyOncall, item) for item in payload.get("data") or ())
+        return [
+            oncall.model_copy(update={"user": users.get(str(oncall.user_id))}) for oncall in oncalls
+        ]
 
     async def _all_pages(
         self, path: str, params: QueryParams, model: type[ResourceT]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 
 class RootlyModel(BaseModel):
@@ -39,6 +39,41 @@ class RootlyService(Resource):
     slug: str = ""
     description: str | None = None
     cortex_id: str | None = None
+    owner_group_ids: tuple[str, ...] = ()
+
+    @field_validator("owner_group_ids", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value
+
+
+class RootlyTeam(Resource):
+    """A Rootly team (`groups` in JSON:API), matched to a Cortex team by `cortex_id`."""
+
+    name: str
+    slug: str = ""
+    cortex_id: str | None = None
+
+
+class RootlyUser(Resource):
+    email: str
+    full_name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class RootlyOncall(Resource):
+    """One person on call now at one level of one escalation policy, from `GET /v1/oncalls`."""
+
+    escalation_policy_id: str
+    escalation_policy_name: str
+    escalation_level: int = 1
+    user_id: int
+    schedule_name: str | None = None
+    # The person, when the answer included them (`include=user`).
+    user: RootlyUser | None = None
 
 
 class ServiceAttributes(BaseModel):

@@ -21,7 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.cortex.models import Deploy, Entity, OncallLevel
+from bot.cortex.models import Deploy, Entity
+from bot.oncall import OnCall, OnCallSource
 from bot.workspaces import Connection, masked
 from handlers.common import ids
 
@@ -156,13 +157,17 @@ def deploy_line(deploy: Deploy) -> str:
     return f"{title}{kind}{where}{sha} by {_who(deploy)}, {moment(deploy.timestamp)}"
 
 
-def oncall_summary(levels: list[OncallLevel] | None) -> str:
-    """Who is on call at the first escalation level, as the card and the incident modal show it."""
-    if levels is None:
-        return "_no on-call integration_"
-    first = [level for level in levels if level.level == min(lv.level for lv in levels)]
-    names = [escaped(user.name) for level in first for user in level.users]
-    return ", ".join(names) or "_nobody on call_"
+def oncall_summary(oncall: OnCall | None) -> str:
+    """Who is on call at the first escalation level and which source said so, as the card and
+    the incident modal show it."""
+    if oncall is None:
+        return "_could not be read_"
+    if oncall.source is None:
+        asked_rootly = OnCallSource.ROOTLY in oncall.asked
+        return "_not known to Cortex or Rootly_" if asked_rootly else "_no on-call integration_"
+    first = [level for level in oncall.levels if level.level == oncall.levels[0].level]
+    names = ", ".join(escaped(user.name) for level in first for user in level.users)
+    return f"{names or '_nobody on call_'} _({oncall.source})_"
 
 
 def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:

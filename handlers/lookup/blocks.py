@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
 from bot.errors import BudgetBusyError
+from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
 from handlers.common.blocks import (
@@ -153,23 +154,35 @@ def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list
     return blocks
 
 
-def oncall_blocks(entity: Entity, levels: list[OncallLevel] | None) -> list[Block]:
+def oncall_blocks(entity: Entity, oncall: OnCall) -> list[Block]:
     name = escaped(entity.name)
-    if levels is None:
-        return [
-            section(
-                f"*{name}* has no on-call integration registered in Cortex "
-                "(PagerDuty, Opsgenie, VictorOps or xMatters)."
-            )
-        ]
-    if not levels:
-        return [section(f"Nobody is on call for *{name}* right now.")]
+    if oncall.source is None:
+        return [section(_nobody_knows(name, oncall))]
+    if not oncall.levels:
+        return [section(f"Nobody is on call for *{name}* right now, according to {oncall.source}.")]
     lines = [
-        f"*Level {level.level}* ({escaped(level.provider.title())}): "
+        f"*Level {level.level}* ({escaped(_provider(oncall.source, level))}): "
         + (", ".join(_person(user.name, user.email) for user in level.users) or "_nobody_")
-        for level in levels
+        for level in oncall.levels
     ]
-    return [section(f"*On call for {name}* now\n" + "\n".join(lines))]
+    return [section(f"*On call for {name}* now, from {oncall.source}\n" + "\n".join(lines))]
+
+
+def _nobody_knows(name: str, oncall: OnCall) -> str:
+    if OnCallSource.ROOTLY in oncall.asked:
+        return (
+            f"Neither Cortex nor Rootly knows who is on call for *{name}*: it has no on-call "
+            "integration in Cortex, and Rootly pages nobody for it or its owner teams."
+        )
+    return (
+        f"*{name}* has no on-call integration registered in Cortex "
+        "(PagerDuty, Opsgenie, VictorOps or xMatters), and Rootly is not connected."
+    )
+
+
+def _provider(source: OnCallSource, level: OncallLevel) -> str:
+    # Cortex names the integration (PAGERDUTY); Rootly names the escalation policy, as written.
+    return level.provider.title() if source is OnCallSource.CORTEX else level.provider
 
 
 def _person(name: str, email: str | None) -> str:

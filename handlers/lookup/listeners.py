@@ -84,8 +84,8 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
     except UnknownServiceError as unknown:
         await _reply(invocation, unknown_service_message(command.tag, unknown.suggestions))
         return
-    levels = (await catalog.oncall(entity.tag)).value
-    await _reply(invocation, Message(f"On call for {entity.name}", oncall_blocks(entity, levels)))
+    oncall = (await catalog.oncall(entity.tag)).value
+    await _reply(invocation, Message(f"On call for {entity.name}", oncall_blocks(entity, oncall)))
 
 
 # --- buttons -------------------------------------------------------------------------------------

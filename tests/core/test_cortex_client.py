@@ -24,12 +24,12 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 async def test_lists_every_page_with_page_and_page_size(
-    cortex: CortexClient, fake_cortex: FakeCortex
+    patient_cortex: CortexClient, fake_cortex: FakeCortex
 ) -> None:
     for number in range(2_345):
         fake_cortex.add_service(f"svc-{number:04d}")
 
-    services = await cortex.list_entities(types=("service",))
+    services = await patient_cortex.list_entities(types=("service",))
 
     assert len(services) == 2_345
     assert len({service.tag for service in services}) == 2_345

@@ -23,6 +23,10 @@ FAST_RETRIES = RetryPolicy(
     attempts=3, request_timeout=0.5, deadline=3.0, backoff_base=0.01, backoff_max=0.02
 )
 
+# Checking a page of 1,000 items against the official document takes a fake a good part of a
+# second on a busy machine, in the test's own event loop: tests of big listings use this.
+PATIENT = RetryPolicy(attempts=1, request_timeout=60.0, deadline=120.0)
+
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
 
 
@@ -73,6 +77,12 @@ def cortex_transport(http_session: aiohttp.ClientSession, retry_sleep: Recording
 @pytest.fixture
 def cortex(cortex_transport: JsonApi, fake_cortex: FakeCortex) -> CortexClient:
     return CortexClient(cortex_transport, fake_cortex.base_url, CORTEX_KEY)
+
+
+@pytest.fixture
+def patient_cortex(http_session: aiohttp.ClientSession, fake_cortex: FakeCortex) -> CortexClient:
+    """A client that gives the fake time to check big pages against the official document."""
+    return CortexClient(cortex_api(http_session, PATIENT), fake_cortex.base_url, CORTEX_KEY)
 
 
 @pytest.fixture

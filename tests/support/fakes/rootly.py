@@ -108,6 +108,11 @@ class FakeRootly(ContractFake):
     services: Resources = field(default_factory=dict)
     incidents: Resources = field(default_factory=dict)
     incident_services: dict[str, list[str]] = field(default_factory=dict)
+    teams: Resources = field(default_factory=dict)
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Escalation policies (with the services and teams they page for) and who is on call now.
+    escalation_policies: Resources = field(default_factory=dict)
+    oncalls: list[dict[str, Any]] = field(default_factory=list)
     _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
 
     # --- seeding -------------------------------------------------------------------------------
@@ -149,6 +154,56 @@ class FakeRootly(ContractFake):
         }
         self.incident_services[incident_id] = list(service_ids)
         return incident_id
+
+    def add_team(self, name: str, *, cortex_id: str | None = None) -> str:
+        team_id = str(uuid.uuid4())
+        now = iso(datetime.now(UTC))
+        self.teams[team_id] = {
+            "name": name,
+            "slug": _slug(name),
+            "cortex_id": cortex_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return team_id
+
+    def add_user(self, full_name: str, email: str) -> int:
+        user_id = len(self.users) + 1
+        now = iso(datetime.now(UTC))
+        self.users[user_id] = {
+            "email": email,
+            "full_name": full_name,
+            "created_at": now,
+            "updated_at": now,
+        }
+        return user_id
+
+    def add_escalation_policy(
+        self, name: str, *, service_ids: tuple[str, ...] = (), group_ids: tuple[str, ...] = ()
+    ) -> str:
+        policy_id = str(uuid.uuid4())
+        self.escalation_policies[policy_id] = {
+            "name": name,
+            "service_ids": list(service_ids),
+            "group_ids": list(group_ids),
+        }
+        return policy_id
+
+    def put_on_call(self, policy_id: str, user_id: int, *, level: int = 1) -> None:
+        """`user_id` is on call now at `level` of the escalation policy, for a day."""
+        now = datetime.now(UTC)
+        self.oncalls.append(
+            {
+                "escalation_policy_id": policy_id,
+                "escalation_policy_name": self.escalation_policies[policy_id]["name"],
+                "escalation_level": level,
+                "user_id": user_id,
+                "schedule_id": None,
+                "schedule_name": None,
+                "starts_at": iso(now.replace(hour=0, minute=0, second=0, microsecond=0)),
+                "ends_at": iso(now.replace(hour=23, minute=59, second=59, microsecond=0)),
+            }
+        )
 
     def store_service(self, attributes: dict[str, Any]) -> str:
         service_id = str(uuid.uuid4())
@@ -356,6 +411,47 @@ async def _update_incident(fake: FakeRootly, request: web.Request, ref: str) -> 
     return jsonapi_response({"data": fake.incident_resource(incident_id)})
 
 
+async def _list_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    found = [
+        {"id": team_id, "type": "groups", "attributes": attributes}
+        for team_id, attributes in fake.teams.items()
+    ]
+    for name in ("cortex_id", "name", "slug"):
+        found = _filtered(request, found, name)
+    return _page(fake, request, found)
+
+
+async def _list_oncalls(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    """Who is on call now through a policy that pages for any of the services or teams given."""
+    oncalls = fake.oncalls
+    for name in ("service_ids", "group_ids"):
+        wanted = request.query.get(f"filter[{name}]")
+        if wanted is not None:
+            accepted = set(wanted.split(","))
+            oncalls = [
+                oncall
+                for oncall in oncalls
+                if accepted & set(fake.escalation_policies[oncall["escalation_policy_id"]][name])
+            ]
+    data = [
+        {
+            "id": str(fake.oncalls.index(oncall) + 1),
+            "type": "on_call_resources",
+            "attributes": oncall,
+            "relationships": {"user": {"data": {"id": str(oncall["user_id"]), "type": "users"}}},
+        }
+        for oncall in oncalls
+    ]
+    answer: dict[str, Any] = {"data": data}
+    if "user" in request.query.get("include", "").split(","):
+        people = sorted({oncall["user_id"] for oncall in oncalls})
+        answer["included"] = [
+            {"id": str(user_id), "type": "users", "attributes": fake.users[user_id]}
+            for user_id in people
+        ]
+    return jsonapi_response(answer)
+
+
 ID = r"(?P<id>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/v1/services"), _list_services),
@@ -364,4 +460,6 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/v1/incidents"), _list_incidents),
     ("GET", re.compile(rf"/v1/incidents/{ID}"), _get_incident),
     ("PUT", re.compile(rf"/v1/incidents/{ID}"), _update_incident),
+    ("GET", re.compile(r"/v1/teams"), _list_teams),
+    ("GET", re.compile(r"/v1/oncalls"), _list_oncalls),
 ]
