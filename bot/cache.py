@@ -2,7 +2,8 @@
 every process when a shared store (Redis, `bot.shared`) is configured.
 
 - Keys start with the caller's scope (workspace, API base URL, key fingerprint), so one
-  workspace can never read another's entries.
+  workspace can never read another's entries; the part after it names the kind of answer
+  (`scores`, `oncall`...), which labels the lookup metrics.
 - Identical reads that arrive while one is in flight wait for that one request (single-flight);
   with a shared store, across processes too.
 - An entry is fresh for its TTL; after that it is kept a while longer as a fallback, served marked
@@ -146,32 +147,33 @@ class ResponseCache:
     ) -> Cached[T]:
         """The cached answer for `key`, or the result of `fetch()` (run once for all waiters)."""
         entry = self._entries.get(key)
+        kind = _kind_of_answer(key)
         if entry is not None and self._clock() < entry.fresh_until:
-            return self._hit(entry)
+            return self._hit(entry, kind)
         if self._shared is not None and shape is not None:
             found = await self._shared.lookup(key, shape, self._clock)
             if found is not None and self._clock() < found.fresh_until:
                 self._entries[key] = found
                 self.stats.shared_hits += 1
-                return self._hit(found)
+                return self._hit(found, kind)
             if found is not None and (entry is None or found.fetched_at > entry.fetched_at):
                 entry = found  # older data another process fetched: the fallback if Cortex fails
         self.stats.misses += 1
-        CACHE_LOOKUPS.labels("miss").inc()
+        CACHE_LOOKUPS.labels(kind, "miss").inc()
         try:
             fetched = await self._shared_fetch(key, ttl, fetch, shape)
         except SERVED_STALE as failure:
             if entry is None or entry.missing is not None:
                 raise
             self.stats.stale_served += 1
-            CACHE_LOOKUPS.labels("stale").inc()
+            CACHE_LOOKUPS.labels(kind, "stale").inc()
             result: Cached[T] = entry.answer(because=failure)
             return result
         return fetched.answer()
 
-    def _hit(self, entry: Entry) -> Cached[Any]:
+    def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1
-        CACHE_LOOKUPS.labels("hit").inc()
+        CACHE_LOOKUPS.labels(kind, "hit").inc()
         return entry.answer()
 
     async def _shared_fetch(
@@ -234,3 +236,11 @@ class ResponseCache:
         if self._shared is not None:
             await self._shared.invalidate(prefix)
         return len(stale_keys)
+
+
+SCOPE_PARTS = 3
+
+
+def _kind_of_answer(key: CacheKey) -> str:
+    """The part of a key after its scope (workspace, API URL, key fingerprint)."""
+    return key[SCOPE_PARTS] if len(key) > SCOPE_PARTS else "-"

@@ -127,7 +127,11 @@ ANSWER_SECONDS = Histogram(
 API_REQUESTS = Counter(
     "cortex_bot_api_requests", "Requests to outside APIs, by API and status", ["service", "status"]
 )
-CACHE_LOOKUPS = Counter("cortex_bot_cache_lookups", "Response cache lookups, by result", ["result"])
+CACHE_LOOKUPS = Counter(
+    "cortex_bot_cache_lookups",
+    "Response cache lookups, by kind of answer (scores, oncall...) and result",
+    ["kind", "result"],
+)
 SYNC_RUNS = Counter("cortex_bot_sync_runs", "Cortex to Rootly syncs, by outcome", ["outcome"])
 DIGEST_POSTS = Counter("cortex_bot_digest_posts", "Digests posted, by outcome", ["outcome"])
 BUDGET_WAIT = Histogram(

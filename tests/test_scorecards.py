@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
@@ -150,6 +151,26 @@ async def test_the_summary_is_cached_per_workspace(
     await beta.scorecard_summary(scorecard)
 
     assert len(fake_cortex.requests_to("/api/v1/scorecards/readiness/scores")) == 2
+
+
+def lookups(kind: str, result: str) -> float:
+    labels = {"kind": kind, "result": result}
+    return REGISTRY.get_sample_value("cortex_bot_cache_lookups_total", labels) or 0.0
+
+
+async def test_scorecard_reads_are_counted_by_kind(
+    catalog: Catalog, fake_cortex: FakeCortex
+) -> None:
+    readiness(fake_cortex)
+    fake_cortex.score("readiness", "a", failing=("slo",))
+    before = lookups("scorecard-summary", "miss"), lookups("scorecard-summary", "hit")
+    [scorecard] = (await catalog.scorecards()).value
+
+    await catalog.scorecard_summary(scorecard)
+    await catalog.scorecard_summary(scorecard)
+
+    after = lookups("scorecard-summary", "miss"), lookups("scorecard-summary", "hit")
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
 
 
 async def test_scorecards_resolve_by_tag_then_name_then_fuzzy(

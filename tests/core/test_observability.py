@@ -106,7 +106,7 @@ async def test_metrics_count_commands_acks_and_cortex_requests(slack_app: SlackA
     assert 'cortex_bot_commands_total{command="service",outcome="ok"}' in text
     assert 'cortex_bot_ack_seconds_count{kind="/cortex"}' in text
     assert 'cortex_bot_api_requests_total{service="Cortex",status="200"}' in text
-    assert 'cortex_bot_cache_lookups_total{result="miss"}' in text
+    assert 'cortex_bot_cache_lookups_total{kind="entity",result="miss"}' in text
 
 
 async def test_metrics_count_sync_runs_and_digest_posts(slack_app: SlackApp) -> None:
