@@ -13,7 +13,7 @@ import heapq
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.cortex.models import (
     NextStep,
@@ -104,6 +104,7 @@ class ScorecardDetail:
     next_steps: tuple[NextStep, ...] = ()
     # What could not be read about this scorecard (rules, next steps), for a note.
     problems: tuple[ApiError, ...] = ()
+    stale: bool = False  # some of it is older cached data, Cortex having failed
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,14 @@ class ServiceScorecards:
     more: tuple[ScorecardScore, ...] = ()
     # What could not be read at all (the scorecards' definitions), for a note.
     problems: tuple[ApiError, ...] = ()
+    stale: bool = False  # some of it is older cached data, Cortex having failed
 
 
 async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
     """Everything `/cortex scores` shows; raises only when the service's scores cannot be read."""
     definitions = _attempt(catalog.scorecards())
     scores, scorecards = await asyncio.gather(catalog.scores(tag), definitions)
-    known = [] if isinstance(scorecards, ApiError) else scorecards
+    known = [] if isinstance(scorecards, ApiError) else scorecards.value
     ranked = sorted(scores.value, key=lambda score: (score.score_percentage, score.scorecard_name))
     details = await asyncio.gather(
         *(_detail(catalog, tag, score, known) for score in ranked[:DETAILED_SCORECARDS])
@@ -130,6 +132,7 @@ async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
         details=tuple(details),
         more=tuple(ranked[DETAILED_SCORECARDS:]),
         problems=(scorecards,) if isinstance(scorecards, ApiError) else (),
+        stale=_any_stale(scores, scorecards) or any(detail.stale for detail in details),
     )
 
 
@@ -141,15 +144,18 @@ async def _detail(
         rules = _attempt(catalog.service_score(scorecard.tag, tag))
         steps_read = _attempt(catalog.next_steps(scorecard.tag, tag))
         outcome, steps = await asyncio.gather(rules, steps_read)
-        if outcome is None:
-            continue  # a namesake scorecard that does not cover this service
-        failed = () if isinstance(outcome, ApiError) else outcome.failed_rules
+        failed: tuple[RuleOutcome, ...] = ()
+        if not isinstance(outcome, ApiError):
+            if outcome.value is None:
+                continue  # a namesake scorecard that does not cover this service
+            failed = outcome.value.failed_rules
         return ScorecardDetail(
             score,
             scorecard,
             failed_rules=tuple(_described(scorecard, rule) for rule in failed),
-            next_steps=() if isinstance(steps, ApiError) else steps.next_steps,
+            next_steps=() if isinstance(steps, ApiError) else steps.value.next_steps,
             problems=tuple(part for part in (outcome, steps) if isinstance(part, ApiError)),
+            stale=_any_stale(outcome, steps),
         )
     return ScorecardDetail(score)
 
@@ -162,9 +168,13 @@ def _described(scorecard: Scorecard, outcome: RuleOutcome) -> Rule:
     )
 
 
-async def _attempt(read: Awaitable[Cached[T]]) -> T | ApiError:
-    """A read's value, or the API error that stopped it: a part that fails becomes a note."""
+def _any_stale(*reads: Cached[Any] | ApiError) -> bool:
+    return any(not isinstance(read, ApiError) and read.stale for read in reads)
+
+
+async def _attempt(read: Awaitable[Cached[T]]) -> Cached[T] | ApiError:
+    """A read, or the API error that stopped it: a part that fails becomes a note."""
     try:
-        return (await read).value
+        return await read
     except ApiError as error:
         return error

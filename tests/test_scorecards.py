@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from prometheus_client import REGISTRY
@@ -270,3 +271,23 @@ async def test_an_unknown_service_is_not_found(catalog: Catalog, fake_cortex: Fa
     with pytest.raises(NotFoundError):
         await service_scorecards(catalog, "nope")
     await asyncio.sleep(0)  # the definitions read started alongside finishes on its own
+
+
+async def test_older_scores_are_shown_marked_when_cortex_fails(
+    cortex: CortexClient, fake_cortex: FakeCortex
+) -> None:
+    fake_cortex.add_service("payments-api")
+    readiness(fake_cortex)
+    fake_cortex.score("readiness", "payments-api", failing=("slo",))
+    now = [0.0]
+    catalog = Catalog(cortex, ResponseCache(clock=lambda: now[0]), "T-ALPHA")
+    fresh = await service_scorecards(catalog, "payments-api")
+    now[0] += 3600 - 1  # past every TTL, within the time stale answers are kept
+    fake_cortex.faults += [Fault(status=503) for _ in range(20)]
+
+    older = await service_scorecards(catalog, "payments-api")
+
+    assert not fresh.stale
+    assert older.stale
+    assert all(detail.stale for detail in older.details)
+    assert [replace(detail, stale=False) for detail in older.details] == list(fresh.details)
