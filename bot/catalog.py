@@ -171,7 +171,7 @@ class Catalog:
 
         async def fetch() -> ServiceScore | None:
             found = await self.client.list_service_scores(scorecard_tag, entity_tag=tag)
-            return next((score for score in found if score.service.tag == tag), None)
+            return next((score for score in found.service_scores if score.service.tag == tag), None)
 
         return await self._read(
             Ttl.SCORES, Shape.SERVICE_SCORE, fetch, "service-score", scorecard_tag, tag

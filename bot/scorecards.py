@@ -21,6 +21,7 @@ from bot.cortex.models import (
     RuleOutcome,
     Scorecard,
     ScorecardScore,
+    ScorecardScores,
     ServiceScore,
 )
 from bot.errors import ApiError
@@ -51,6 +52,7 @@ class Standing:
 @dataclass(frozen=True)
 class ScorecardSummary:
     scorecard: Scorecard
+    scorecard_id: int  # what the scorecard's page in the Cortex app is addressed by
     services: int
     # Services per level, best level first; services below every level are counted under None.
     per_level: tuple[tuple[str | None, int], ...]
@@ -59,10 +61,10 @@ class ScorecardSummary:
 
 
 def summarize(
-    scorecard: Scorecard, scores: Sequence[ServiceScore], shown: int = WORST_SHOWN
+    scorecard: Scorecard, scores: ScorecardScores, shown: int = WORST_SHOWN
 ) -> ScorecardSummary:
     ladder = [level.name for level in scorecard.ladder]
-    standings = [_standing(score) for score in scores]
+    standings = [_standing(score) for score in scores.service_scores]
     counts = Counter(standing.level for standing in standings)
     per_level: list[tuple[str | None, int]] = [(name, counts[name]) for name in ladder]
     per_level += [(name, count) for name, count in counts.items() if name not in ladder]
@@ -75,6 +77,7 @@ def summarize(
 
     return ScorecardSummary(
         scorecard=scorecard,
+        scorecard_id=scores.scorecard_id,
         services=len(standings),
         per_level=tuple(per_level),
         failing=len(failing),

@@ -54,8 +54,10 @@ async def test_a_scorecard_of_1500_services_is_read_over_several_pages(
     for number in range(1_500):
         fake_cortex.score("readiness", f"svc-{number:04d}", failing=("slo",) if number % 3 else ())
 
-    scores = await patient_cortex.list_service_scores("readiness")
+    listing = await patient_cortex.list_service_scores("readiness")
 
+    scores = listing.service_scores
+    assert (listing.scorecard_tag, listing.scorecard_id) == ("readiness", 1)
     assert len({score.service.tag for score in scores}) == 1_500
     pages = fake_cortex.requests_to("/api/v1/scorecards/readiness/scores")
     assert sorted(request.query["page"] for request in pages) == ["0", "1"]
@@ -71,9 +73,9 @@ async def test_pages_in_flight_are_bounded(
         fake_cortex.score("readiness", f"svc-{number:05d}")
     fake_cortex.latency = 0.2
 
-    scores = await patient_cortex.list_service_scores("readiness")
+    listing = await patient_cortex.list_service_scores("readiness")
 
-    assert len(scores) == PAGE_SIZE * 5 + 1
+    assert len(listing.service_scores) == PAGE_SIZE * 5 + 1
     assert len(fake_cortex.requests_to("/api/v1/scorecards/readiness/scores")) == 6
     assert fake_cortex.max_in_flight == PAGE_CONCURRENCY
 
@@ -85,7 +87,8 @@ async def test_one_service_on_one_scorecard_and_its_next_steps(
     fake_cortex.score("readiness", "other")
     fake_cortex.score("readiness", "payments-api", failing=("oncall", "slo"))
 
-    [score] = await cortex.list_service_scores("readiness", entity_tag="payments-api")
+    listing = await cortex.list_service_scores("readiness", entity_tag="payments-api")
+    [score] = listing.service_scores
     steps = await cortex.get_next_steps("readiness", "payments-api")
 
     assert score.service.tag == "payments-api"
@@ -125,6 +128,7 @@ async def test_the_summary_counts_levels_and_names_the_worst_first(
     summary = (await catalog.scorecard_summary(scorecard)).value
 
     assert summary.services == 35
+    assert summary.scorecard_id == 1
     assert summary.per_level == (("Gold", 1), ("Silver", 30), ("Bronze", 2), (None, 2))
     assert summary.failing == 34
     assert len(summary.worst) == WORST_SHOWN

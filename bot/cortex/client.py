@@ -27,7 +27,7 @@ from bot.cortex.models import (
     OncallUser,
     Scorecard,
     ScorecardScore,
-    ServiceScore,
+    ScorecardScores,
 )
 from bot.errors import NotFoundError
 from bot.http import (
@@ -153,7 +153,7 @@ class CortexClient(ApiClient):
 
     async def list_service_scores(
         self, scorecard_tag: str, *, entity_tag: str | None = None
-    ) -> list[ServiceScore]:
+    ) -> ScorecardScores:
         """Every entity's score on one scorecard (or one entity's), all pages.
 
         A scorecard can cover thousands of entities: the official document gives the answer no
@@ -161,7 +161,9 @@ class CortexClient(ApiClient):
         """
         params = [("entityTag", entity_tag)] if entity_tag else []
         path = f"/api/v1/scorecards/{path_segment(scorecard_tag)}/scores"
-        return await self._all_pages(path, params, "serviceScores", ServiceScore)
+        pages = await self._pages(path, params)
+        scores = [item for page in pages for item in page.get("serviceScores", ())]
+        return _parse(ScorecardScores, {**pages[0], "serviceScores": scores})
 
     async def get_next_steps(self, scorecard_tag: str, entity_tag: str) -> NextSteps:
         """The rules an entity must pass to reach the scorecard's next level."""
@@ -198,6 +200,11 @@ class CortexClient(ApiClient):
     async def _all_pages(
         self, path: str, params: QueryParams, items_field: str, model: type[ModelT]
     ) -> list[ModelT]:
+        pages = await self._pages(path, params)
+        return [_parse(model, item) for page in pages for item in page.get(items_field, ())]
+
+    async def _pages(self, path: str, params: QueryParams) -> list[Any]:
+        """Every page of a listing: the first, then the rest it counts, a few at a time."""
         first = await self._get(path, [*params, ("page", "0"), ("pageSize", str(PAGE_SIZE))])
         pages = [first]
         total_pages = int(first.get("totalPages") or 1)
@@ -211,7 +218,7 @@ class CortexClient(ApiClient):
                     )
 
             pages += await asyncio.gather(*(fetch(page) for page in range(1, total_pages)))
-        return [_parse(model, item) for page in pages for item in page.get(items_field, ())]
+        return pages
 
     async def _get(
         self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None

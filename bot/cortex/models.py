@@ -247,6 +247,15 @@ class ServiceScore(CortexModel):
         return tuple(rule for rule in self.score.rules if rule.failed)
 
 
+class ScorecardScores(CortexModel):
+    """Every entity's score on one scorecard (`ScorecardServiceScore`), all pages together."""
+
+    scorecard_id: int
+    scorecard_tag: str
+    scorecard_name: str
+    service_scores: tuple[ServiceScore, ...] = ()
+
+
 class NextStep(CortexModel):
     """What an entity lacks to go from its current level to the next one."""
 
