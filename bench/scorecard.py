@@ -1,0 +1,122 @@
+"""Benchmark: `/cortex scorecard <name>` on a 5,000-service scorecard, against `cortex-bot serve`.
+
+Signed commands to the real process (SQLite, one workspace), the fake Cortex answering after
+300 ms. The first answer is cold (the scorecard's definition and every page of its scores are
+read); the next ones are warm. Reports, per pass, the Cortex requests, the time from command to
+answer (at the response URL), and what the answer was (full, partial or an error).
+
+    .venv/bin/python -m bench.scorecard [--services 5000] [--latency 0.3] [--warm 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.load import connect_workspace, load, process, serving
+from bot.crypto import new_key
+from tests.fakes.cortex import FakeCortex, rule
+from tests.fakes.slack import FakeSlack
+from tests.processes import cortex_bot_command, free_port
+from tests.slack_harness import SIGNING_SECRET
+
+TEAM = "T0BENCH"
+BOT_TOKEN = "xoxb-bench-token"
+SCORECARD = "Production readiness"
+RULES = (
+    rule("owner", "Bronze", title="Has an owner"),
+    rule("runbook", "Bronze", title="Has a runbook"),
+    rule("oncall", "Silver", title="Is paged"),
+    rule("slo", "Gold", title="Has SLOs"),
+    rule("docs", "Gold", title="Has docs"),
+)
+# Service n fails the rules whose position divides into it: most fail something, a few fail all.
+FAILING_PATTERN = ((7, "owner"), (5, "runbook"), (3, "oncall"), (2, "slo"), (4, "docs"))
+
+
+@dataclass
+class Pass:
+    label: str
+    answers: list[float]
+    cortex_requests: int
+    kinds: list[str]
+
+
+def seed(cortex: FakeCortex, services: int) -> None:
+    cortex.add_scorecard("readiness", SCORECARD, RULES)
+    for number in range(services):
+        failing = [name for divisor, name in FAILING_PATTERN if number % divisor == 0]
+        cortex.score("readiness", f"svc-{number:05d}", failing=failing)
+
+
+def kind_of(answer: dict[str, Any]) -> str:
+    """A full answer has the scorecard's header; a partial one carries a warning note."""
+    text = json.dumps(answer.get("blocks", []))
+    if '"header"' not in text:
+        return "error"
+    return "partial" if ":warning:" in text else "full"
+
+
+async def main(services: int, latency: float, warm: int) -> list[Pass]:
+    slack = FakeSlack()
+    slack.add_workspace(TEAM, BOT_TOKEN)
+    cortex = FakeCortex(latency=latency, check_contract=False)
+    seed(cortex, services)
+    command = f"scorecard {SCORECARD}"
+    passes = []
+    async with serving(slack.app()) as slack_url, serving(cortex.app()) as cortex_url:
+        slack.base_url = slack_url
+        with tempfile.TemporaryDirectory() as folder:
+            key = new_key()
+            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            await connect_workspace(database_url, key, cortex_url)
+            port = free_port()
+            env = {
+                "PORT": str(port),
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": f"{slack_url}/api/",
+                "CORTEX_API_URL": cortex_url,
+                "DATABASE_URL": database_url,
+                "ENCRYPTION_KEYS": key,
+            }
+            async with process([*cortex_bot_command(), "serve"], env, port) as bot:
+                for label, count in (("cold cache", 1), (f"warm cache, {warm} in a row", warm)):
+                    cortex.received.clear()
+                    answered_before = len(slack.responses)
+                    _acks, answers = await load(bot.base_url, slack, [command] * count, 1, True)
+                    kinds = [kind_of(answer) for answer in slack.responses[answered_before:]]
+                    passes.append(Pass(label, answers, len(cortex.received), kinds))
+    return passes
+
+
+def report(passes: list[Pass], services: int, latency: float) -> None:
+    print(
+        f"`/cortex scorecard {SCORECARD}` over {services:,} services against `cortex-bot serve`, "
+        f"fake Cortex latency {latency * 1000:.0f} ms"
+    )
+    print("| pass | Cortex requests | answer time (median) | answer time (max) | answers |")
+    print("|---|---|---|---|---|")
+    for run in passes:
+        kinds = ", ".join(f"{run.kinds.count(kind)} {kind}" for kind in sorted(set(run.kinds)))
+        print(
+            f"| {run.label} | {run.cortex_requests} | "
+            f"{statistics.median(run.answers) * 1000:.0f} ms | {max(run.answers) * 1000:.0f} ms | "
+            f"{kinds} |"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=5000)
+    parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--warm", type=int, default=5)
+    arguments = parser.parse_args()
+    results = asyncio.run(main(arguments.services, arguments.latency, arguments.warm))
+    report(results, arguments.services, arguments.latency)
