@@ -21,10 +21,10 @@ from typing import Any
 
 from bench.load import connect_workspace, load, process, serving
 from bot.crypto import new_key
-from tests.fakes.cortex import FakeCortex, rule
-from tests.fakes.slack import FakeSlack
-from tests.processes import cortex_bot_command, free_port
-from tests.slack_harness import SIGNING_SECRET
+from tests.support.fakes.cortex import FakeCortex, rule
+from tests.support.fakes.slack import FakeSlack
+from tests.support.processes import cortex_bot_command, free_port
+from tests.support.slack_harness import SIGNING_SECRET
 
 TEAM = "T0BENCH"
 BOT_TOKEN = "xoxb-bench-token"

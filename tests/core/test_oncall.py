@@ -11,8 +11,8 @@ from bot.errors import UnavailableError
 from bot.oncall import OWNER_TEAMS_ASKED, OnCallSource
 from bot.rootly import RootlyClient
 from bot.snapshot import take_snapshot
-from tests.fakes.cortex import FakeCortex
-from tests.fakes.rootly import FakeRootly, Fault
+from tests.support.fakes.cortex import FakeCortex
+from tests.support.fakes.rootly import FakeRootly, Fault
 
 BOTH = (OnCallSource.CORTEX, OnCallSource.ROOTLY)
 

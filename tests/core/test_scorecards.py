@@ -14,7 +14,7 @@ from bot.cortex import CortexClient
 from bot.cortex.client import PAGE_CONCURRENCY, PAGE_SIZE
 from bot.errors import NotFoundError
 from bot.scorecards import WORST_SHOWN, service_scorecards
-from tests.fakes.cortex import FakeCortex, Fault, rule
+from tests.support.fakes.cortex import FakeCortex, Fault, rule
 
 READINESS_RULES = (
     rule("owner", "Bronze", title="Has an owner"),
