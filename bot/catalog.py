@@ -31,7 +31,7 @@ from bot.cortex.models import (
     ScorecardScore,
     ServiceScore,
 )
-from bot.errors import NotFoundError, UnknownServiceError
+from bot.errors import NotFoundError, UnknownScorecardError, UnknownServiceError
 from bot.finder import FindResult, find_named, rank_for_typeahead
 from bot.oncall import OnCall, OnCallSource, rootly_oncall
 from bot.rootly.client import RootlyClient
@@ -235,8 +235,13 @@ class Catalog:
     async def find(self, text: str) -> FindResult[Entity]:
         return find_named(text, (await self.services()).value)
 
-    async def find_scorecard(self, text: str) -> FindResult[Scorecard]:
-        return find_named(text, (await self.scorecards()).value)
+    async def resolve_scorecard(self, text: str) -> Scorecard:
+        """The scorecard `text` names: by tag, then by exact name. When none matches,
+        `UnknownScorecardError` carries the closest scorecards (fuzzy) to offer instead."""
+        found = find_named(text, (await self.scorecards()).value)
+        if found.match is None:
+            raise UnknownScorecardError(text.strip(), found.suggestions)
+        return found.match
 
     async def resolve(self, text: str, use: Callable[[str], Awaitable[T]]) -> T:
         """`use` applied to the service `text` names: as a tag first (straight to `use`, so a known

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.cortex.models import Entity
+    from bot.cortex.models import Entity, Scorecard
 
 
 class BotError(Exception):
@@ -40,6 +40,15 @@ class UnknownServiceError(BotError):
 
     def __init__(self, query: str, suggestions: Sequence[Entity] = ()) -> None:
         super().__init__(f"no service matches {query!r}")
+        self.query = query
+        self.suggestions = tuple(suggestions)
+
+
+class UnknownScorecardError(BotError):
+    """No scorecard of the workspace's Cortex is the one the person named; the closest ones are."""
+
+    def __init__(self, query: str, suggestions: Sequence[Scorecard] = ()) -> None:
+        super().__init__(f"no scorecard matches {query!r}")
         self.query = query
         self.suggestions = tuple(suggestions)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.cortex.models import (
+    EntityDetails,
     NextStep,
     Rule,
     RuleOutcome,
@@ -112,7 +113,7 @@ class ScorecardDetail:
 
 @dataclass(frozen=True)
 class ServiceScorecards:
-    tag: str
+    entity: EntityDetails
     details: tuple[ScorecardDetail, ...]  # worst score first
     # Scorecards past DETAILED_SCORECARDS: their level and score only.
     more: tuple[ScorecardScore, ...] = ()
@@ -124,18 +125,20 @@ class ServiceScorecards:
 async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
     """Everything `/cortex scores` shows; raises only when the service's scores cannot be read."""
     definitions = _attempt(catalog.scorecards())
-    scores, scorecards = await asyncio.gather(catalog.scores(tag), definitions)
+    entity, scores, scorecards = await asyncio.gather(
+        catalog.entity(tag), catalog.scores(tag), definitions
+    )
     known = [] if isinstance(scorecards, ApiError) else scorecards.value
     ranked = sorted(scores.value, key=lambda score: (score.score_percentage, score.scorecard_name))
     details = await asyncio.gather(
         *(_detail(catalog, tag, score, known) for score in ranked[:DETAILED_SCORECARDS])
     )
     return ServiceScorecards(
-        tag=tag,
+        entity=entity.value,
         details=tuple(details),
         more=tuple(ranked[DETAILED_SCORECARDS:]),
         problems=(scorecards,) if isinstance(scorecards, ApiError) else (),
-        stale=_any_stale(scores, scorecards) or any(detail.stale for detail in details),
+        stale=_any_stale(entity, scores, scorecards) or any(detail.stale for detail in details),
     )
 
 

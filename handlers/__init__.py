@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import connect, digests, help, home, incident, lookup, recording, sync
+from handlers import connect, digests, help, home, incident, lookup, recording, scorecards, sync
 from handlers.common import errors
 from handlers.common.commands import Commands, Subcommand
 
@@ -33,7 +33,17 @@ class Feature(Protocol):
 
 
 # In the order of the product's command table: help lists the subcommands in this order.
-FEATURES: tuple[Feature, ...] = (help, connect, lookup, recording, incident, sync, digests, home)
+FEATURES: tuple[Feature, ...] = (
+    help,
+    connect,
+    lookup,
+    recording,
+    incident,
+    sync,
+    digests,
+    scorecards,
+    home,
+)
 COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMANDS])
 # The Events API subscriptions and shortcuts manifest.yaml must list (a test keeps them in step).
 BOT_EVENTS = tuple(event for feature in FEATURES for event in feature.EVENTS)

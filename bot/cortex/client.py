@@ -8,7 +8,7 @@ and retry policy live in the shared `JsonApi`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -48,6 +48,7 @@ ONCALL_NOT_REGISTERED = frozenset({"INTEGRATION_UNREGISTERED", "INTEGRATION_MISS
 PAGE_CONCURRENCY = 4
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+PageT = TypeVar("PageT")
 
 
 def describe_cortex_error(payload: Any) -> ErrorDescription:
@@ -161,9 +162,9 @@ class CortexClient(ApiClient):
         """
         params = [("entityTag", entity_tag)] if entity_tag else []
         path = f"/api/v1/scorecards/{path_segment(scorecard_tag)}/scores"
-        pages = await self._pages(path, params)
-        scores = [item for page in pages for item in page.get("serviceScores", ())]
-        return _parse(ScorecardScores, {**pages[0], "serviceScores": scores})
+        pages = await self._pages(path, params, lambda page: _parse(ScorecardScores, page))
+        scores = tuple(score for page in pages for score in page.service_scores)
+        return pages[0].model_copy(update={"service_scores": scores})
 
     async def get_next_steps(self, scorecard_tag: str, entity_tag: str) -> NextSteps:
         """The rules an entity must pass to reach the scorecard's next level."""
@@ -200,21 +201,28 @@ class CortexClient(ApiClient):
     async def _all_pages(
         self, path: str, params: QueryParams, items_field: str, model: type[ModelT]
     ) -> list[ModelT]:
-        pages = await self._pages(path, params)
-        return [_parse(model, item) for page in pages for item in page.get(items_field, ())]
+        def read(page: Any) -> list[ModelT]:
+            return [_parse(model, item) for item in page.get(items_field, ())]
 
-    async def _pages(self, path: str, params: QueryParams) -> list[Any]:
-        """Every page of a listing: the first, then the rest it counts, a few at a time."""
+        return [item for page in await self._pages(path, params, read) for item in page]
+
+    async def _pages(
+        self, path: str, params: QueryParams, read: Callable[[Any], PageT]
+    ) -> list[PageT]:
+        """Every page of a listing: the first, then the rest it counts, a few at a time. Each is
+        read as it arrives, so a long listing never holds the event loop for all of it at once."""
         first = await self._get(path, [*params, ("page", "0"), ("pageSize", str(PAGE_SIZE))])
-        pages = [first]
+        pages = [read(first)]
         total_pages = int(first.get("totalPages") or 1)
         if total_pages > 1:
             gate = asyncio.Semaphore(PAGE_CONCURRENCY)
 
-            async def fetch(page: int) -> Any:
+            async def fetch(page: int) -> PageT:
                 async with gate:
-                    return await self._get(
-                        path, [*params, ("page", str(page)), ("pageSize", str(PAGE_SIZE))]
+                    return read(
+                        await self._get(
+                            path, [*params, ("page", str(page)), ("pageSize", str(PAGE_SIZE))]
+                        )
                     )
 
             pages += await asyncio.gather(*(fetch(page) for page in range(1, total_pages)))

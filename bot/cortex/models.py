@@ -232,7 +232,6 @@ class ScoreDetails(CortexModel):
 class ScoredService(CortexModel):
     tag: str
     name: str
-    id: str = ""
 
 
 class ServiceScore(CortexModel):
@@ -240,7 +239,6 @@ class ServiceScore(CortexModel):
 
     service: ScoredService
     score: ScoreDetails
-    last_evaluated: datetime | None = None
 
     @property
     def failed_rules(self) -> tuple[RuleOutcome, ...]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
+from urllib.parse import urlparse
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -184,19 +185,22 @@ def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
     )
 
 
-def service_buttons(entities: Sequence[Entity]) -> list[Block]:
-    """One line per service with a button that shows its card."""
+def service_buttons(entities: Sequence[Entity], action_id: str = ids.SHOW_SERVICE) -> list[Block]:
+    """One line per service with a button: its card, or what `action_id` shows of it."""
     return [
         SectionBlock(
             text=MarkdownTextObject(text=f"*{escaped(entity.name)}* `{escaped(entity.tag)}`"),
-            accessory=button("Open", ids.SHOW_SERVICE, entity.tag),
+            accessory=button("Open", action_id, entity.tag),
         )
         for entity in entities
     ]
 
 
 def suggestions(
-    query: str, candidates: Sequence[Entity], maybe_subcommand: str | None = None
+    query: str,
+    candidates: Sequence[Entity],
+    maybe_subcommand: str | None = None,
+    action_id: str = ids.SHOW_SERVICE,
 ) -> list[Block]:
     """The answer to a name Cortex does not know: the closest services, each one click away."""
     lines = [f"No service matches `{escaped(query)}`."]
@@ -205,10 +209,26 @@ def suggestions(
     if candidates:
         lines.append("Did you mean one of these?")
     blocks: list[Block] = [section(" ".join(lines))]
-    return blocks + service_buttons(candidates)
+    return blocks + service_buttons(candidates, action_id)
 
 
 def unknown_service_message(
-    query: str, candidates: Sequence[Entity], maybe_subcommand: str | None = None
+    query: str,
+    candidates: Sequence[Entity],
+    maybe_subcommand: str | None = None,
+    action_id: str = ids.SHOW_SERVICE,
 ) -> Message:
-    return Message(f"No service matches {query}", suggestions(query, candidates, maybe_subcommand))
+    """ "Did you mean" for a service: each button shows the service's card, or what `action_id`
+    shows of it (its scores, for `/cortex scores`)."""
+    return Message(
+        f"No service matches {escaped(query)}",
+        suggestions(query, candidates, maybe_subcommand, action_id),
+    )
+
+
+def cortex_app_url(cortex_api_url: str, path: str) -> str:
+    """A page of the Cortex app: the API's host with `api.` replaced by `app.`, and `path`."""
+    parsed = urlparse(cortex_api_url)
+    host = parsed.netloc.removeprefix("api.")
+    web_host = f"app.{host}" if parsed.netloc.startswith("api.") else host
+    return f"{parsed.scheme}://{web_host}{path}"

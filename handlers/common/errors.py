@@ -32,6 +32,7 @@ from bot.errors import (
     SyncInProgressError,
     UnauthorizedError,
     UnavailableError,
+    UnknownScorecardError,
     UnknownServiceError,
 )
 from handlers.common.blocks import escaped, not_connected_blocks, plain_blocks
@@ -54,6 +55,8 @@ def user_message(error: BaseException) -> str:
             )
         case UnknownServiceError(query=query):
             return f"No service matches `{escaped(query)}`."
+        case UnknownScorecardError(query=query):
+            return f"No scorecard matches `{escaped(query)}`."
         case UnauthorizedError(service=service):
             return (
                 f"{service} refused this workspace's API key: it may have expired or lack "

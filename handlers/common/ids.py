@@ -69,5 +69,10 @@ ATTACH_TO_INCIDENT: Final = "attach"
 RECORD_INCIDENT_EVENTS: Final = "record_events"
 POST_INCIDENT_SUMMARY: Final = "post_summary"
 
+# Scorecards
+SHOW_SCORES: Final = "show_scores"
+SHOW_SCORECARD: Final = "show_scorecard"
+OPEN_SCORECARD: Final = "open_scorecard"
+
 # Digests
 DIGEST_DELETE: Final = "digest_delete"

@@ -178,6 +178,15 @@ def joined(words: Sequence[Word]) -> str:
     return " ".join(word.text for word in words if word.text)
 
 
+def joined_words(name: str, arguments: Sequence[Word], missing: str) -> str:
+    """The plain words of a subcommand that takes free text (a name, search words) and no
+    options; `missing` is what to say when there are none."""
+    plain, _ = split_options(name, arguments)
+    if not (text := joined(plain)):
+        raise InvalidCommand(missing)
+    return text
+
+
 def pick(word: str, choices: Sequence[Choice], lead: str) -> Choice:
     """The choice `word` names, whatever its case; `lead` starts the message when it names none."""
     for choice in choices:

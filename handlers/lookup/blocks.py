@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -23,10 +23,13 @@ from handlers.common import ids
 from handlers.common.blocks import (
     FIELD_TEXT_LIMIT,
     HEADER_TEXT_LIMIT,
+    SECTION_TEXT_LIMIT,
     button,
     context,
+    cortex_app_url,
     deploy_line,
     escaped,
+    fitted,
     oncall_summary,
     section,
     service_buttons,
@@ -39,11 +42,8 @@ SEARCH_RESULTS = 10
 
 
 def cortex_web_url(cortex_api_url: str, tag: str) -> str:
-    """The entity's page in the Cortex app: the API's host with `api.` replaced by `app.`."""
-    parsed = urlparse(cortex_api_url)
-    host = parsed.netloc.removeprefix("api.")
-    web_host = f"app.{host}" if parsed.netloc.startswith("api.") else host
-    return f"{parsed.scheme}://{web_host}/admin/service/{quote(tag, safe='')}"
+    """The entity's page in the Cortex app."""
+    return cortex_app_url(cortex_api_url, f"/admin/service/{quote(tag, safe='')}")
 
 
 def _owners(entity: EntityDetails) -> str:
@@ -61,13 +61,19 @@ def _channels(entity: EntityDetails) -> str:
     return ", ".join(links) or "_none_"
 
 
-def _scores(snapshot: ServiceSnapshot) -> str:
+def _scorecards(snapshot: ServiceSnapshot) -> SectionBlock:
+    """The scorecard levels, with a button to what the service fails (`/cortex scores`)."""
+    heading = "*Scorecards*\n"
     lines = [
         f"{escaped(score.scorecard_name)}: "
         f"{escaped(score.level) if score.level else f'{score.score_percentage:.0%}'}"
         for score in snapshot.scores
     ]
-    return "\n".join(lines) or "_none_"
+    if not lines:
+        return section(heading + "_none_")
+    text = MarkdownTextObject(text=heading + fitted(lines, SECTION_TEXT_LIMIT - len(heading)))
+    scores = button("Rules and next steps", ids.SHOW_SCORES, snapshot.entity.tag)
+    return SectionBlock(text=text, accessory=scores)
 
 
 def _field(title: str, value: str) -> MarkdownTextObject:
@@ -101,10 +107,10 @@ def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
                 _field("On call now", oncall_summary(snapshot.oncall)),
                 _field("Slack", _channels(entity)),
                 _field("Dependencies", str(len(snapshot.dependencies))),
-                _field("Scorecards", _scores(snapshot)),
             ]
         )
     )
+    blocks.append(_scorecards(snapshot))
     if entity.links:
         links = [f"<{link.url}|{escaped(link.name)}>" for link in entity.links]
         blocks.append(section("*Links*\n" + " · ".join(links)))

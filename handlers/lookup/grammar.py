@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.common.lexer import InvalidCommand, Word, joined, shown, split_options
+from handlers.common.lexer import (
+    InvalidCommand,
+    Word,
+    joined,
+    joined_words,
+    shown,
+    split_options,
+)
 
 
 @dataclass(frozen=True)
@@ -35,15 +42,8 @@ class Oncall:
     tag: str
 
 
-def _joined_words(name: str, arguments: Sequence[Word], missing: str) -> str:
-    plain, _ = split_options(name, arguments)
-    if not (text := joined(plain)):
-        raise InvalidCommand(missing)
-    return text
-
-
 def _service_query(arguments: Sequence[Word]) -> str:
-    return _joined_words("service", arguments, "`service` needs a service tag or name.")
+    return joined_words("service", arguments, "`service` needs a service tag or name.")
 
 
 def _single_tag(name: str, arguments: Sequence[Word]) -> str:
@@ -65,7 +65,7 @@ def parse_shorthand(words: Sequence[Word], maybe_subcommand: str | None) -> Serv
 
 
 def parse_search(arguments: Sequence[Word]) -> Search:
-    return Search(_joined_words("search", arguments, "`search` needs some words to look for."))
+    return Search(joined_words("search", arguments, "`search` needs some words to look for."))
 
 
 def parse_deploys(arguments: Sequence[Word]) -> Deploys:

@@ -32,11 +32,8 @@ def services(fake_cortex: FakeCortex) -> FakeCortex:
 
 def rootly_pages(rootly: FakeRootly, **policy: tuple[str, ...]) -> None:
     """Cy is on call at level 1 of a policy for the given services or teams, Di at level 2."""
-    cy = rootly.add_user("Cy Oncall", "cy@example.com")
-    di = rootly.add_user("Di Backup", "di@example.com")
-    payments = rootly.add_escalation_policy("Payments primary", **policy)
-    rootly.put_on_call(payments, di, level=2)
-    rootly.put_on_call(payments, cy, level=1)
+    people = [("Cy Oncall", "cy@example.com"), ("Di Backup", "di@example.com")]
+    rootly.page("Payments primary", people, **policy)
 
 
 async def test_cortex_answers_first_and_rootly_is_not_asked(
@@ -60,18 +57,21 @@ async def test_rootly_answers_for_the_service_the_sync_created(
     both: Catalog, services: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
     service_id = fake_rootly.add_service("Payments API", cortex_id="payments-api")
-    fake_rootly.add_service("Search", cortex_id="search")
+    search_id = fake_rootly.add_service("Search", cortex_id="search")
     rootly_pages(fake_rootly, service_ids=(service_id,))
+    fake_rootly.page("Ops", [("Ed Ops", "ed@example.com")], service_ids=(service_id, search_id))
+    fake_rootly.page("Search", [("Fi Search", "fi@example.com")], service_ids=(search_id,))
 
     oncall = (await both.oncall("payments-api")).value
 
     assert oncall.source is OnCallSource.ROOTLY
     assert oncall.asked == BOTH
     assert [(level.level, level.provider) for level in oncall.levels] == [
+        (1, "Ops"),
         (1, "Payments primary"),
         (2, "Payments primary"),
     ]
-    assert [(user.name, user.email) for user in oncall.levels[0].users] == [
+    assert [(user.name, user.email) for user in oncall.levels[1].users] == [
         ("Cy Oncall", "cy@example.com")
     ]
     [lookup] = fake_rootly.requests_to("/v1/services")

@@ -12,7 +12,7 @@ from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient
 from bot.cortex.client import PAGE_CONCURRENCY, PAGE_SIZE
-from bot.errors import NotFoundError
+from bot.errors import NotFoundError, UnknownScorecardError
 from bot.scorecards import WORST_SHOWN, service_scorecards
 from tests.support.fakes.cortex import FakeCortex, Fault, rule
 
@@ -184,16 +184,15 @@ async def test_scorecards_resolve_by_tag_then_name_then_fuzzy(
     readiness(fake_cortex)
     fake_cortex.add_scorecard("security", "Security baseline", (rule("tls"),))
 
-    by_tag = await catalog.find_scorecard("security")
-    by_name = await catalog.find_scorecard("production readiness")
-    typo = await catalog.find_scorecard("secutiry baseline")
+    by_tag = await catalog.resolve_scorecard("security")
+    by_name = await catalog.resolve_scorecard(" production readiness ")
+    with pytest.raises(UnknownScorecardError) as typo:
+        await catalog.resolve_scorecard("secutiry baseline")
 
-    assert by_tag.match is not None
-    assert by_tag.match.tag == "security"
-    assert by_name.match is not None
-    assert by_name.match.tag == "readiness"
-    assert typo.match is None
-    assert [card.tag for card in typo.suggestions][:1] == ["security"]
+    assert by_tag.tag == "security"
+    assert by_name.tag == "readiness"
+    assert typo.value.query == "secutiry baseline"
+    assert [card.tag for card in typo.value.suggestions][:1] == ["security"]
     assert len(fake_cortex.requests_to("/api/v1/scorecards")) == 1
 
 
@@ -206,6 +205,7 @@ async def test_one_service_across_its_scorecards(catalog: Catalog, fake_cortex: 
 
     found = await service_scorecards(catalog, "payments-api")
 
+    assert found.entity.tag == "payments-api"
     assert [detail.score.scorecard_name for detail in found.details] == [
         "Production readiness",
         "Security baseline",

@@ -303,6 +303,7 @@ async def start_app(
     cortex: FakeCortex,
     rootly: FakeRootly,
     tmp_path: Path,
+    retries: RetryPolicy = APP_RETRIES,
     **extra: Any,
 ) -> SlackApp:
     database_file = tmp_path / "cortex-bot.db"
@@ -311,7 +312,7 @@ async def start_app(
     keyring = Keyring.from_encoded([new_key()])
     await migrate_in_thread(database_url)
     clock = ManualClock()
-    http = await client_factory(create_web_app(settings, keyring, APP_RETRIES, clock))
+    http = await client_factory(create_web_app(settings, keyring, retries, clock))
     return SlackApp(
         http=http,
         slack=slack,
@@ -347,12 +348,13 @@ def app_with(
     fake_rootly: FakeRootly,
     tmp_path: Path,
 ) -> AppStarter:
-    """Start the app around the fakes with these settings (the bot token's mode by default)."""
+    """Start the app around the fakes with these settings (the bot token's mode by default) and,
+    where a test needs other than quick retries, this retry policy."""
 
-    async def start(**settings: Any) -> SlackApp:
+    async def start(retries: RetryPolicy = APP_RETRIES, **settings: Any) -> SlackApp:
         settings = {"slack_bot_token": BOT_TOKEN, **settings}
         return await start_app(
-            aiohttp_client, fake_slack, fake_cortex, fake_rootly, tmp_path, **settings
+            aiohttp_client, fake_slack, fake_cortex, fake_rootly, tmp_path, retries, **settings
         )
 
     return start

@@ -191,6 +191,18 @@ async def test_picking_services_shows_their_context_from_concurrent_calls(app: S
     assert len(updated["blocks"]) <= 100
 
 
+async def test_who_rootly_pages_is_shown_when_cortex_has_no_on_call(app: SlackApp) -> None:
+    service_id = app.rootly.add_service("Ledger", cortex_id="ledger")
+    app.rootly.page("Ledger primary", [("Lu Ledger", "lu@example.com")], service_ids=(service_id,))
+    view = await opened_modal(app)
+
+    updated = await pick(app, view, ["payments-api", "ledger"])
+
+    shown = json.dumps(updated["blocks"])
+    assert "Cy Oncall _(Cortex)_" in shown
+    assert "Lu Ledger _(Rootly)_" in shown
+
+
 async def test_a_cortex_failure_for_one_service_is_noted_and_the_rest_shown(
     app: SlackApp,
 ) -> None:

@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -204,6 +204,21 @@ class FakeRootly(ContractFake):
                 "ends_at": iso(now.replace(hour=23, minute=59, second=59, microsecond=0)),
             }
         )
+
+    def page(
+        self,
+        policy: str,
+        people: Sequence[tuple[str, str]],
+        *,
+        service_ids: tuple[str, ...] = (),
+        group_ids: tuple[str, ...] = (),
+    ) -> str:
+        """A new escalation policy for these services or teams, with each (name, email) on call
+        now at the next level (the first at level 1); returns the policy's id."""
+        policy_id = self.add_escalation_policy(policy, service_ids=service_ids, group_ids=group_ids)
+        for level, (name, email) in enumerate(people, start=1):
+            self.put_on_call(policy_id, self.add_user(name, email), level=level)
+        return policy_id
 
     def store_service(self, attributes: dict[str, Any]) -> str:
         service_id = str(uuid.uuid4())

@@ -1,0 +1,30 @@
+"""Scorecards in Slack: one service across its scorecards, one scorecard across its services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.common import ids
+from handlers.common.acking import acked
+from handlers.common.commands import Subcommand
+from handlers.scorecards import grammar, listeners
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    Subcommand("scores", "/cortex scores <tag>", grammar.parse_scores, listeners.scores),
+    Subcommand(
+        "scorecard",
+        "/cortex scorecard <name or tag>",
+        grammar.parse_scorecard,
+        listeners.scorecard,
+    ),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[str, ...] = ()
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.SHOW_SCORES)(acked(listeners.show_scores))
+    app.action(ids.SHOW_SCORECARD)(acked(listeners.show_scorecard))
+    app.action(ids.OPEN_SCORECARD)(listeners.open_scorecard)

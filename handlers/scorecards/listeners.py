@@ -1,0 +1,107 @@
+"""`/cortex scores` and `/cortex scorecard`, and the buttons that lead to them (the card's too).
+
+The answers are ephemeral (they are for the person asking).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from slack_bolt.async_app import AsyncAck
+
+from bot.catalog import Catalog
+from bot.errors import BotError, UnknownScorecardError, UnknownServiceError
+from bot.scorecards import service_scorecards
+from handlers.common import ids
+from handlers.common.blocks import Message, escaped, section, unknown_service_message
+from handlers.common.context import Invocation, open_modal
+from handlers.common.errors import blocks_for
+from handlers.scorecards.blocks import (
+    scorecard_blocks,
+    scorecard_suggestions,
+    scores_blocks,
+    scores_modal,
+)
+from handlers.scorecards.grammar import ScorecardQuery, Scores
+
+log = logging.getLogger(__name__)
+
+
+async def scores_answer(catalog: Catalog, query: str) -> Message:
+    """A service's scorecards, or "did you mean" with the closest services."""
+    try:
+        # A tag goes straight to Cortex, so a cold answer is two concurrent round trips.
+        found = await catalog.resolve(query, partial(service_scorecards, catalog))
+    except UnknownServiceError as unknown:
+        return unknown_service_message(query, unknown.suggestions, action_id=ids.SHOW_SCORES)
+    text = f"Scorecards of {escaped(found.entity.name)}"
+    return Message(text, scores_blocks(found, catalog.client.base_url))
+
+
+async def scorecard_answer(catalog: Catalog, query: str) -> Message:
+    """A scorecard across its services, or "did you mean" with the closest scorecards."""
+    try:
+        scorecard = await catalog.resolve_scorecard(query)
+    except UnknownScorecardError as unknown:
+        text = f"No scorecard matches {escaped(query)}"
+        return Message(text, scorecard_suggestions(query, unknown.suggestions))
+    summary = await catalog.scorecard_summary(scorecard)
+    blocks = scorecard_blocks(summary.value, catalog.client.base_url, stale=summary.stale)
+    return Message(escaped(scorecard.name), blocks)
+
+
+async def _reply(invocation: Invocation, answer: Message, *, replace: bool = False) -> None:
+    await invocation.respond(
+        text=answer.text, blocks=answer.blocks, replace_original=replace, response_type="ephemeral"
+    )
+
+
+async def scores(invocation: Invocation, command: Scores) -> None:
+    await _reply(invocation, await scores_answer(await invocation.catalog(), command.query))
+
+
+async def scorecard(invocation: Invocation, command: ScorecardQuery) -> None:
+    await _reply(invocation, await scorecard_answer(await invocation.catalog(), command.query))
+
+
+# --- buttons -------------------------------------------------------------------------------------
+
+
+async def show_scores(invocation: Invocation) -> None:
+    """A service's scorecards, below the card or list the button was on (or over its modal)."""
+    if invocation.body.get("view"):
+        await _scores_over_modal(invocation)
+        return
+    await _reply(invocation, await scores_answer(await invocation.catalog(), invocation.value))
+
+
+async def _scores_over_modal(invocation: Invocation) -> None:
+    # The click's trigger lasts 3 s: the modal opens first, the answer replaces its placeholder.
+    opened = await open_modal(
+        invocation.client, invocation.body, scores_modal([section("Reading the scorecards…")])
+    )
+    try:
+        answer = await scores_answer(await invocation.catalog(), invocation.value)
+    except Exception as error:
+        await invocation.client.views_update(
+            view_id=opened["id"], view=scores_modal(blocks_for(error))
+        )
+        if not isinstance(error, BotError):
+            raise
+        log.warning(
+            "no scorecards for %s in team %s: %s", invocation.value, invocation.team_id, error
+        )
+        return
+    await invocation.client.views_update(view_id=opened["id"], view=scores_modal(answer.blocks))
+
+
+async def show_scorecard(invocation: Invocation) -> None:
+    """A scorecard picked from "did you mean": it takes the suggestions' place."""
+    answer = await scorecard_answer(await invocation.catalog(), invocation.value)
+    await _reply(invocation, answer, replace=True)
+
+
+async def open_scorecard(ack: AsyncAck) -> None:
+    # A link button: Slack opens the URL; the click still has to be acknowledged.
+    await ack()
