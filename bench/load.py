@@ -151,6 +151,22 @@ async def connect_workspace(database_url: str, key: str, cortex_url: str) -> Non
     await engine.dispose()
 
 
+async def bot_environment(folder: Path, slack_url: str, cortex_url: str) -> dict[str, str]:
+    """The environment of a `cortex-bot serve` (but its PORT) in single-workspace mode, with a
+    fresh SQLite database in `folder` where the workspace is already connected to Cortex."""
+    key = new_key()
+    database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+    await connect_workspace(database_url, key, cortex_url)
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": f"{slack_url}/api/",
+        "CORTEX_API_URL": cortex_url,
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEYS": key,
+    }
+
+
 async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
     slack = FakeSlack()
     slack.add_workspace(TEAM, BOT_TOKEN)
@@ -161,19 +177,8 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
     async with serving(slack.app()) as slack_url, serving(cortex.app()) as cortex_url:
         slack.base_url = slack_url
         with tempfile.TemporaryDirectory() as folder:
-            key = new_key()
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await connect_workspace(database_url, key, cortex_url)
+            env = await bot_environment(Path(folder), slack_url, cortex_url)
             port = free_port()
-            env = {
-                "PORT": str(port),
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": f"{slack_url}/api/",
-                "CORTEX_API_URL": cortex_url,
-                "DATABASE_URL": database_url,
-                "ENCRYPTION_KEYS": key,
-            }
             # Single cards first, one at a time, on services the bulk passes have not warmed.
             single = [f"svc-{number:03d}" for number in range(SERVICES - SINGLE_CARDS, SERVICES)]
             bulk = random_tags(commands)
@@ -183,7 +188,8 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                 (f"{commands} commands, cold cache", bulk, concurrency),
                 (f"{commands} commands, warm cache", bulk, concurrency),
             ]
-            async with process([*cortex_bot_command(), "serve"], env, port) as bot:
+            serve = [*cortex_bot_command(), "serve"]
+            async with process(serve, {**env, "PORT": str(port)}, port) as bot:
                 for label, tags, at_once in passes:
                     cortex.received.clear()
                     acks, answers = await load(bot.base_url, slack, tags, at_once, True)

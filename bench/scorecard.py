@@ -19,15 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.load import connect_workspace, load, process, serving
-from bot.crypto import new_key
+from bench.load import BOT_TOKEN, TEAM, bot_environment, load, process, serving
 from tests.support.fakes.cortex import FakeCortex, rule
 from tests.support.fakes.slack import FakeSlack
 from tests.support.processes import cortex_bot_command, free_port
-from tests.support.slack_harness import SIGNING_SECRET
 
-TEAM = "T0BENCH"
-BOT_TOKEN = "xoxb-bench-token"
 SCORECARD = "Production readiness"
 RULES = (
     rule("owner", "Bronze", title="Has an owner"),
@@ -73,20 +69,10 @@ async def main(services: int, latency: float, warm: int) -> list[Pass]:
     async with serving(slack.app()) as slack_url, serving(cortex.app()) as cortex_url:
         slack.base_url = slack_url
         with tempfile.TemporaryDirectory() as folder:
-            key = new_key()
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await connect_workspace(database_url, key, cortex_url)
+            env = await bot_environment(Path(folder), slack_url, cortex_url)
             port = free_port()
-            env = {
-                "PORT": str(port),
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": f"{slack_url}/api/",
-                "CORTEX_API_URL": cortex_url,
-                "DATABASE_URL": database_url,
-                "ENCRYPTION_KEYS": key,
-            }
-            async with process([*cortex_bot_command(), "serve"], env, port) as bot:
+            serve = [*cortex_bot_command(), "serve"]
+            async with process(serve, {**env, "PORT": str(port)}, port) as bot:
                 for label, count in (("cold cache", 1), (f"warm cache, {warm} in a row", warm)):
                     cortex.received.clear()
                     answered_before = len(slack.responses)

@@ -29,6 +29,13 @@ def readiness(fake: FakeCortex, tag: str = "readiness", name: str = "Production 
     fake.add_scorecard(tag, name, READINESS_RULES, description="Ready for production?")
 
 
+def payments_failing_slos(fake: FakeCortex) -> None:
+    """payments-api on the readiness scorecard, Silver for lack of SLOs."""
+    fake.add_service("payments-api")
+    readiness(fake)
+    fake.score("readiness", "payments-api", failing=("slo",))
+
+
 async def test_scorecards_are_listed_with_rules_and_levels_drafts_left_out(
     cortex: CortexClient, fake_cortex: FakeCortex
 ) -> None:
@@ -241,9 +248,7 @@ async def test_a_namesake_scorecard_that_skips_the_service_is_passed_over(
 async def test_scores_are_shown_when_the_definitions_cannot_be_read(
     catalog: Catalog, fake_cortex: FakeCortex
 ) -> None:
-    fake_cortex.add_service("payments-api")
-    readiness(fake_cortex)
-    fake_cortex.score("readiness", "payments-api", failing=("slo",))
+    payments_failing_slos(fake_cortex)
     fake_cortex.faults += [Fault(status=503, path_contains="/api/v1/scorecards") for _ in range(3)]
 
     found = await service_scorecards(catalog, "payments-api")
@@ -257,9 +262,7 @@ async def test_scores_are_shown_when_the_definitions_cannot_be_read(
 async def test_a_failing_part_of_one_scorecard_is_noted(
     catalog: Catalog, fake_cortex: FakeCortex
 ) -> None:
-    fake_cortex.add_service("payments-api")
-    readiness(fake_cortex)
-    fake_cortex.score("readiness", "payments-api", failing=("slo",))
+    payments_failing_slos(fake_cortex)
     fake_cortex.faults += [Fault(status=503, path_contains="/next-steps") for _ in range(3)]
 
     [detail] = (await service_scorecards(catalog, "payments-api")).details
@@ -280,9 +283,7 @@ async def test_an_unknown_service_is_not_found(catalog: Catalog, fake_cortex: Fa
 async def test_older_scores_are_shown_marked_when_cortex_fails(
     cortex: CortexClient, fake_cortex: FakeCortex
 ) -> None:
-    fake_cortex.add_service("payments-api")
-    readiness(fake_cortex)
-    fake_cortex.score("readiness", "payments-api", failing=("slo",))
+    payments_failing_slos(fake_cortex)
     now = [0.0]
     catalog = Catalog(cortex, ResponseCache(clock=lambda: now[0]), "T-ALPHA")
     fresh = await service_scorecards(catalog, "payments-api")

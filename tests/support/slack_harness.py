@@ -135,6 +135,13 @@ class SlackRequests:
         )
         return await self.post(body, "application/x-www-form-urlencoded", **headers)
 
+    async def answer(self, text: str, user: str = MEMBER) -> dict[str, Any]:
+        """What a /cortex command answers at its response URL, once Slack's request is acked."""
+        answered_before = len(self.slack.responses)
+        response = await self.command(text, user=user)
+        assert response.status == 200
+        return await self.slack.next_response(answered_before + 1)
+
     async def interact(self, payload: dict[str, Any], **headers: str) -> ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded", **headers)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
-from tests.support.slack_harness import ADMIN, MEMBER, TEAM, AppStarter, SlackApp
+from tests.support.slack_harness import ADMIN, TEAM, AppStarter, SlackApp
 
 NOW = datetime.now(UTC)
 
@@ -74,20 +73,13 @@ def seed(cortex: FakeCortex) -> None:
     ]
 
 
-async def answer_to(app: SlackApp, text: str, user: str = MEMBER) -> dict[str, Any]:
-    answered_before = len(app.slack.responses)
-    response = await app.command(text, user=user)
-    assert response.status == 200
-    return await app.slack.next_response(answered_before + 1)
-
-
 # --- the card ----------------------------------------------------------------------------------
 
 
 async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: SlackApp) -> None:
     app.cortex.latency = 0.05
 
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     shown = str(card["blocks"])
     assert card["response_type"] == "ephemeral"
@@ -113,23 +105,23 @@ async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: Sla
 
 @pytest.mark.parametrize("tag", ["payments-api", "payments-worker"], ids=["on-call", "no on-call"])
 async def test_a_warm_card_costs_no_cortex_call(app: SlackApp, tag: str) -> None:
-    await answer_to(app, tag)
+    await app.answer(tag)
     before = app.cortex.count()
 
-    await answer_to(app, f"service {tag}")
+    await app.answer(f"service {tag}")
 
     assert app.cortex.count() == before
 
 
 async def test_a_card_by_name(app: SlackApp) -> None:
-    card = await answer_to(app, "service Payments Worker")
+    card = await app.answer("service Payments Worker")
 
     assert "Payments Worker" in str(card["blocks"])
     assert "No service matches" not in str(card["blocks"])
 
 
 async def test_a_misspelt_name_offers_the_closest_services(app: SlackApp) -> None:
-    answer = await answer_to(app, "paymnts-api")
+    answer = await app.answer("paymnts-api")
 
     shown = str(answer["blocks"])
     assert "No service matches" in shown
@@ -142,7 +134,7 @@ async def test_a_misspelt_name_offers_the_closest_services(app: SlackApp) -> Non
 
 
 async def test_a_mistyped_subcommand_is_pointed_out(app: SlackApp) -> None:
-    answer = await answer_to(app, "serach payments")
+    answer = await app.answer("serach payments")
 
     assert "/cortex search" in str(answer["blocks"])
 
@@ -150,7 +142,7 @@ async def test_a_mistyped_subcommand_is_pointed_out(app: SlackApp) -> None:
 async def test_a_long_description_is_trimmed_to_slacks_limit(app: SlackApp) -> None:
     app.cortex.entities["search"]["description"] = "x" * 5000
 
-    card = await answer_to(app, "service search")
+    card = await app.answer("service search")
 
     sections = [block for block in card["blocks"] if block["type"] == "section"]
     assert all(len(block.get("text", {}).get("text", "")) <= 3000 for block in sections)
@@ -160,7 +152,7 @@ async def test_a_long_description_is_trimmed_to_slacks_limit(app: SlackApp) -> N
 async def test_a_failing_part_is_noted_and_the_rest_shown(app: SlackApp) -> None:
     app.cortex.faults += [Fault(status=500, path_contains="/scorecards") for _ in range(2)]
 
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     shown = str(card["blocks"])
     assert "Moves money" in shown
@@ -175,7 +167,7 @@ async def test_search_lists_matches_with_buttons(app: SlackApp) -> None:
     for number in range(15):
         app.cortex.add_service(f"payments-extra-{number:02d}")
 
-    answer = await answer_to(app, "search payments")
+    answer = await app.answer("search payments")
 
     buttons = [
         b for b in answer["blocks"] if b.get("accessory", {}).get("action_id") == ids.SHOW_SERVICE
@@ -188,7 +180,7 @@ async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
     for number in range(20):
         app.cortex.add_deploy("search", f"build {number:02d}", NOW - timedelta(days=number))
 
-    first = await answer_to(app, "deploys search")
+    first = await app.answer("deploys search")
     await app.click(ids.MORE_DEPLOYS, value="search|10")
     second = await app.slack.next_response(2)
 
@@ -200,7 +192,7 @@ async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
 
 
 async def test_oncall_per_escalation_level(app: SlackApp) -> None:
-    answer = await answer_to(app, "oncall payments-api")
+    answer = await app.answer("oncall payments-api")
 
     shown = str(answer["blocks"])
     assert shown.index("Level 1") < shown.index("Cy Oncall") < shown.index("Level 2")
@@ -208,7 +200,7 @@ async def test_oncall_per_escalation_level(app: SlackApp) -> None:
 
 
 async def test_oncall_without_an_integration_says_so(app: SlackApp) -> None:
-    answer = await answer_to(app, "oncall search")
+    answer = await app.answer("oncall search")
 
     assert "no on-call integration" in str(answer["blocks"])
 
@@ -241,7 +233,7 @@ async def test_typeahead_of_an_unconnected_workspace_is_empty(slack_app: SlackAp
 
 
 async def test_not_connected_tells_how_to_connect(slack_app: SlackApp) -> None:
-    answer = await answer_to(slack_app, "payments-api")
+    answer = await slack_app.answer("payments-api")
 
     assert "/cortex connect" in answer["text"]
     assert ids.OPEN_CONNECT in str(answer["blocks"])
@@ -261,7 +253,7 @@ async def test_cortex_failures_are_one_plain_sentence(
 ) -> None:
     app.cortex.faults += [Fault(**fault.__dict__) for _ in range(10)]
 
-    answer = await answer_to(app, "payments-api")
+    answer = await app.answer("payments-api")
 
     assert sentence in answer["text"]
     assert "Traceback" not in answer["text"]
@@ -270,17 +262,17 @@ async def test_cortex_failures_are_one_plain_sentence(
 async def test_an_expired_key_is_reported_as_such(app: SlackApp) -> None:
     app.cortex.api_keys.clear()
 
-    answer = await answer_to(app, "payments-api")
+    answer = await app.answer("payments-api")
 
     assert "refused this workspace's API key" in answer["text"]
 
 
 async def test_a_stale_card_when_cortex_fails_after_the_cache_expired(app: SlackApp) -> None:
-    await answer_to(app, "payments-api")
+    await app.answer("payments-api")
     app.clock.now += 3000  # every cached answer is past its freshness, within the stale window
     app.cortex.faults += [Fault(status=503) for _ in range(20)]
 
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     assert "Moves money" in str(card["blocks"])
     assert "older cached data" in str(card["blocks"])
@@ -296,12 +288,12 @@ async def test_a_busy_budget_is_said_so_with_what_is_known(app_with: AppStarter)
         TEAM, NewKeys(app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
     )
     seed(app.cortex)
-    await answer_to(app, "payments-api")
+    await app.answer("payments-api")
     app.clock.now += 3000  # every cached answer is past its freshness, within the stale window
     sent = len(app.cortex.received)
 
-    card = await answer_to(app, "payments-api")
-    unknown = await answer_to(app, "payments-worker")
+    card = await app.answer("payments-api")
+    unknown = await app.answer("payments-worker")
 
     assert len(app.cortex.received) == sent  # Cortex was never asked
     assert "Moves money" in str(card["blocks"])

@@ -10,7 +10,7 @@ import pytest
 from bot.workspaces import NewKeys
 from tests.support.fakes.cortex import CORTEX_KEY
 from tests.support.fakes.rootly import ROOTLY_KEY
-from tests.support.slack_harness import ADMIN, MEMBER, TEAM, SlackApp
+from tests.support.slack_harness import ADMIN, TEAM, SlackApp
 
 
 @pytest.fixture
@@ -27,19 +27,12 @@ async def app(slack_app: SlackApp) -> SlackApp:
     return slack_app
 
 
-async def answer_to(app: SlackApp, text: str) -> dict[str, Any]:
-    answered_before = len(app.slack.responses)
-    response = await app.command(text, user=MEMBER)
-    assert response.status == 200
-    return await app.slack.next_response(answered_before + 1)
-
-
 def shown(answer: dict[str, Any]) -> str:
     return json.dumps(answer["blocks"], ensure_ascii=False)
 
 
 async def test_oncall_from_rootly_says_so(app: SlackApp) -> None:
-    answer = await answer_to(app, "oncall payments-api")
+    answer = await app.answer("oncall payments-api")
 
     text = shown(answer)
     assert "*On call for Payments API* now, from Rootly" in text
@@ -49,13 +42,13 @@ async def test_oncall_from_rootly_says_so(app: SlackApp) -> None:
 
 
 async def test_the_card_names_rootly_as_the_source(app: SlackApp) -> None:
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     assert "Cy &lt;!channel&gt; Oncall _(Rootly)_" in shown(card)
 
 
 async def test_when_neither_knows_one_sentence_says_so(app: SlackApp) -> None:
-    answer = await answer_to(app, "oncall search")
+    answer = await app.answer("oncall search")
 
     [block] = answer["blocks"]
     assert block["text"]["text"] == (
@@ -72,7 +65,7 @@ async def test_cortex_answers_first(app: SlackApp) -> None:
         }
     ]
 
-    answer = await answer_to(app, "oncall payments-api")
+    answer = await app.answer("oncall payments-api")
 
     assert "now, from Cortex" in shown(answer)
     assert "*Level 1* (Pagerduty): Ed" in shown(answer)

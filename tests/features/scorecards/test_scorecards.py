@@ -11,7 +11,7 @@ from bot.http import RetryPolicy
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault, rule
-from tests.support.slack_harness import ADMIN, MEMBER, TEAM, AppStarter, SlackApp
+from tests.support.slack_harness import ADMIN, TEAM, AppStarter, SlackApp
 
 RULES = (
     rule("owner", "Bronze", title="Has an owner"),
@@ -49,13 +49,6 @@ def seed(cortex: FakeCortex) -> None:
     cortex.score("readiness", "search", failing=("owner", "oncall"))
 
 
-async def answer_to(app: SlackApp, text: str, user: str = MEMBER) -> dict[str, Any]:
-    answered_before = len(app.slack.responses)
-    response = await app.command(text, user=user)
-    assert response.status == 200
-    return await app.slack.next_response(answered_before + 1)
-
-
 def shown(answer: dict[str, Any]) -> str:
     return json.dumps(answer["blocks"], ensure_ascii=False)
 
@@ -82,7 +75,7 @@ def buttons(answer: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
 
 
 async def test_scores_show_level_score_failed_rules_and_next_steps(app: SlackApp) -> None:
-    answer = await answer_to(app, "scores payments-api")
+    answer = await app.answer("scores payments-api")
 
     text = shown(answer)
     assert answer["response_type"] == "ephemeral"
@@ -108,13 +101,13 @@ async def test_scores_show_level_score_failed_rules_and_next_steps(app: SlackApp
 
 
 async def test_scores_by_name(app: SlackApp) -> None:
-    answer = await answer_to(app, "scores Payments API")
+    answer = await app.answer("scores Payments API")
 
     assert "Scorecards of Payments API" in shown(answer)
 
 
 async def test_scores_of_an_unknown_service_offer_the_closest_ones(app: SlackApp) -> None:
-    answer = await answer_to(app, "scores paymnts-api")
+    answer = await app.answer("scores paymnts-api")
 
     assert "No service matches `paymnts-api`" in shown(answer)
     offered = buttons(answer, ids.SHOW_SCORES)
@@ -128,20 +121,20 @@ async def test_scores_of_an_unknown_service_offer_the_closest_ones(app: SlackApp
 async def test_a_service_on_no_scorecard_says_so(app: SlackApp) -> None:
     app.cortex.add_service("lonely", "Lonely")
 
-    answer = await answer_to(app, "scores lonely")
+    answer = await app.answer("scores lonely")
 
     assert "*Lonely* is on no scorecard in Cortex." in shown(answer)
 
 
 async def test_scores_need_a_service(app: SlackApp) -> None:
-    answer = await answer_to(app, "scores")
+    answer = await app.answer("scores")
 
     assert "`scores` needs a service tag or name." in answer["text"]
     assert "/cortex scores <tag>" in shown(answer)
 
 
 async def test_the_cards_scorecard_line_leads_to_the_scores(app: SlackApp) -> None:
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     [scores_button] = buttons(card, ids.SHOW_SCORES)
     assert scores_button["value"] == "payments-api"
@@ -190,7 +183,7 @@ async def big(app_with: AppStarter) -> SlackApp:
 
 
 async def test_a_scorecard_of_1500_services_in_one_message(big: SlackApp) -> None:
-    answer = await answer_to(big, "scorecard Production readiness")
+    answer = await big.answer("scorecard Production readiness")
 
     text = shown(answer)
     pages = big.cortex.requests_to("/api/v1/scorecards/readiness/scores")
@@ -207,17 +200,17 @@ async def test_a_scorecard_of_1500_services_in_one_message(big: SlackApp) -> Non
 
 
 async def test_a_warm_scorecard_costs_no_cortex_request(big: SlackApp) -> None:
-    await answer_to(big, "scorecard readiness")
+    await big.answer("scorecard readiness")
     before = big.cortex.count()
 
-    answer = await answer_to(big, "scorecard readiness")
+    answer = await big.answer("scorecard readiness")
 
     assert big.cortex.count() == before
     assert "986 services failing a rule" in shown(answer)
 
 
 async def test_a_mistyped_scorecard_offers_the_closest_ones(app: SlackApp) -> None:
-    answer = await answer_to(app, "scorecard secutiry baselin")
+    answer = await app.answer("scorecard secutiry baselin")
 
     assert "No scorecard matches `secutiry baselin`" in shown(answer)
     [first, *_] = buttons(answer, ids.SHOW_SCORECARD)
@@ -230,7 +223,7 @@ async def test_a_mistyped_scorecard_offers_the_closest_ones(app: SlackApp) -> No
 
 
 async def test_a_scorecard_by_tag_names_its_failing_services(app: SlackApp) -> None:
-    answer = await answer_to(app, "scorecard readiness")
+    answer = await app.answer("scorecard readiness")
 
     text = shown(answer)
     assert text.index("Search") < text.index("Payments API")  # no level before Silver
@@ -248,8 +241,8 @@ async def test_hostile_names_stay_within_slacks_limits_and_are_escaped(app: Slac
         app.cortex.add_service(f"h-{number}", long)
         app.cortex.score("hostile", f"h-{number}", failing=[f"r{n}" for n in range(60)])
 
-    scorecard = await answer_to(app, "scorecard hostile")
-    scores = await answer_to(app, "scores h-1")
+    scorecard = await app.answer("scorecard hostile")
+    scores = await app.answer("scores h-1")
 
     for answer in (scorecard, scores):
         assert len(answer["blocks"]) <= 50
@@ -263,13 +256,13 @@ async def test_hostile_names_stay_within_slacks_limits_and_are_escaped(app: Slac
 async def test_a_failing_cortex_is_one_sentence(app: SlackApp) -> None:
     app.cortex.faults += [Fault(status=503, path_contains="/readiness/scores") for _ in range(3)]
 
-    answer = await answer_to(app, "scorecard readiness")
+    answer = await app.answer("scorecard readiness")
 
     assert answer["text"].startswith("Cortex is not answering right now")
 
 
 async def test_scorecard_reads_are_counted(app: SlackApp) -> None:
-    await answer_to(app, "scorecard readiness")
+    await app.answer("scorecard readiness")
 
     metrics = await (await app.http.get("/metrics")).text()
 
