@@ -25,7 +25,7 @@ from bot.cortex.models import (
     ScorecardScores,
     ServiceScore,
 )
-from bot.errors import ApiError
+from bot.errors import CallError
 
 if TYPE_CHECKING:
     from bot.cache import Cached
@@ -107,8 +107,9 @@ class ScorecardDetail:
     failed_rules: tuple[Rule, ...] = ()
     next_steps: tuple[NextStep, ...] = ()
     # What could not be read about this scorecard (rules, next steps), for a note.
-    problems: tuple[ApiError, ...] = ()
-    stale: bool = False  # some of it is older cached data, Cortex having failed
+    problems: tuple[CallError, ...] = ()
+    # Why some of it is older cached data (Cortex failed, or the budget was busy); None: none is.
+    stale_because: CallError | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,9 @@ class ServiceScorecards:
     # Scorecards past DETAILED_SCORECARDS: their level and score only.
     more: tuple[ScorecardScore, ...] = ()
     # What could not be read at all (the scorecards' definitions), for a note.
-    problems: tuple[ApiError, ...] = ()
-    stale: bool = False  # some of it is older cached data, Cortex having failed
+    problems: tuple[CallError, ...] = ()
+    # Why some of it is older cached data (Cortex failed, or the budget was busy); None: none is.
+    stale_because: CallError | None = None
 
 
 async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
@@ -128,7 +130,7 @@ async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
     entity, scores, scorecards = await asyncio.gather(
         catalog.entity(tag), catalog.scores(tag), definitions
     )
-    known = [] if isinstance(scorecards, ApiError) else scorecards.value
+    known = [] if isinstance(scorecards, CallError) else scorecards.value
     ranked = sorted(scores.value, key=lambda score: (score.score_percentage, score.scorecard_name))
     details = await asyncio.gather(
         *(_detail(catalog, tag, score, known) for score in ranked[:DETAILED_SCORECARDS])
@@ -137,8 +139,9 @@ async def service_scorecards(catalog: Catalog, tag: str) -> ServiceScorecards:
         entity=entity.value,
         details=tuple(details),
         more=tuple(ranked[DETAILED_SCORECARDS:]),
-        problems=(scorecards,) if isinstance(scorecards, ApiError) else (),
-        stale=_any_stale(entity, scores, scorecards) or any(detail.stale for detail in details),
+        problems=(scorecards,) if isinstance(scorecards, CallError) else (),
+        stale_because=_because(entity, scores, scorecards)
+        or next((detail.stale_because for detail in details if detail.stale_because), None),
     )
 
 
@@ -151,7 +154,7 @@ async def _detail(
         steps_read = _attempt(catalog.next_steps(scorecard.tag, tag))
         outcome, steps = await asyncio.gather(rules, steps_read)
         failed: tuple[RuleOutcome, ...] = ()
-        if not isinstance(outcome, ApiError):
+        if not isinstance(outcome, CallError):
             if outcome.value is None:
                 continue  # a namesake scorecard that does not cover this service
             failed = outcome.value.failed_rules
@@ -159,9 +162,9 @@ async def _detail(
             score,
             scorecard,
             failed_rules=tuple(_described(scorecard, rule) for rule in failed),
-            next_steps=() if isinstance(steps, ApiError) else steps.value.next_steps,
-            problems=tuple(part for part in (outcome, steps) if isinstance(part, ApiError)),
-            stale=_any_stale(outcome, steps),
+            next_steps=() if isinstance(steps, CallError) else steps.value.next_steps,
+            problems=tuple(part for part in (outcome, steps) if isinstance(part, CallError)),
+            stale_because=_because(outcome, steps),
         )
     return ScorecardDetail(score)
 
@@ -174,13 +177,15 @@ def _described(scorecard: Scorecard, outcome: RuleOutcome) -> Rule:
     )
 
 
-def _any_stale(*reads: Cached[Any] | ApiError) -> bool:
-    return any(not isinstance(read, ApiError) and read.stale for read in reads)
+def _because(*reads: Cached[Any] | CallError) -> CallError | None:
+    """Why the first of these reads that is older cached data is so; None when none is."""
+    older = (read.because for read in reads if not isinstance(read, CallError) and read.because)
+    return next(older, None)
 
 
-async def _attempt(read: Awaitable[Cached[T]]) -> Cached[T] | ApiError:
-    """A read, or the API error that stopped it: a part that fails becomes a note."""
+async def _attempt(read: Awaitable[Cached[T]]) -> Cached[T] | CallError:
+    """A read, or what stopped it (Cortex failing, the budget busy): a part becomes a note."""
     try:
         return await read
-    except ApiError as error:
+    except CallError as error:
         return error

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cortex.models import Deploy, Entity
+from bot.errors import BudgetBusyError, CallError
 from bot.oncall import OnCall, OnCallSource
 from bot.workspaces import Connection, masked
 from handlers.common import ids
@@ -224,6 +225,17 @@ def unknown_service_message(
         f"No service matches {escaped(query)}",
         suggestions(query, candidates, maybe_subcommand, action_id),
     )
+
+
+def older_data_note(because: CallError, what: str) -> str:
+    """Why `what` is older cached data: our own budget for the key, or Cortex failing; never one
+    said for the other."""
+    cause = (
+        "this workspace's Cortex budget is busy"
+        if isinstance(because, BudgetBusyError)
+        else "Cortex is not answering"
+    )
+    return f"{cause}; {what} is older cached data"
 
 
 def cortex_app_url(cortex_api_url: str, path: str) -> str:

@@ -16,7 +16,6 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
-from bot.errors import BudgetBusyError
 from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
@@ -30,6 +29,7 @@ from handlers.common.blocks import (
     deploy_line,
     escaped,
     fitted,
+    older_data_note,
     oncall_summary,
     section,
     service_buttons,
@@ -82,13 +82,8 @@ def _field(title: str, value: str) -> MarkdownTextObject:
 
 def _notes(snapshot: ServiceSnapshot) -> list[Block]:
     notes = [f"{part}: {error.detail}" for part, error in snapshot.problems.items()]
-    if snapshot.stale_since is not None:
-        cause = (
-            "this workspace's Cortex budget is busy"
-            if isinstance(snapshot.stale_because, BudgetBusyError)
-            else "Cortex is not answering"
-        )
-        notes.insert(0, f"{cause}; some of this card is older cached data")
+    if snapshot.stale_because is not None:
+        notes.insert(0, older_data_note(snapshot.stale_because, "some of this card"))
     return [context(":warning: " + escaped("; ".join(notes)))] if notes else []
 
 

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.cortex.models import Rule, Scorecard, ScorecardScore
+from bot.errors import CallError
 from bot.scorecards import ScorecardDetail, ScorecardSummary, ServiceScorecards, Standing
 from handlers.common import ids
 from handlers.common.blocks import (
@@ -30,6 +31,7 @@ from handlers.common.blocks import (
     cortex_app_url,
     escaped,
     fitted,
+    older_data_note,
     plural,
     section,
     trimmed,
@@ -84,8 +86,8 @@ def scores_blocks(found: ServiceScorecards, cortex_api_url: str) -> list[Block]:
     if found.more:
         blocks.append(context("Also: " + " · ".join(_score_line(score) for score in found.more)))
     notes = [f"the scorecards' rules: {escaped(error.detail)}" for error in found.problems]
-    if found.stale:
-        notes.insert(0, "Cortex is not answering; some of this is older cached data")
+    if found.stale_because is not None:
+        notes.insert(0, older_data_note(found.stale_because, "some of this"))
     if notes:
         blocks.append(context(":warning: " + "; ".join(notes)))
     return blocks
@@ -130,7 +132,7 @@ def scores_modal(blocks: list[Block]) -> View:
 
 
 def scorecard_blocks(
-    summary: ScorecardSummary, cortex_api_url: str, *, stale: bool = False
+    summary: ScorecardSummary, cortex_api_url: str, *, stale_because: CallError | None = None
 ) -> list[Block]:
     card = summary.scorecard
     about = f"`{escaped(card.tag)}` · {plural(summary.services, 'service')}"
@@ -143,8 +145,8 @@ def scorecard_blocks(
         *_failing(summary),
         ActionsBlock(elements=[_open_in_cortex(cortex_api_url, summary.scorecard_id)]),
     ]
-    if stale:
-        blocks.append(context(":warning: Cortex is not answering; this is older cached data."))
+    if stale_because is not None:
+        blocks.append(context(f":warning: {older_data_note(stale_because, 'this')}."))
     return blocks
 
 

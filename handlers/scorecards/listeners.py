@@ -47,7 +47,8 @@ async def scorecard_answer(catalog: Catalog, query: str) -> Message:
         text = f"No scorecard matches {escaped(query)}"
         return Message(text, scorecard_suggestions(query, unknown.suggestions))
     summary = await catalog.scorecard_summary(scorecard)
-    blocks = scorecard_blocks(summary.value, catalog.client.base_url, stale=summary.stale)
+    base_url = catalog.client.base_url
+    blocks = scorecard_blocks(summary.value, base_url, stale_because=summary.because)
     return Message(escaped(scorecard.name), blocks)
 
 

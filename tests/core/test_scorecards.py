@@ -12,7 +12,7 @@ from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient
 from bot.cortex.client import PAGE_CONCURRENCY, PAGE_SIZE
-from bot.errors import NotFoundError, UnknownScorecardError
+from bot.errors import NotFoundError, UnavailableError, UnknownScorecardError
 from bot.scorecards import WORST_SHOWN, service_scorecards
 from tests.support.fakes.cortex import FakeCortex, Fault, rule
 
@@ -256,7 +256,7 @@ async def test_scores_are_shown_when_the_definitions_cannot_be_read(
     [detail] = found.details
     assert detail.score.level == "Silver"
     assert detail.scorecard is None
-    assert [problem.status for problem in found.problems] == [503]
+    assert [type(problem) for problem in found.problems] == [UnavailableError]
 
 
 async def test_a_failing_part_of_one_scorecard_is_noted(
@@ -269,7 +269,7 @@ async def test_a_failing_part_of_one_scorecard_is_noted(
 
     assert [rule.label for rule in detail.failed_rules] == ["Has SLOs"]
     assert detail.next_steps == ()
-    assert [problem.status for problem in detail.problems] == [503]
+    assert [type(problem) for problem in detail.problems] == [UnavailableError]
 
 
 async def test_an_unknown_service_is_not_found(catalog: Catalog, fake_cortex: FakeCortex) -> None:
@@ -292,7 +292,8 @@ async def test_older_scores_are_shown_marked_when_cortex_fails(
 
     older = await service_scorecards(catalog, "payments-api")
 
-    assert not fresh.stale
-    assert older.stale
-    assert all(detail.stale for detail in older.details)
-    assert [replace(detail, stale=False) for detail in older.details] == list(fresh.details)
+    assert fresh.stale_because is None
+    assert isinstance(older.stale_because, UnavailableError)
+    assert all(detail.stale_because for detail in older.details)
+    fresh_again = [replace(detail, stale_because=None) for detail in older.details]
+    assert fresh_again == list(fresh.details)

@@ -253,6 +253,22 @@ async def test_hostile_names_stay_within_slacks_limits_and_are_escaped(app: Slac
     # The fake Slack fails the test if a section goes past 3,000 characters.
 
 
+async def test_a_busy_budget_is_said_so_with_the_older_summary(app_with: AppStarter) -> None:
+    # Three requests a minute (two usable): exactly one cold scorecard's worth.
+    app = await connected(await app_with(cortex_rate_limit=3, cortex_rate_period=60.0))
+    seed(app.cortex)
+    await app.answer("scorecard readiness")
+    app.clock.now += 3000  # past the summary's freshness, within the time older data is kept
+    sent = len(app.cortex.received)
+
+    answer = await app.answer("scorecard readiness")
+
+    assert len(app.cortex.received) == sent  # Cortex was never asked
+    assert "fails 2 rules" in shown(answer)
+    assert "this workspace's Cortex budget is busy; this is older cached data." in shown(answer)
+    assert "not answering" not in shown(answer)
+
+
 async def test_a_failing_cortex_is_one_sentence(app: SlackApp) -> None:
     app.cortex.faults += [Fault(status=503, path_contains="/readiness/scores") for _ in range(3)]
 
