@@ -45,3 +45,12 @@ class RequestClaims:
         except IntegrityError:
             return False
         return True
+
+    async def release(self, team_id: str, *parts: str) -> None:
+        """Forget a claim whose work was refused, so that asking again is not a repeat."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                delete(request_claims).where(
+                    request_claims.c.claim_key == claim_key(team_id, parts)
+                )
+            )

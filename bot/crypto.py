@@ -23,6 +23,7 @@ from bot.config import ENCRYPTION_KEY_BYTES, ConfigError, Settings, sqlite_path
 log = logging.getLogger(__name__)
 
 PREFIX = "enc:v1:"
+KEY_ID_LENGTH = 8
 NONCE_BYTES = 12
 
 
@@ -36,7 +37,7 @@ def new_key() -> str:
 
 
 def _key_id(key: bytes) -> str:
-    return hashlib.sha256(key).hexdigest()[:8]
+    return hashlib.sha256(key).hexdigest()[:KEY_ID_LENGTH]
 
 
 class Keyring:
@@ -46,6 +47,11 @@ class Keyring:
         self._sealing_id = _key_id(keys[0])
         self._ciphers = {_key_id(key): AESGCM(key) for key in keys}
         self._sealing = self._ciphers[self._sealing_id]
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """The ids of the keys this keyring opens with (a sealed value names the one it needs)."""
+        return frozenset(self._ciphers)
 
     @classmethod
     def from_encoded(cls, encoded: Sequence[str]) -> Keyring:

@@ -110,13 +110,21 @@ class RateLimitedError(ApiError):
 
 
 class UnavailableError(ApiError):
-    """The API could not be reached or answered nonsense (5xx, timeout, connection, bad JSON)."""
+    """The API could not be reached or failed (5xx, timeout, connection)."""
 
     def __init__(
         self, service: str, detail: str, *, status: int | None = None, retryable: bool = True
     ) -> None:
         super().__init__(service, detail, status=status)
         self.retryable = retryable
+
+
+class UnreadableAnswerError(UnavailableError):
+    """The API answered, but with something the bot cannot read: not JSON, or not the shape its
+    document gives (a list where an object belongs, a page count that is not a number)."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(service, detail, retryable=False)
 
 
 class InvalidRequestError(ApiError):

@@ -44,6 +44,7 @@ from bot.errors import (
     RateLimitedError,
     UnauthorizedError,
     UnavailableError,
+    UnreadableAnswerError,
 )
 from bot.lanes import BACKGROUND_PATIENCE, Lane, current_lane
 from bot.observability import API_REQUESTS
@@ -287,9 +288,7 @@ class JsonApi:
         payload = _parse_json(raw)
         if status < 300:
             if payload is _UNREADABLE:
-                raise UnavailableError(
-                    self.service, "answered with a body that is not JSON", retryable=False
-                )
+                raise UnreadableAnswerError(self.service, "a body that is not JSON")
             return payload
         raise self._error_for(status, headers, payload, api_key)
 
@@ -444,10 +443,8 @@ def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        raise UnavailableError(
-            service,
-            f"answered with an unexpected {model.__name__} ({error.error_count()} problems)",
-            retryable=False,
+        raise UnreadableAnswerError(
+            service, f"an unexpected {model.__name__}: {error.error_count()} problems"
         ) from None
 
 

@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.crypto import Keyring, is_sealed
+from bot.storage import sealing_key
 
 SECRET_FIELDS = (
     "bot_token",
@@ -49,6 +50,14 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
     async def async_find_installation(self, **kwargs: Any) -> Installation | None:
         found = await super().async_find_installation(**kwargs)
         return self._transform(found, self._open) if found else None
+
+    async def unreadable(self) -> int:
+        """How many workspaces' bot tokens are sealed with a key that is not in the keyring."""
+        query = select(func.count(self.bots.c.team_id.distinct())).where(
+            sealing_key(self.bots.c.bot_token).not_in(self._keyring.key_ids)
+        )
+        async with self.engine.connect() as connection:
+            return int(await connection.scalar(query) or 0)
 
     async def reseal_all(self) -> int:
         """Re-encrypt every stored token under the first configured key; how many were rewritten."""

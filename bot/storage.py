@@ -12,10 +12,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, text
+from sqlalchemy import Column, ColumnElement, DateTime, MetaData, String, Table, Text, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import sqlite_path
+from bot.crypto import KEY_ID_LENGTH, PREFIX
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,6 +43,11 @@ request_claims = Table(
     Column("team_id", String(32), nullable=False),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def sealing_key(column: ColumnElement[str]) -> ColumnElement[str]:
+    """The id of the key that sealed a stored secret (`enc:v1:<key id>:…`, see `bot.crypto`)."""
+    return func.substr(column, len(PREFIX) + 1, KEY_ID_LENGTH)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -115,14 +121,15 @@ sync_schedules = Table(
 # scheduling the same scope again in a channel changes that digest instead of adding another.
 # `weekday` is "0" (Monday) to "6" for weekly digests; `snapshot` is the JSON of the services in
 # scope at the last digest (tag → archived), what the next one diffs against.
+SCOPE_TAG_LENGTH = 200
 digests = Table(
     "digests",
     metadata,
     Column("id", String(32), primary_key=True),
     Column("team_id", String(32), nullable=False, index=True),
     Column("channel_id", String(32), nullable=False),
-    Column("group_tag", String(200)),
-    Column("owner_tag", String(200)),
+    Column("group_tag", String(SCOPE_TAG_LENGTH)),
+    Column("owner_tag", String(SCOPE_TAG_LENGTH)),
     Column("frequency", String(8), nullable=False),
     Column("local_time", String(5), nullable=False),
     Column("weekday", String(1)),

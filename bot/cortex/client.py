@@ -20,16 +20,17 @@ from bot.cortex.models import (
     Deploy,
     Entity,
     EntityDetails,
+    ListingPage,
     NewCustomEvent,
     NewDeploy,
     NextSteps,
+    OncallCurrent,
     OncallLevel,
-    OncallUser,
     Scorecard,
     ScorecardScore,
     ScorecardScores,
 )
-from bot.errors import NotFoundError
+from bot.errors import NotFoundError, UnreadableAnswerError
 from bot.http import (
     ApiClient,
     ApiSpec,
@@ -146,7 +147,7 @@ class CortexClient(ApiClient):
 
     async def get_scorecard_scores(self, tag: str) -> list[ScorecardScore]:
         payload = await self._get(f"/api/v1/catalog/{path_segment(tag)}/scorecards")
-        return [_parse(ScorecardScore, item) for item in payload or ()]
+        return [_parse(ScorecardScore, item) for item in _listed(payload)]
 
     async def list_scorecards(self) -> list[Scorecard]:
         """Every scorecard's definition (name, levels, rules), drafts left out, all pages."""
@@ -202,7 +203,7 @@ class CortexClient(ApiClient):
         self, path: str, params: QueryParams, items_field: str, model: type[ModelT]
     ) -> list[ModelT]:
         def read(page: Any) -> list[ModelT]:
-            return [_parse(model, item) for item in page.get(items_field, ())]
+            return [_parse(model, item) for item in _items(page, items_field)]
 
         return [item for page in await self._pages(path, params, read) for item in page]
 
@@ -213,7 +214,7 @@ class CortexClient(ApiClient):
         read as it arrives, so a long listing never holds the event loop for all of it at once."""
         first = await self._get(path, [*params, ("page", "0"), ("pageSize", str(PAGE_SIZE))])
         pages = [read(first)]
-        total_pages = int(first.get("totalPages") or 1)
+        total_pages = _parse(ListingPage, first).total_pages or 1
         if total_pages > 1:
             gate = asyncio.Semaphore(PAGE_CONCURRENCY)
 
@@ -244,19 +245,32 @@ def _parse(model: type[ModelT], payload: Any) -> ModelT:
 
 def _oncall_levels(payload: Any) -> Iterable[OncallLevel]:
     # The answer is a list of {current: [{provider, escalations: [{escalationLevel, schedules}]}]}.
-    for block in payload or ():
-        for provider in block.get("current", ()):
-            for escalation in provider.get("escalations", ()):
-                users = tuple(
-                    _parse(OncallUser, schedule["user"])
-                    for schedule in escalation.get("schedules", ())
-                    if schedule.get("user")
-                )
+    for block in _listed(payload):
+        for provider in _parse(OncallCurrent, block).current:
+            for escalation in provider.escalations:
                 yield OncallLevel(
-                    provider=provider.get("provider", ""),
-                    level=escalation.get("escalationLevel", 0),
-                    users=users,
+                    provider=provider.provider,
+                    level=escalation.escalation_level,
+                    users=tuple(
+                        schedule.user for schedule in escalation.schedules if schedule.user
+                    ),
                 )
+
+
+def _listed(payload: Any) -> list[Any]:
+    """An answer that should be a list (an empty answer is an empty list)."""
+    if payload is None:
+        return []
+    if not isinstance(payload, list):
+        raise UnreadableAnswerError(SERVICE_NAME, "an object where a list belongs")
+    return payload
+
+
+def _items(page: Any, items_field: str) -> list[Any]:
+    """The items of one page of a listing."""
+    if not isinstance(page, dict):
+        raise UnreadableAnswerError(SERVICE_NAME, "a page of a listing that is not an object")
+    return _listed(page.get(items_field))
 
 
 def _dependency_items(payload: Any) -> list[Any]:

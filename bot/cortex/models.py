@@ -273,6 +273,32 @@ class OncallUser(CortexModel):
     email: str | None = None
 
 
+class OncallSchedule(CortexModel):
+    user: OncallUser | None = None
+
+
+class OncallEscalation(CortexModel):
+    escalation_level: int = 0
+    schedules: tuple[OncallSchedule, ...] = ()
+
+
+class OncallProvider(CortexModel):
+    """One provider's part of `GET /api/v1/catalog/{tag}/integrations/oncall/current`."""
+
+    provider: str = ""
+    escalations: tuple[OncallEscalation, ...] = ()
+
+
+class OncallCurrent(CortexModel):
+    current: tuple[OncallProvider, ...] = ()
+
+
+class ListingPage(CortexModel):
+    """What every page of a Cortex listing says besides its items."""
+
+    total_pages: int | None = None
+
+
 class OncallLevel(CortexModel):
     """Who is on call at one escalation level, as reported by one on-call provider."""
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import and_, delete, exists, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.digests.schedule import Recurrence
-from bot.storage import as_utc, digest_slots, digests
+from bot.storage import SCOPE_TAG_LENGTH, as_utc, digest_slots, digests
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ LIVE_STATES = (SlotState.CLAIMED, SlotState.POSTING)
 
 @dataclass(frozen=True)
 class Scope:
-    """Which services a digest covers: all, or those of a Cortex group and/or owner team."""
+    """Which services a digest covers: all, or those of a Cortex group and/or owner team (each
+    tag at most `MAX_TAG` characters, as stored)."""
+
+    MAX_TAG: ClassVar[int] = SCOPE_TAG_LENGTH
 
     group: str | None = None
     owner: str | None = None
@@ -210,11 +214,12 @@ class DigestStore:
             )
         return None if stored is None else dict(json.loads(stored))
 
-    async def delete(self, team_id: str, found_id: str) -> Digest | None:
-        """Delete one of the workspace's digests; the deleted digest, or None if there was none."""
+    async def delete(self, team_id: str, channel_id: str, found_id: str) -> Digest | None:
+        """Delete one of the channel's digests; the deleted digest, or None if there was none."""
         found = await self.get(team_id, found_id)
-        if found is not None:
-            await self._delete(digests.c.team_id == team_id, digests.c.id == found_id)
+        if found is None or found.channel_id != channel_id:
+            return None
+        await self._delete(digests.c.team_id == team_id, digests.c.id == found_id)
         return found
 
     async def delete_channel(self, team_id: str, channel_id: str) -> list[Digest]:

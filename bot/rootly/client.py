@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from bot.errors import NotFoundError, UnavailableError
+from bot.errors import NotFoundError, UnreadableAnswerError
 from bot.http import (
     ApiClient,
     ApiSpec,
@@ -180,9 +180,7 @@ class RootlyClient(ApiClient):
     ) -> Any:
         payload = await self._request("GET", path, params=params, policy=policy)
         if not isinstance(payload, dict):
-            raise UnavailableError(
-                SERVICE_NAME, "answered with no JSON:API document", retryable=False
-            )
+            raise UnreadableAnswerError(SERVICE_NAME, "no JSON:API document")
         return payload
 
     async def _write(self, method: str, path: str, body: dict[str, Any]) -> Any:

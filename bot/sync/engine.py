@@ -34,6 +34,7 @@ from bot.sync.report import (
     SyncReport,
     build_report,
     failed_report,
+    interrupted_report,
 )
 from bot.sync.runs import SyncRuns
 from bot.sync.schedule import AutoSyncJob, SyncFrequency, SyncSchedule, SyncSchedules
@@ -158,6 +159,12 @@ class SyncJob:
         except BotError as error:
             await self._engine.runs.save(failed_report(self.info, error, self._engine.clock()))
             SYNC_RUNS.labels(Status.FAILED).inc()
+            raise
+        except asyncio.CancelledError:
+            # A shutdown: say so in the history (the lease is released below, so a sync can
+            # start again at once instead of waiting for the lease to expire).
+            await self._engine.runs.save(interrupted_report(self.info, self._engine.clock()))
+            SYNC_RUNS.labels(Status.INTERRUPTED).inc()
             raise
         finally:
             await self._lease.release()

@@ -29,6 +29,7 @@ class Status(StrEnum):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"  # some writes failed; the rest were made
     FAILED = "failed"  # stopped before writing (or lost its lease)
+    INTERRUPTED = "interrupted"  # the process was stopped while it ran; running it again is safe
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,11 @@ def build_report(
         archived_upstream=plan.archived_upstream[:MAX_LISTED],
         errors=tuple(errors[:MAX_ERRORS]),
     )
+
+
+def interrupted_report(run: RunInfo, finished_at: datetime) -> SyncReport:
+    """The report of a sync its process was stopped in the middle of (a shutdown)."""
+    return SyncReport(**dict(run), status=Status.INTERRUPTED, finished_at=finished_at)
 
 
 def failed_report(run: RunInfo, error: BaseException, finished_at: datetime) -> SyncReport:

@@ -62,7 +62,9 @@ def admin_only(
     """`work`, for workspace admins and BOT_ADMINS only; others are told they cannot `action`."""
 
     async def guarded(invocation: Invocation, /, *args: P.args, **kwargs: P.kwargs) -> None:
-        if not await is_admin(invocation.client, invocation.services, invocation.user_id):
+        if not await is_admin(
+            invocation.client, invocation.services, invocation.team_id, invocation.user_id
+        ):
             raise NotAdminError(invocation.user_id, action)
         await work(invocation, *args, **kwargs)
 

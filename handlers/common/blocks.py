@@ -1,187 +1,106 @@
-"""Block Kit that features share: the message shape, Slack's limits, text helpers, and the few
-blocks more than one feature shows (the deploy line, the service picker, "did you mean", the
-connection and not-connected notes). Pure functions, built with slack_sdk's models."""
+"""The blocks more than one feature shows: the deploy line, the service picker, "did you mean",
+the connection and not-connected notes. Pure functions on `handlers.common.kit` (Slack's limits)
+and `handlers.common.mrkdwn` (escaping)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import NamedTuple
 from urllib.parse import urlparse
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    ExternalDataSelectElement,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ExternalDataSelectElement, InputBlock
 
 from bot.cortex.models import Deploy, Entity
 from bot.errors import BudgetBusyError, CallError
 from bot.oncall import OnCall, OnCallSource
-from bot.workspaces import Connection, masked
+from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
+from handlers.common.kit import Message, actions, button, option, plain, section
+from handlers.common.mrkdwn import Mrkdwn, link, mention, moment
 
 
-class Message(NamedTuple):
-    """A message's fallback text (notifications, screen readers) and its blocks."""
-
-    text: str
-    blocks: list[Block]
-
-
-SECTION_TEXT_LIMIT = 3000
-FIELD_TEXT_LIMIT = 2000
-HEADER_TEXT_LIMIT = 150
-BUTTON_TEXT_LIMIT = 75
-
-
-def trimmed(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
-    """Text cut to Slack's limit on a whole character, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def escaped(text: str) -> str:
-    """Text from Cortex shown as itself: Slack reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def moment(when: datetime) -> str:
-    """A time Slack shows in each reader's own time zone."""
-    epoch = int(when.timestamp())
-    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def fitted(lines: Sequence[str], limit: int = SECTION_TEXT_LIMIT, shown: int | None = None) -> str:
-    """As many whole lines as fit in `limit` characters (at most `shown`), then how many more."""
-    kept: list[str] = []
-    size = 0
-    for line in lines[:shown]:
-        more = len(lines) - len(kept) - 1
-        room = limit - size - len(f"\n…and {more:,} more") if more else limit - size
-        if len(line) + 1 > room:
-            break
-        kept.append(line)
-        size += len(line) + 1
-    left = len(lines) - len(kept)
-    return "\n".join([*kept, f"…and {left:,} more"] if left else kept)
-
-
-def section(markdown: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=trimmed(markdown)))
-
-
-def context(markdown: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=trimmed(markdown))])
-
-
-def button(
-    text: str,
-    action_id: str,
-    value: str = "",
-    *,
-    style: str | None = None,
-    url: str | None = None,
-) -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text=trimmed(text, BUTTON_TEXT_LIMIT)),
-        action_id=action_id,
-        value=value or None,
-        style=style,
-        url=url,
-    )
-
-
-def plain_blocks(text: str) -> list[Block]:
-    return [section(text)]
-
-
-def connect_button() -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text="Connect Cortex"), action_id=ids.OPEN_CONNECT, style="primary"
-    )
+def connect_button() -> Block:
+    return actions(button("Connect Cortex", ids.OPEN_CONNECT, style="primary"))[0]
 
 
 def not_connected_blocks() -> list[Block]:
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=(
-                    "This workspace is not connected to Cortex yet. A workspace admin can connect "
-                    "it with `/cortex connect` (a Cortex API key, and optionally a Rootly key)."
-                )
+        section(
+            Mrkdwn(
+                "This workspace is not connected to Cortex yet. A workspace admin can connect "
+                "it with `/cortex connect` (a Cortex API key, and optionally a Rootly key)."
             )
         ),
-        ActionsBlock(elements=[connect_button()]),
+        connect_button(),
     ]
 
 
-def connection_summary(connection: Connection) -> str:
+UNREADABLE_KEYS = Mrkdwn(
+    ":warning: The stored keys cannot be read with this server's encryption keys (the key file "
+    "beside the database was lost, or ENCRYPTION_KEYS changed), so nothing can reach Cortex. "
+    "An admin can enter the keys again with `/cortex connect`."
+)
+
+
+def connection_summary(connection: ConnectionInfo) -> Mrkdwn:
     """The workspace's connection, as the connect modal and App Home show it."""
     rootly = (
-        f"connected, key `{masked(connection.rootly_key_last4)}`"
+        Mrkdwn("connected, key `{}`").format(masked(connection.rootly_key_last4))
         if connection.rootly_key_last4
-        else "not connected"
+        else Mrkdwn("not connected")
     )
-    return (
-        f":white_check_mark: Connected to Cortex at {connection.cortex_url} with key "
-        f"`{masked(connection.cortex_key_last4)}`.\n"
-        f"Rootly: {rootly}.\n"
-        f"Connected by <@{connection.connected_by}> "
-        f"<!date^{int(connection.connected_at.timestamp())}^{{date_short_pretty}} at {{time}}|"
-        f"{connection.connected_at:%Y-%m-%d %H:%M} UTC>."
+    summary = Mrkdwn(
+        ":white_check_mark: Connected to Cortex at {} with key `{}`.\nRootly: {}.\n"
+        "Connected by {} {}."
+    ).format(
+        connection.cortex_url,
+        masked(connection.cortex_key_last4),
+        rootly,
+        mention(connection.connected_by),
+        moment(connection.connected_at),
     )
+    return summary if connection.keys_readable else Mrkdwn("\n").join((summary, UNREADABLE_KEYS))
 
 
 def _who(deploy: Deploy) -> str:
     deployer = deploy.deployer
-    return escaped((deployer and (deployer.name or deployer.email)) or "someone")
+    return (deployer and (deployer.name or deployer.email)) or "someone"
 
 
-def deploy_line(deploy: Deploy) -> str:
+def deploy_line(deploy: Deploy) -> Mrkdwn:
     """One deploy on one line, as cards, digests, incident context and confirmations show it."""
-    title = escaped(deploy.title)
-    title = f"<{deploy.url}|{title}>" if deploy.url else title
-    where = f" to *{escaped(deploy.environment)}*" if deploy.environment else ""
+    where = Mrkdwn(" to *{}*").format(deploy.environment) if deploy.environment else ""
     kind = "" if deploy.type == "DEPLOY" else f" ({deploy.type.lower()})"
-    sha = f" `{escaped(deploy.sha[:10])}`" if deploy.sha else ""
-    return f"{title}{kind}{where}{sha} by {_who(deploy)}, {moment(deploy.timestamp)}"
+    sha = Mrkdwn(" `{}`").format(deploy.sha[:10]) if deploy.sha else ""
+    return Mrkdwn("{}{}{}{} by {}, {}").format(
+        link(deploy.url, deploy.title), kind, where, sha, _who(deploy), moment(deploy.timestamp)
+    )
 
 
-def oncall_summary(oncall: OnCall | None) -> str:
+def oncall_summary(oncall: OnCall | None) -> Mrkdwn:
     """Who is on call at the first escalation level and which source said so, as the card and
     the incident modal show it."""
     if oncall is None:
-        return "_could not be read_"
+        return Mrkdwn("_could not be read_")
     if oncall.source is None:
         asked_rootly = OnCallSource.ROOTLY in oncall.asked
-        return "_not known to Cortex or Rootly_" if asked_rootly else "_no on-call integration_"
+        return Mrkdwn(
+            "_not known to Cortex or Rootly_" if asked_rootly else "_no on-call integration_"
+        )
     first = [level for level in oncall.levels if level.level == oncall.levels[0].level]
-    names = ", ".join(escaped(user.name) for level in first for user in level.users)
-    return f"{names or '_nobody on call_'} _({oncall.source})_"
+    names = Mrkdwn(", ").join(user.name for level in first for user in level.users)
+    return Mrkdwn("{} _({})_").format(names or Mrkdwn("_nobody on call_"), oncall.source)
 
 
 def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
     """A typeahead fed by the options-load listener, answered from the cached catalog."""
     return InputBlock(
         block_id=ids.SERVICE_BLOCK,
-        label=PlainTextObject(text=label),
+        label=plain(label),
         element=ExternalDataSelectElement(
             action_id=ids.SERVICE_SELECT,
-            placeholder=PlainTextObject(text="Type a name or tag"),
+            placeholder=plain("Type a name or tag"),
             min_query_length=0,
-            initial_option=Option(value=tag, label=tag) if tag else None,
+            initial_option=option(tag, tag) if tag else None,
         ),
     )
 
@@ -189,8 +108,8 @@ def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
 def service_buttons(entities: Sequence[Entity], action_id: str = ids.SHOW_SERVICE) -> list[Block]:
     """One line per service with a button: its card, or what `action_id` shows of it."""
     return [
-        SectionBlock(
-            text=MarkdownTextObject(text=f"*{escaped(entity.name)}* `{escaped(entity.tag)}`"),
+        section(
+            Mrkdwn("*{}* `{}`").format(entity.name, entity.tag),
             accessory=button("Open", action_id, entity.tag),
         )
         for entity in entities
@@ -204,13 +123,12 @@ def suggestions(
     action_id: str = ids.SHOW_SERVICE,
 ) -> list[Block]:
     """The answer to a name Cortex does not know: the closest services, each one click away."""
-    lines = [f"No service matches `{escaped(query)}`."]
+    said = [Mrkdwn("No service matches `{}`.").format(query)]
     if maybe_subcommand:
-        lines.append(f"Did you mean `/cortex {maybe_subcommand} …`?")
+        said.append(Mrkdwn("Did you mean `/cortex {} …`?").format(maybe_subcommand))
     if candidates:
-        lines.append("Did you mean one of these?")
-    blocks: list[Block] = [section(" ".join(lines))]
-    return blocks + service_buttons(candidates, action_id)
+        said.append(Mrkdwn("Did you mean one of these?"))
+    return [section(Mrkdwn(" ").join(said)), *service_buttons(candidates, action_id)]
 
 
 def unknown_service_message(
@@ -222,12 +140,12 @@ def unknown_service_message(
     """ "Did you mean" for a service: each button shows the service's card, or what `action_id`
     shows of it (its scores, for `/cortex scores`)."""
     return Message(
-        f"No service matches {escaped(query)}",
+        Mrkdwn("No service matches {}").format(query),
         suggestions(query, candidates, maybe_subcommand, action_id),
     )
 
 
-def older_data_note(because: CallError, what: str) -> str:
+def older_data_note(because: CallError, what: str) -> Mrkdwn:
     """Why `what` is older cached data: our own budget for the key, or Cortex failing; never one
     said for the other."""
     cause = (
@@ -235,7 +153,7 @@ def older_data_note(because: CallError, what: str) -> str:
         if isinstance(because, BudgetBusyError)
         else "Cortex is not answering"
     )
-    return f"{cause}; {what} is older cached data"
+    return Mrkdwn("{}; {} is older cached data").format(cause, what)
 
 
 def cortex_app_url(cortex_api_url: str, path: str) -> str:

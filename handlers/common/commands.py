@@ -24,9 +24,10 @@ from slack_sdk.models.blocks import Block
 from bot.observability import COMMANDS
 from handlers.common import ids
 from handlers.common.acking import acked, admin_only
-from handlers.common.blocks import section
 from handlers.common.context import Invocation
+from handlers.common.kit import Message, section
 from handlers.common.lexer import InvalidCommand, Word, shown, words
+from handlers.common.mrkdwn import Mrkdwn, escaped
 
 C = TypeVar("C")
 HELP = "help"
@@ -117,9 +118,7 @@ class Commands:
 
     async def _run(self, invocation: Invocation, parsed: Parsed | ParseError) -> None:
         if isinstance(parsed, ParseError):
-            await invocation.respond(
-                text=parsed.message, blocks=parse_error_blocks(parsed), response_type="ephemeral"
-            )
+            await invocation.respond(Message(escaped(parsed.message), parse_error_blocks(parsed)))
             return
         entry, value = parsed.subcommand, parsed.value
         if isinstance(value, Listing):
@@ -176,8 +175,8 @@ class Commands:
 
 
 def parse_error_blocks(error: ParseError) -> list[Block]:
-    lines = [error.message]
+    said = [escaped(error.message)]
     if error.suggestion:
-        lines.append(f"Did you mean `/cortex {error.suggestion}`?")
-    lines.append(f"Usage: `{error.usage}`")
-    return [section("\n".join(lines))]
+        said.append(Mrkdwn("Did you mean `/cortex {}`?").format(error.suggestion))
+    said.append(Mrkdwn("Usage: `{}`").format(error.usage))
+    return [section(Mrkdwn("\n").join(said))]

@@ -15,6 +15,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.catalog import Catalog
 from bot.cortex.models import Deployer
 from bot.services import Services
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +57,39 @@ class Invocation:
         """The value of the button that was clicked."""
         return str(self.body["actions"][0].get("value") or "")
 
-    async def respond(self, **message: Any) -> None:
-        """Answer through the response URL, or to the person directly where there is none."""
+    async def respond(
+        self,
+        message: Message,
+        *,
+        in_channel: bool = False,
+        replace_original: bool = False,
+        delete_original: bool = False,
+    ) -> None:
+        """Answer through the response URL (privately unless `in_channel`), or to the person
+        directly where there is none."""
         if self.response_url:
-            await respond_via(self.services, self.response_url, **message)
+            await respond_via(
+                self.services,
+                self.response_url,
+                message,
+                response_type="in_channel" if in_channel else "ephemeral",
+                replace_original=replace_original,
+                delete_original=delete_original,
+            )
         else:
-            await tell_user(self.client, self.user_id, self.channel_id or None, message["text"])
+            await tell_user(self.client, self.user_id, self.channel_id or None, message.text)
 
     async def catalog(self) -> Catalog:
         return await self.services.workspace_catalog(self.team_id)
 
 
-async def respond_via(services: Services, response_url: str, **message: Any) -> None:
-    """Post to a response URL on the shared session (Bolt's `respond` opens a new one each time)."""
-    answer = await AsyncWebhookClient(response_url, session=services.http).send(**message)
+async def respond_via(
+    services: Services, response_url: str, message: Message, **options: Any
+) -> None:
+    """Post to a response URL on the shared session (Bolt's `respond` opens a new one each time).
+    `options`: `response_type`, `replace_original`, `delete_original`."""
+    webhook = AsyncWebhookClient(response_url, session=services.http)
+    answer = await webhook.send(**message.payload(), **options)
     if answer.status_code != 200:
         log.warning("the response URL answered %s: %s", answer.status_code, answer.body)
 
@@ -82,12 +103,21 @@ async def catalog_of(context: AsyncBoltContext) -> Catalog:
     return await services_of(context).workspace_catalog(str(context.team_id))
 
 
-async def is_admin(client: AsyncWebClient, services: Services, user_id: str) -> bool:
-    """Workspace admins and owners (per users.info), and the users named in BOT_ADMINS."""
+async def is_admin(client: AsyncWebClient, services: Services, team_id: str, user_id: str) -> bool:
+    """Admins and owners of the requesting workspace (per users.info), and the users named in
+    BOT_ADMINS. An admin of another workspace (a Slack Connect guest, say) is not one here."""
     if user_id in services.settings.bot_admins:
         return True
     user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+    if not _belongs_to(user, team_id):
+        return False
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+def _belongs_to(user: dict[str, Any], team_id: str) -> bool:
+    # An Enterprise Grid member's home team may differ from the workspace they are in.
+    teams = (user.get("enterprise_user") or {}).get("teams") or ()
+    return user.get("team_id") == team_id or team_id in teams
 
 
 async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
@@ -101,16 +131,30 @@ async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
 
 
 async def tell_user(
-    client: AsyncWebClient, user_id: str, channel_id: str | None, text: str
+    client: AsyncWebClient, user_id: str, channel_id: str | None, text: Mrkdwn
 ) -> None:
     """Say something to one person: in the channel they were in if possible, else in a DM."""
+    payload = Message(text).payload()
     if channel_id:
         try:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
             return
         except SlackApiError as error:
             log.info("cannot answer %s in %s (%s); sending a DM", user_id, channel_id, error)
-    await client.chat_postMessage(channel=user_id, text=text)
+    await client.chat_postMessage(channel=user_id, **payload)
+
+
+async def post_message(client: AsyncWebClient, channel_id: str, message: Message) -> Any:
+    """Post in a channel (links not unfurled: a card's links are not news); Slack's answer."""
+    return await client.chat_postMessage(
+        channel=channel_id, unfurl_links=False, **message.payload()
+    )
+
+
+async def update_message(
+    client: AsyncWebClient, channel_id: str, ts: str, message: Message
+) -> None:
+    await client.chat_update(channel=channel_id, ts=ts, **message.payload())
 
 
 async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: View) -> dict[str, Any]:

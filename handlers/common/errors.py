@@ -34,75 +34,86 @@ from bot.errors import (
     UnavailableError,
     UnknownScorecardError,
     UnknownServiceError,
+    UnreadableAnswerError,
 )
-from handlers.common.blocks import escaped, not_connected_blocks, plain_blocks
+from handlers.common.blocks import not_connected_blocks
 from handlers.common.context import respond_via, services_of, tell_user
+from handlers.common.kit import Message, section
+from handlers.common.mrkdwn import Mrkdwn
 
 log = logging.getLogger(__name__)
 
 
-def user_message(error: BaseException) -> str:
+def user_message(error: BaseException) -> Mrkdwn:
     """One sentence a person can act on; never a stack trace, never a secret."""
     match error:
         case NotConnectedError():
-            return (
+            return Mrkdwn(
                 "This workspace is not connected to Cortex yet: an admin can run `/cortex connect`."
             )
         case NotAdminError(action=action):
-            return (
-                f"Only workspace admins and owners can {action}. "
+            return Mrkdwn(
+                "Only workspace admins and owners can {}. "
                 "Ask one of them, or ask to be added to BOT_ADMINS."
-            )
+            ).format(action)
         case UnknownServiceError(query=query):
-            return f"No service matches `{escaped(query)}`."
+            return Mrkdwn("No service matches `{}`.").format(query)
         case UnknownScorecardError(query=query):
-            return f"No scorecard matches `{escaped(query)}`."
+            return Mrkdwn("No scorecard matches `{}`.").format(query)
         case UnauthorizedError(service=service):
-            return (
-                f"{service} refused this workspace's API key: it may have expired or lack "
+            return Mrkdwn(
+                "{} refused this workspace's API key: it may have expired or lack "
                 "permission. An admin can update it with `/cortex connect`."
-            )
+            ).format(service)
         case NotFoundError(service=service):
-            return f"{service} does not know that: {_detail(error)}."
+            return Mrkdwn("{} does not know that: {}.").format(service, _detail(error))
         case RateLimitedError(service=service, retry_after=seconds):
             wait = f" in {seconds:.0f} s" if seconds else " in a minute"
-            return f"{service} is rate limiting this workspace; try again{wait}."
+            return Mrkdwn("{} is rate limiting this workspace; try again{}.").format(service, wait)
         case BudgetBusyError(service=service, retry_in=seconds):
             # Our own queue for the key, not Cortex: it is never called "not answering".
-            return f"This workspace's {service} budget is busy; try again in {seconds} s."
+            return Mrkdwn("This workspace's {} budget is busy; try again in {} s.").format(
+                service, seconds
+            )
+        case UnreadableAnswerError(service=service):
+            return Mrkdwn(
+                "{} answered with something the bot cannot read ({}); this is on {}'s side."
+            ).format(service, _detail(error), service)
         case UnavailableError(service=service):
-            return (
-                f"{service} is not answering right now ({_detail(error)}); try again in a minute."
+            return Mrkdwn("{} is not answering right now ({}); try again in a minute.").format(
+                service, _detail(error)
             )
         case InvalidRequestError(service=service):
-            return f"{service} rejected the request: {_detail(error)}."
+            return Mrkdwn("{} rejected the request: {}.").format(service, _detail(error))
         case RootlyNotConnectedError():
-            return (
+            return Mrkdwn(
                 "This workspace has no Rootly API key yet: "
                 "an admin can add one with `/cortex connect`."
             )
         case SyncInProgressError():
-            return (
+            return Mrkdwn(
                 "A sync of this workspace is already running; "
                 "`/cortex sync status` shows the last result."
             )
         case EmptyCatalogError():
-            return (
+            return Mrkdwn(
                 "Cortex listed no services, so the sync stopped before writing anything to "
                 "Rootly. Check the Cortex connection and try again."
             )
         case LeaseLostError():
-            return (
+            return Mrkdwn(
                 "The sync stopped: another process took it over after this one fell silent. "
                 "`/cortex sync status` shows the latest result."
             )
         case DecryptionError():
-            return (
+            return Mrkdwn(
                 "This workspace's stored keys cannot be read with the configured encryption keys; "
                 "an operator must restore ENCRYPTION_KEYS or an admin must run `/cortex connect`."
             )
         case _:
-            return "Something went wrong on our side and it has been logged; please try again."
+            return Mrkdwn(
+                "Something went wrong on our side and it has been logged; please try again."
+            )
 
 
 def _detail(error: ApiError) -> str:
@@ -112,7 +123,7 @@ def _detail(error: ApiError) -> str:
 def blocks_for(error: BaseException) -> list[Block]:
     if isinstance(error, NotConnectedError):
         return not_connected_blocks()
-    return plain_blocks(user_message(error))
+    return [section(user_message(error))]
 
 
 async def report_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -127,12 +138,9 @@ async def report_error(error: Exception, body: dict[str, Any], context: AsyncBol
         exc_info=not known,
     )
     if context.response_url:
+        message = Message(user_message(error), blocks_for(error))
         await respond_via(
-            services_of(context),
-            context.response_url,
-            text=user_message(error),
-            blocks=blocks_for(error),
-            response_type="ephemeral",
+            services_of(context), context.response_url, message, response_type="ephemeral"
         )
     elif context.user_id and context.client is not None:
         # Modal submissions and shortcuts carry no response URL: tell the person directly.

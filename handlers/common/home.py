@@ -10,25 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
+from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.digests import Digest, Scope
 from bot.sync import BY_CLI, BY_SCHEDULE, Status, SyncReport, SyncSchedule, SyncStatus
 from bot.sync.report import count_phrases
-from bot.workspaces import Connection
-from handlers.common.blocks import (
-    SECTION_TEXT_LIMIT,
-    connection_summary,
-    context,
-    escaped,
-    fitted,
-    moment,
-    not_connected_blocks,
-    plain_blocks,
-    section,
-)
+from bot.workspaces import ConnectionInfo
+from handlers.common.blocks import connection_summary, not_connected_blocks
 from handlers.common.context import Invocation
+from handlers.common.kit import SECTION_TEXT, context, fitted, header, home, section
+from handlers.common.mrkdwn import Mrkdwn, channel_link, mention, moment
 
 SYNC_TITLE = "Cortex → Rootly sync"
 SHOWN_PROBLEMS = 5
@@ -37,7 +29,7 @@ SHOWN_PROBLEMS = 5
 async def publish_home(invocation: Invocation, user_id: str) -> None:
     services = invocation.services
     team_id = invocation.team_id
-    connection = await services.workspaces.get(team_id)
+    connection = await services.workspaces.describe(team_id)
     if connection is None:
         view = home_view(None)
     else:
@@ -49,90 +41,98 @@ async def publish_home(invocation: Invocation, user_id: str) -> None:
 
 
 def home_view(
-    connection: Connection | None,
+    connection: ConnectionInfo | None,
     sync_status: SyncStatus | None = None,
     digests: Sequence[Digest] = (),
 ) -> View:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Cortex"))]
+    blocks: list[Block] = [header("Cortex")]
     if connection is None:
         blocks += not_connected_blocks()
     else:
-        blocks += plain_blocks(connection_summary(connection))
+        blocks.append(section(connection_summary(connection)))
         if sync_status is not None:
             blocks += sync_home_blocks(sync_status, rootly_connected=connection.has_rootly)
         blocks += [DividerBlock(), *digest_home_blocks(digests)]
-    blocks += [DividerBlock(), *plain_blocks("Type `/cortex help` in any channel to get started.")]
-    return View(type="home", blocks=blocks)
+    help_line = Mrkdwn("Type `/cortex help` in any channel to get started.")
+    blocks += [DividerBlock(), section(help_line)]
+    return home(blocks)
 
 
 # --- the sync ------------------------------------------------------------------------------------
 
 
-def started_by(triggered_by: str) -> str:
+def started_by(triggered_by: str) -> Mrkdwn:
     if triggered_by == BY_SCHEDULE:
-        return "the schedule"
+        return Mrkdwn("the schedule")
     if triggered_by == BY_CLI:
-        return "the command line"
-    return f"<@{triggered_by}>"
+        return Mrkdwn("the command line")
+    return mention(triggered_by)
 
 
-def sync_counts(report: SyncReport) -> str:
-    return ", ".join(count_phrases(report)) or "no services to sync"
+def sync_counts(report: SyncReport) -> Mrkdwn:
+    return Mrkdwn(", ").join(count_phrases(report)) or Mrkdwn("no services to sync")
 
 
-def sync_outcome(report: SyncReport) -> str:
+def sync_outcome(report: SyncReport) -> Mrkdwn:
     if report.status is Status.FAILED:
-        return ":x: failed"
+        return Mrkdwn(":x: failed")
+    if report.status is Status.INTERRUPTED:
+        return Mrkdwn(":double_vertical_bar: interrupted (the bot was stopped); run it again")
     if report.status is Status.PARTIAL:
-        return f":warning: finished with {report.counts.failed:,} failed"
-    return ":white_check_mark: finished"
+        return Mrkdwn(":warning: finished with {:,} failed").format(report.counts.failed)
+    return Mrkdwn(":white_check_mark: finished")
 
 
-def listed(title: str, lines: Sequence[str], total: int, limit: int) -> list[Block]:
+def listed(title: str, lines: Sequence[Mrkdwn], total: int, limit: int) -> list[Block]:
     """A titled list of its first `limit` lines, saying how many more of `total` there are."""
     if not lines:
         return []
     shown = min(limit, len(lines))
-    more = f"\n…and {total - shown:,} more" if total > shown else ""
-    return [section(f"*{title}*\n" + "\n".join(lines[:shown]) + more)]
+    more = Mrkdwn("\n…and {:,} more").format(total - shown) if total > shown else ""
+    return [section(Mrkdwn("*{}*\n{}{}").format(title, Mrkdwn("\n").join(lines[:shown]), more))]
 
 
 def sync_errors(report: SyncReport) -> list[Block]:
-    lines = [f"• {escaped(error)}" for error in report.errors]
+    lines = [Mrkdwn("• {}").format(error) for error in report.errors]
     return listed("Errors", lines, max(len(lines), report.counts.failed), SHOWN_PROBLEMS)
 
 
 def _last_run(report: SyncReport | None) -> list[Block]:
     if report is None:
-        return [section("No sync has run in this workspace yet.")]
-    heading = (
-        f"*Last sync* {moment(report.finished_at)}, started by "
-        f"{started_by(report.triggered_by)}: {sync_outcome(report)} — {sync_counts(report)}."
+        return [section(Mrkdwn("No sync has run in this workspace yet."))]
+    heading = Mrkdwn("*Last sync* {}, started by {}: {} — {}.").format(
+        moment(report.finished_at),
+        started_by(report.triggered_by),
+        sync_outcome(report),
+        sync_counts(report),
     )
     return [section(heading), *sync_errors(report)]
 
 
-def schedule_line(schedule: SyncSchedule | None) -> str:
+def schedule_line(schedule: SyncSchedule | None) -> Mrkdwn:
     if schedule is None:
-        return "Automatic sync: off (`/cortex sync auto hourly` or `daily` turns it on)."
-    return (
-        f"Automatic sync: {schedule.frequency}, next {moment(schedule.next_due_at)} "
-        f"(set by <@{schedule.set_by}>)."
+        return Mrkdwn("Automatic sync: off (`/cortex sync auto hourly` or `daily` turns it on).")
+    return Mrkdwn("Automatic sync: {}, next {} (set by {}).").format(
+        schedule.frequency, moment(schedule.next_due_at), mention(schedule.set_by)
     )
 
 
 def sync_status_blocks(status: SyncStatus) -> list[Block]:
-    running = (
-        [section(":arrows_counterclockwise: A sync is running now.")] if status.running else []
-    )
-    return [*running, *_last_run(status.last), context(schedule_line(status.schedule))]
+    running = Mrkdwn(":arrows_counterclockwise: A sync is running now.")
+    return [
+        *([section(running)] if status.running else []),
+        *_last_run(status.last),
+        context(schedule_line(status.schedule)),
+    ]
 
 
 def sync_home_blocks(status: SyncStatus, *, rootly_connected: bool) -> list[Block]:
     """The sync's part of App Home: the last result and the schedule."""
-    blocks: list[Block] = [DividerBlock(), HeaderBlock(text=PlainTextObject(text=SYNC_TITLE))]
+    blocks: list[Block] = [DividerBlock(), header(SYNC_TITLE)]
     if not rootly_connected:
-        not_connected = "Rootly is not connected: an admin can add its key with `/cortex connect`."
+        not_connected = Mrkdwn(
+            "Rootly is not connected: an admin can add its key with `/cortex connect`."
+        )
         return [*blocks, section(not_connected)]
     return [*blocks, *sync_status_blocks(status)]
 
@@ -140,32 +140,37 @@ def sync_home_blocks(status: SyncStatus, *, rootly_connected: bool) -> list[Bloc
 # --- digests -------------------------------------------------------------------------------------
 
 
-def scope_text(scope: Scope) -> str:
+def scope_text(scope: Scope) -> Mrkdwn:
     if scope.group is None and scope.owner is None:
-        return "all services"
-    group = f" in group `{escaped(scope.group)}`" if scope.group else ""
-    owner = f" owned by `{escaped(scope.owner)}`" if scope.owner else ""
-    return f"services{group}{owner}"
+        return Mrkdwn("all services")
+    group = Mrkdwn(" in group `{}`").format(scope.group) if scope.group else ""
+    owner = Mrkdwn(" owned by `{}`").format(scope.owner) if scope.owner else ""
+    return Mrkdwn("services{}{}").format(group, owner)
 
 
-def digest_schedule(digest: Digest) -> str:
-    return f"{digest.recurrence.describe()}, {scope_text(digest.scope)}"
+def digest_schedule(digest: Digest) -> Mrkdwn:
+    return Mrkdwn("{}, {}").format(digest.recurrence.describe(), scope_text(digest.scope))
 
 
-def next_post(digest: Digest) -> str:
+def next_post(digest: Digest) -> Mrkdwn:
     if digest.disabled_reason:
-        reason = escaped(digest.disabled_reason)
-        return f":no_entry: off: I could not post in the channel (Slack said `{reason}`)"
-    return f"next {moment(digest.next_due_at)}"
+        return Mrkdwn(":no_entry: off: I could not post in the channel (Slack said `{}`)").format(
+            digest.disabled_reason
+        )
+    return Mrkdwn("next {}").format(moment(digest.next_due_at))
 
 
 def digest_home_blocks(digests: Sequence[Digest]) -> list[Block]:
     """The App Home section: the workspace's digests, their channel, schedule and next post."""
+    heading = Mrkdwn("*Digests*")
     if not digests:
-        return [section("*Digests*\nNone yet: `/cortex digest daily` in a channel schedules one.")]
+        none_yet = Mrkdwn("None yet: `/cortex digest daily` in a channel schedules one.")
+        return [section(Mrkdwn("\n").join((heading, none_yet)))]
     lines = [
-        f"• <#{digest.channel_id}> {digest_schedule(digest)} — {next_post(digest)}"
+        Mrkdwn("• {} {} — {}").format(
+            channel_link(digest.channel_id), digest_schedule(digest), next_post(digest)
+        )
         for digest in digests
     ]
-    heading = "*Digests*"
-    return [section(f"{heading}\n{fitted(lines, SECTION_TEXT_LIMIT - len(heading) - 1)}")]
+    body = fitted(lines, SECTION_TEXT - len(heading) - 1)
+    return [section(Mrkdwn("\n").join((heading, body)))]

@@ -22,6 +22,8 @@ DISCONNECT_CANCEL: Final = "disconnect_cancel"
 SHOW_SERVICE: Final = "show_service"
 MORE_DEPLOYS: Final = "more_deploys"
 OPEN_IN_CORTEX: Final = "open_in_cortex"
+DEPLOYS_VIEW: Final = "deploys_view"
+SCORES_VIEW: Final = "scores_view"
 
 # Recording deploys and events (buttons, modals, fields)
 RECORD_DEPLOY: Final = "record_deploy"

@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.common.blocks import Message
+from handlers.common.context import post_message, update_message
+from handlers.common.kit import Message
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,7 @@ class LiveMessage:
 
     @classmethod
     async def post(cls, client: AsyncWebClient, channel: str, message: Message) -> LiveMessage:
-        posted = await client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks
-        )
+        posted = await post_message(client, channel, message)
         return cls(client, str(posted["channel"]), str(posted["ts"]))
 
     def show(self, message: Message) -> None:
@@ -78,9 +77,7 @@ class LiveMessage:
         if wait > 0:
             await self._sleep(wait)
         try:
-            await self._client.chat_update(
-                channel=self._channel, ts=self._ts, text=message.text, blocks=message.blocks
-            )
+            await update_message(self._client, self._channel, self._ts, message)
         except SlackApiError as error:
             # The work goes on; the next update (or the final state) may get through.
             log.warning("could not update a message in %s: %s", self._channel, error)

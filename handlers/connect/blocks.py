@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-)
+from slack_sdk.models.blocks import Block
 
-from bot.workspaces import Connection
+from bot.workspaces import ConnectionInfo
 from handlers.common import ids
-from handlers.common.blocks import section
+from handlers.common.kit import actions, button, context, section
+from handlers.common.mrkdwn import Mrkdwn
 
 
-def disconnect_confirmation(connection: Connection) -> list[Block]:
+def disconnect_confirmation(connection: ConnectionInfo) -> list[Block]:
+    keys = "key and Rootly key" if connection.has_rootly else "key"
+    question = Mrkdwn(
+        "Disconnect this workspace from Cortex at {}? The stored Cortex {} will be deleted."
+    )
     return [
-        section(
-            f"Disconnect this workspace from Cortex at {connection.cortex_url}? The stored Cortex "
-            "key" + (" and Rootly key" if connection.has_rootly else "") + " will be deleted."
+        section(question.format(connection.cortex_url, keys)),
+        *actions(
+            button("Disconnect", ids.DISCONNECT_CONFIRM, style="danger"),
+            button("Cancel", ids.DISCONNECT_CANCEL),
         ),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text=PlainTextObject(text="Disconnect"),
-                    action_id=ids.DISCONNECT_CONFIRM,
-                    style="danger",
-                ),
-                ButtonElement(text=PlainTextObject(text="Cancel"), action_id=ids.DISCONNECT_CANCEL),
-            ]
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text="Only admins can confirm.")]),
+        context(Mrkdwn("Only admins can confirm.")),
     ]

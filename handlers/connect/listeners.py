@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import ApiError, NotFoundError, UnauthorizedError
+from bot.errors import ApiError, NotConnectedError, NotFoundError, UnauthorizedError
 from bot.http import RetryPolicy
 from bot.services import Services
 from bot.workspaces import Connection, NewKeys
@@ -21,6 +21,8 @@ from handlers.common import ids
 from handlers.common.acking import continue_in_background
 from handlers.common.context import Invocation, is_admin, services_of
 from handlers.common.home import publish_home
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn, mention
 from handlers.connect.blocks import disconnect_confirmation
 from handlers.connect.grammar import Connect, Disconnect
 from handlers.connect.modals import connect_form, connected_view, loading_view, refusal_view
@@ -36,8 +38,8 @@ async def open_connect_modal(invocation: Invocation) -> None:
     client, services = invocation.client, invocation.services
     opened = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
     admin, existing = await asyncio.gather(
-        is_admin(client, services, invocation.user_id),
-        services.workspaces.get(invocation.team_id),
+        is_admin(client, services, invocation.team_id, invocation.user_id),
+        services.workspaces.describe(invocation.team_id),
     )
     view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
     await client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
@@ -58,14 +60,29 @@ def _read_form(view: dict[str, Any], default_url: str) -> NewKeys:
     )
 
 
-def _form_errors(keys: NewKeys, existing: Connection | None) -> dict[str, str]:
+def _form_errors(keys: NewKeys, stored: Connection | None) -> dict[str, str]:
+    """What the form says is missing or malformed; `stored`: the connection whose keys an empty
+    field keeps (None when there is none, or its keys cannot be opened)."""
     errors = {}
-    if keys.cortex_key is None and existing is None:
+    if keys.cortex_key is None and stored is None:
         errors[ids.CONNECT_CORTEX_KEY_BLOCK] = "Enter your Cortex API key."
-    parsed = urlparse(keys.cortex_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        errors[ids.CONNECT_CORTEX_URL_BLOCK] = "Enter a URL starting with https://."
+    url_problem = _url_problem(keys.cortex_url)
+    if url_problem:
+        errors[ids.CONNECT_CORTEX_URL_BLOCK] = url_problem
     return errors
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return "Enter a URL such as https://cortex.example.com."
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return "Enter a URL starting with https://."
+    if parsed.username is not None or parsed.password is not None:
+        return "Enter the URL without a user name or password: the API key is all Cortex needs."
+    return None
 
 
 def _cortex_problem(error: ApiError, url: str) -> tuple[str, str]:
@@ -87,12 +104,12 @@ def _rootly_problem(error: ApiError) -> tuple[str, str]:
 
 
 async def _live_check_errors(
-    services: Services, keys: NewKeys, existing: Connection | None
+    services: Services, keys: NewKeys, stored: Connection | None
 ) -> dict[str, str]:
     """Check each new or changed setting with a cheap read; inline errors keyed by block."""
     checks: list[tuple[Awaitable[None], Callable[[ApiError], tuple[str, str]]]] = []
-    cortex_key = keys.cortex_key or (existing.cortex_key.get_secret_value() if existing else "")
-    if keys.cortex_key or existing is None or keys.cortex_url != existing.cortex_url:
+    cortex_key = keys.cortex_key or (stored.cortex_key.get_secret_value() if stored else "")
+    if keys.cortex_key or stored is None or keys.cortex_url != stored.cortex_url:
         cortex = services.cortex_client(keys.cortex_url, cortex_key)
         checks.append(
             (cortex.check_access(KEY_CHECK), lambda e: _cortex_problem(e, keys.cortex_url))
@@ -120,12 +137,13 @@ async def submit_connect(
 ) -> None:
     services = services_of(context)
     team_id, user_id = str(context.team_id), str(context.user_id)
-    if not await is_admin(client, services, user_id):
+    if not await is_admin(client, services, team_id, user_id):
         await ack(response_action="update", view=refusal_view())
         return
-    existing = await services.workspaces.get(team_id)
+    existing = await services.workspaces.describe(team_id)
+    stored = await services.workspaces.get(team_id) if existing and existing.keys_readable else None
     keys = _read_form(view, services.settings.cortex_base_url)
-    errors = _form_errors(keys, existing) or await _live_check_errors(services, keys, existing)
+    errors = _form_errors(keys, stored) or await _live_check_errors(services, keys, stored)
     if errors:
         await ack(response_action="errors", errors=errors)
         return
@@ -152,26 +170,25 @@ async def open_connect(invocation: Invocation) -> None:
 
 
 async def disconnect_command(invocation: Invocation, _command: Disconnect) -> None:
-    """Asks to confirm."""
-    connection = await invocation.services.connection(invocation.team_id)
-    await invocation.respond(
-        text="Disconnect Cortex?",
-        blocks=disconnect_confirmation(connection),
-        response_type="ephemeral",
-    )
+    """Asks to confirm (keys that cannot be opened can be forgotten all the same)."""
+    connection = await invocation.services.workspaces.describe(invocation.team_id)
+    if connection is None:
+        raise NotConnectedError(invocation.team_id)
+    question = Message(Mrkdwn("Disconnect Cortex?"), disconnect_confirmation(connection))
+    await invocation.respond(question)
 
 
 async def confirm_disconnect(invocation: Invocation) -> None:
     await invocation.services.workspaces.forget(invocation.team_id)
     log.info("workspace %s disconnected by %s", invocation.team_id, invocation.user_id)
-    who = f"<@{invocation.user_id}>"
-    await invocation.respond(
-        replace_original=True, text=f"Disconnected: {who} deleted this workspace's keys."
+    done = Mrkdwn("Disconnected: {} deleted this workspace's keys.").format(
+        mention(invocation.user_id)
     )
+    await invocation.respond(Message(done), replace_original=True)
 
 
 async def cancel_disconnect(invocation: Invocation) -> None:
-    await invocation.respond(delete_original=True, text="Cancelled.")
+    await invocation.respond(Message(Mrkdwn("Cancelled.")), delete_original=True)
 
 
 # --- uninstalling the app, or revoking its bot token, deletes the workspace's tokens and keys ----

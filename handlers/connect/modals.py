@@ -2,84 +2,86 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    Block,
-    InputBlock,
-    PlainTextInputElement,
-    PlainTextObject,
-)
+from slack_sdk.models.blocks import Block, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.workspaces import Connection, masked
+from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
-from handlers.common.blocks import connection_summary, section
+from handlers.common.blocks import UNREADABLE_KEYS, connection_summary
+from handlers.common.kit import PLACEHOLDER_TEXT, modal, plain, section
+from handlers.common.mrkdwn import Mrkdwn
 
 TITLE = "Connect Cortex"
 
 
 def _modal(blocks: list[Block], *, submit: str | None = None, close: str = "Close") -> View:
-    return View(
-        type="modal",
-        callback_id=ids.CONNECT_VIEW,
-        title=PlainTextObject(text=TITLE),
-        submit=PlainTextObject(text=submit) if submit else None,
-        close=PlainTextObject(text=close),
-        blocks=blocks,
-    )
+    return modal(ids.CONNECT_VIEW, TITLE, blocks, submit=submit, close=close)
 
 
 def loading_view() -> View:
-    return _modal([section("Loading this workspace's connection…")])
+    return _modal([section(Mrkdwn("Loading this workspace's connection…"))])
 
 
 def refusal_view() -> View:
     return _modal(
         [
             section(
-                "Only workspace admins and owners can connect Cortex. Ask one of them to run "
-                "`/cortex connect`, or ask the bot's operator to add you to BOT_ADMINS."
+                Mrkdwn(
+                    "Only workspace admins and owners can connect Cortex. Ask one of them to run "
+                    "`/cortex connect`, or ask the bot's operator to add you to BOT_ADMINS."
+                )
             )
         ]
     )
 
 
 def _key_input(
-    block_id: str, action_id: str, label: str, hint: str, stored_last4: str | None, optional: bool
+    block_id: str, action_id: str, label: str, hint: str, kept_last4: str | None, optional: bool
 ) -> InputBlock:
-    placeholder = f"{masked(stored_last4)} stored: leave empty to keep it" if stored_last4 else None
+    """A key field; `kept_last4`: the stored key an empty field keeps."""
+    placeholder = f"{masked(kept_last4)} stored: leave empty to keep it" if kept_last4 else None
     return InputBlock(
         block_id=block_id,
-        label=PlainTextObject(text=label),
-        optional=optional or stored_last4 is not None,
-        hint=PlainTextObject(text=hint),
+        label=plain(label),
+        optional=optional or kept_last4 is not None,
+        hint=plain(hint),
         element=PlainTextInputElement(
             action_id=action_id,
-            placeholder=PlainTextObject(text=placeholder) if placeholder else None,
+            placeholder=plain(placeholder, PLACEHOLDER_TEXT) if placeholder else None,
             max_length=500,
         ),
     )
 
 
-def connect_form(existing: Connection | None, default_url: str) -> View:
+def connect_form(existing: ConnectionInfo | None, default_url: str) -> View:
+    """The form; stored keys that can no longer be opened are said so, and cannot be kept."""
     cortex_url = existing.cortex_url if existing else default_url
+    kept = existing if existing is not None and existing.keys_readable else None
+    intro = Mrkdwn(
+        "Keys are checked live, stored encrypted, and only their last four characters are "
+        "ever shown again."
+    )
+    notes = [section(intro)]
+    if existing is not None and not existing.keys_readable:
+        notes.append(section(UNREADABLE_KEYS))
+    rootly_hint = "Needed for `/cortex sync` and for linking incidents."
+    if existing is not None and existing.has_rootly and kept is None:
+        rootly_hint += " Left empty, the unreadable stored key is removed."
     blocks: list[Block] = [
-        section(
-            "Keys are checked live, stored encrypted, and only their last four characters are "
-            "ever shown again."
-        ),
+        *notes,
         _key_input(
             ids.CONNECT_CORTEX_KEY_BLOCK,
             ids.CONNECT_CORTEX_KEY,
             "Cortex API key",
             "Cortex → Settings → API keys.",
-            existing.cortex_key_last4 if existing else None,
+            kept.cortex_key_last4 if kept else None,
             optional=False,
         ),
         InputBlock(
             block_id=ids.CONNECT_CORTEX_URL_BLOCK,
-            label=PlainTextObject(text="Cortex API URL"),
+            label=plain("Cortex API URL"),
             optional=True,
-            hint=PlainTextObject(text=f"Only for a self-managed Cortex. Default: {default_url}"),
+            hint=plain(f"Only for a self-managed Cortex. Default: {default_url}"),
             element=PlainTextInputElement(
                 action_id=ids.CONNECT_CORTEX_URL, initial_value=cortex_url, max_length=500
             ),
@@ -88,13 +90,13 @@ def connect_form(existing: Connection | None, default_url: str) -> View:
             ids.CONNECT_ROOTLY_KEY_BLOCK,
             ids.CONNECT_ROOTLY_KEY,
             "Rootly API key (optional)",
-            "Needed for `/cortex sync` and for linking incidents.",
-            existing.rootly_key_last4 if existing else None,
+            rootly_hint,
+            kept.rootly_key_last4 if kept else None,
             optional=True,
         ),
     ]
     return _modal(blocks, submit="Connect", close="Cancel")
 
 
-def connected_view(connection: Connection) -> View:
+def connected_view(connection: ConnectionInfo) -> View:
     return _modal([section(connection_summary(connection))], close="Done")

@@ -9,26 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import Block, DividerBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
 from bot.digests import Digest, DigestContent, ServiceActivity
 from bot.sync.report import count_phrases
 from handlers.common import ids
-from handlers.common.blocks import (
-    SECTION_TEXT_LIMIT,
-    Message,
-    button,
-    context,
-    deploy_line,
-    escaped,
-    fitted,
-    moment,
-    plural,
-    section,
-    trimmed,
-)
+from handlers.common.blocks import deploy_line
 from handlers.common.home import digest_schedule, next_post, scope_text
+from handlers.common.kit import SECTION_TEXT, Message, button, context, fitted, section
+from handlers.common.mrkdwn import Mrkdwn, channel_link, link, mention, moment, plural
 
 # Blocks a digest keeps for its heading, catalog changes, last sync, divider, "and more" and notes.
 MAX_SERVICE_SECTIONS = 40
@@ -43,34 +33,43 @@ def _title(frequency: str | None) -> str:
 # --- the digest ----------------------------------------------------------------------------------
 
 
-def _counts(content: DigestContent) -> list[str]:
-    rollbacks = f" ({plural(content.rollbacks, 'rollback')})" if content.rollbacks else ""
+def _counts(content: DigestContent) -> list[Mrkdwn]:
+    rollbacks = Mrkdwn(" ({})").format(plural(content.rollbacks, "rollback"))
     parts = [
-        f"{plural(content.deploys, 'deploy')}{rollbacks} on "
-        f"{plural(len(content.activity), 'service')}"
+        Mrkdwn("{}{} on {}").format(
+            plural(content.deploys, "deploy"),
+            rollbacks if content.rollbacks else "",
+            plural(len(content.activity), "service"),
+        )
         if content.deploys
-        else "",
-        plural(content.events, "custom event") if content.events else "",
-        f"{plural(len(content.created), 'service')} created" if content.created else "",
-        f"{plural(len(content.archived), 'service')} archived" if content.archived else "",
+        else None,
+        plural(content.events, "custom event") if content.events else None,
+        Mrkdwn("{} created").format(plural(len(content.created), "service"))
+        if content.created
+        else None,
+        Mrkdwn("{} archived").format(plural(len(content.archived), "service"))
+        if content.archived
+        else None,
     ]
-    return [part for part in parts if part]
+    return [part for part in parts if part is not None]
 
 
-def _heading(content: DigestContent, frequency: str | None) -> str:
-    return (
-        f"*{_title(frequency)}* for {scope_text(content.scope)} "
-        f"({plural(content.in_scope, 'service')}) since {moment(content.window.start)}"
+def _heading(content: DigestContent, frequency: str | None) -> Mrkdwn:
+    return Mrkdwn("*{}* for {} ({}) since {}").format(
+        _title(frequency),
+        scope_text(content.scope),
+        plural(content.in_scope, "service"),
+        moment(content.window.start),
     )
 
 
-def _entity(entity: Entity) -> str:
-    return f"{escaped(entity.name)} `{escaped(entity.tag)}`"
+def _entity(entity: Entity) -> Mrkdwn:
+    return Mrkdwn("{} `{}`").format(entity.name, entity.tag)
 
 
 def _catalog_changes(content: DigestContent) -> list[Block]:
     lines = [
-        f"*{title}:* " + ", ".join(_entity(entity) for entity in entities)
+        Mrkdwn("*{}:* {}").format(title, Mrkdwn(", ").join(_entity(entity) for entity in entities))
         for title, entities in (("New", content.created), ("Archived", content.archived))
         if entities
     ]
@@ -82,82 +81,88 @@ def _last_sync(content: DigestContent) -> list[Block]:
     if report is None:
         return []
     counts = ", ".join(count_phrases(report)) or "nothing to sync"
-    return [
-        section(
-            f"*Last Rootly sync* {moment(report.finished_at)}: {report.status.value} — {counts}"
-        )
-    ]
+    heading = Mrkdwn("*Last Rootly sync* {}: {} — {}").format(
+        moment(report.finished_at), report.status.value, counts
+    )
+    return [section(heading)]
 
 
-def _deploy(deploy: Deploy) -> str:
+def _deploy(deploy: Deploy) -> Mrkdwn:
     marker = ":rewind:" if deploy.type is DeployType.ROLLBACK else ":rocket:"
-    return f"{marker} {deploy_line(deploy)}"
+    return Mrkdwn("{} {}").format(marker, deploy_line(deploy))
 
 
-def _event(event: CustomEvent) -> str:
-    title = escaped(event.title)
-    title = f"<{event.url}|{title}>" if event.url else title
-    return f":pushpin: {title} ({escaped(event.type)}), {moment(event.timestamp)}"
+def _event(event: CustomEvent) -> Mrkdwn:
+    return Mrkdwn(":pushpin: {} ({}), {}").format(
+        link(event.url, event.title), event.type, moment(event.timestamp)
+    )
 
 
 def _service(service: ServiceActivity) -> Block:
     counts = [plural(len(service.deploys), "deploy")] if service.deploys else []
     counts += [plural(service.rollbacks, "rollback")] if service.rollbacks else []
     counts += [plural(len(service.events), "event")] if service.events else []
-    heading = f"*{_entity(service.entity)}* — {', '.join(counts)}"
+    heading = Mrkdwn("*{}* — {}").format(_entity(service.entity), Mrkdwn(", ").join(counts))
     lines = [*map(_deploy, service.deploys), *map(_event, service.events)]
-    body = fitted(lines, SECTION_TEXT_LIMIT - len(heading) - 1, LINES_PER_SERVICE)
-    return section(f"{heading}\n{body}")
+    body = fitted(lines, SECTION_TEXT - len(heading) - 1, LINES_PER_SERVICE)
+    return section(Mrkdwn("{}\n{}").format(heading, body))
 
 
 def _services(activity: Sequence[ServiceActivity]) -> list[Block]:
     blocks: list[Block] = [_service(service) for service in activity[:MAX_SERVICE_SECTIONS]]
     rest = activity[MAX_SERVICE_SECTIONS:]
     if rest:
-        lines = [f"`{escaped(s.entity.tag)}` ({len(s.deploys) + len(s.events)})" for s in rest]
-        more = f"*{plural(len(rest), 'more service')} with activity:*"
-        blocks.append(section(f"{more}\n{fitted(lines, SECTION_TEXT_LIMIT - len(more) - 1)}"))
+        lines = [
+            Mrkdwn("`{}` ({})").format(s.entity.tag, len(s.deploys) + len(s.events)) for s in rest
+        ]
+        more = Mrkdwn("*{} with activity:*").format(plural(len(rest), "more service"))
+        body = fitted(lines, SECTION_TEXT - len(more) - 1)
+        blocks.append(section(Mrkdwn("{}\n{}").format(more, body)))
     return blocks
 
 
 def _notes(content: DigestContent) -> list[Block]:
     notes = []
     if content.unreadable:
-        tags = ", ".join(f"`{escaped(s.entity.tag)}`" for s in content.unreadable)
+        tags = Mrkdwn(", ").join(Mrkdwn("`{}`").format(s.entity.tag) for s in content.unreadable)
         notes.append(
-            f"Cortex did not tell the activity of {plural(len(content.unreadable), 'service')}: "
-            f"{tags}"
+            Mrkdwn("Cortex did not tell the activity of {}: {}").format(
+                plural(len(content.unreadable), "service"), tags
+            )
         )
     if content.stale:
-        notes.append("Cortex was not answering; some of this is older cached data")
-    return [context(":warning: " + "; ".join(notes))] if notes else []
+        notes.append(Mrkdwn("Cortex was not answering; some of this is older cached data"))
+    return [context(Mrkdwn(":warning: {}").format(Mrkdwn("; ").join(notes)))] if notes else []
 
 
 def digest_message(content: DigestContent, frequency: str | None = None) -> Message:
     """The digest as posted in its channel: counts first, details after, within Slack's limits."""
     heading = _heading(content, frequency)
     if not content.has_news:
-        text = f"{heading}: nothing new — no deploys, custom events or catalog changes."
+        text = Mrkdwn("{}: nothing new — no deploys, custom events or catalog changes.").format(
+            heading
+        )
         return Message(text, [section(text)])
-    counts = ", ".join(_counts(content)) or "no deploys or custom events"
+    counts = Mrkdwn(", ").join(_counts(content)) or Mrkdwn("no deploys or custom events")
     blocks: list[Block] = [
-        section(f"{heading}\n{counts}."),
+        section(Mrkdwn("{}\n{}.").format(heading, counts)),
         *_catalog_changes(content),
         *_last_sync(content),
     ]
     if content.activity:
         blocks += [DividerBlock(), *_services(content.activity)]
     blocks += _notes(content)
-    return Message(f"{_title(frequency)}: {counts}", blocks)
+    return Message(Mrkdwn("{}: {}").format(_title(frequency), counts), blocks)
 
 
 # --- scheduling, the channel's list --------------------------------------------------------------
 
 
 def scheduled_message(digest: Digest, in_scope: int, user_id: str) -> Message:
-    text = (
-        f"<@{user_id}> scheduled a {digest_schedule(digest)} in this channel "
-        f"({plural(in_scope, 'service')} in scope now); the first one is {next_post(digest)}."
+    text = Mrkdwn(
+        "{} scheduled a {} in this channel ({} in scope now); the first one is {}."
+    ).format(
+        mention(user_id), digest_schedule(digest), plural(in_scope, "service"), next_post(digest)
     )
     return Message(text, [section(text)])
 
@@ -165,46 +170,46 @@ def scheduled_message(digest: Digest, in_scope: int, user_id: str) -> Message:
 def list_message(digests: Sequence[Digest]) -> Message:
     """This channel's digests, each with a button to delete it."""
     if not digests:
-        text = "No digests are scheduled in this channel. `/cortex digest daily` schedules one."
+        text = Mrkdwn(
+            "No digests are scheduled in this channel. `/cortex digest daily` schedules one."
+        )
         return Message(text, [section(text)])
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=trimmed(
-                    f"*{digest_schedule(digest)}*\n{next_post(digest)} "
-                    f"· set by <@{digest.created_by}>"
-                )
+        section(
+            Mrkdwn("*{}*\n{} · set by {}").format(
+                digest_schedule(digest), next_post(digest), mention(digest.created_by)
             ),
             accessory=button("Delete", ids.DIGEST_DELETE, digest.id, style="danger"),
         )
         for digest in digests[:MAX_LISTED]
     ]
     if len(digests) > MAX_LISTED:
-        blocks.append(context(f"…and {len(digests) - MAX_LISTED:,} more"))
-    return Message(f"{plural(len(digests), 'digest')} scheduled in this channel", blocks)
+        blocks.append(context(Mrkdwn("…and {:,} more").format(len(digests) - MAX_LISTED)))
+    text = Mrkdwn("{} scheduled in this channel").format(plural(len(digests), "digest"))
+    return Message(text, blocks)
 
 
 def removed_message(removed: Sequence[Digest], user_id: str) -> Message:
     if not removed:
-        text = "No digests were scheduled in this channel."
+        text = Mrkdwn("No digests were scheduled in this channel.")
     else:
-        listed = "; ".join(digest_schedule(digest) for digest in removed)
-        text = f"<@{user_id}> turned off {plural(len(removed), 'digest')} here: {listed}."
+        listed = Mrkdwn("; ").join(digest_schedule(digest) for digest in removed)
+        text = Mrkdwn("{} turned off {} here: {}.").format(
+            mention(user_id), plural(len(removed), "digest"), listed
+        )
     return Message(text, [section(text)])
 
 
-def channel_gone_text(digest: Digest, slack_error: str) -> str:
+def channel_gone_text(digest: Digest, slack_error: str) -> Mrkdwn:
     """What the creator of a digest is told when its channel can no longer be posted in."""
-    return (
-        f"I could not post your {digest_schedule(digest)} in <#{digest.channel_id}> (Slack said "
-        f"`{escaped(slack_error)}`), so I turned it off. Invite me to the channel, then schedule "
-        "it again there with `/cortex digest`."
-    )
+    return Mrkdwn(
+        "I could not post your {} in {} (Slack said `{}`), so I turned it off. Invite me to the "
+        "channel, then schedule it again there with `/cortex digest`."
+    ).format(digest_schedule(digest), channel_link(digest.channel_id), slack_error)
 
 
 def cannot_post_message(slack_error: str) -> Message:
-    text = (
-        f"I cannot post in this channel (Slack says `{escaped(slack_error)}`). "
-        "Invite me to it, or use a public channel."
-    )
+    text = Mrkdwn(
+        "I cannot post in this channel (Slack says `{}`). Invite me to it, or use a public channel."
+    ).format(slack_error)
     return Message(text, [section(text)])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Literal
 
-from bot.digests import DIGEST_FREQUENCIES, DigestFrequency
+from bot.digests import DIGEST_FREQUENCIES, DigestFrequency, Scope
 from bot.digests.schedule import DAY_NAMES
 from handlers.common.lexer import (
     InvalidCommand,
@@ -63,8 +63,8 @@ def parse_digest(arguments: Sequence[Word]) -> DigestCommand:
         action=action,
         frequency=frequency,
         at=_digest_time(plain),
-        group=option(options, "group"),
-        owner=option(options, "owner"),
+        group=option(options, "group", _scope_tag),
+        owner=option(options, "owner", _scope_tag),
         weekday=None if weekday is None else _weekday(weekday),
     )
 
@@ -82,6 +82,12 @@ def _digest_time(plain: Sequence[Word]) -> time | None:
     if clock is None:
         raise InvalidCommand(f"`at` needs a 24-hour time as HH:MM, not {shown(plain[1].text)}.")
     return time(hour=int(clock.group(1)), minute=int(clock.group(2)))
+
+
+def _scope_tag(word: Word) -> str:
+    if len(word.text) > Scope.MAX_TAG:
+        raise InvalidCommand(f"`{word.key}=` takes a tag of at most {Scope.MAX_TAG} characters.")
+    return word.text
 
 
 def _weekday(day: str) -> int:

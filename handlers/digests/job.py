@@ -21,6 +21,8 @@ from bot.digests import Delivery, DeliveryOutcome, Digest, DigestContent, Digest
 from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
+from handlers.common.context import post_message
+from handlers.common.kit import Message
 from handlers.digests.blocks import channel_gone_text, digest_message
 from handlers.digests.tokens import bot_token
 
@@ -42,8 +44,7 @@ async def post_digest(
     client: AsyncWebClient, channel_id: str, content: DigestContent, frequency: str | None
 ) -> None:
     """Post a digest; raises `SlackApiError` when Slack refuses it."""
-    message = digest_message(content, frequency)
-    await client.chat_postMessage(channel=channel_id, text=message.text, blocks=message.blocks)
+    await post_message(client, channel_id, digest_message(content, frequency))
     DIGEST_POSTS.labels("posted").inc()
 
 
@@ -76,9 +77,7 @@ class SlackPoster:
 
 async def _tell_creator(client: AsyncWebClient, digest: Digest, reason: str) -> None:
     try:
-        await client.chat_postMessage(
-            channel=digest.created_by, text=channel_gone_text(digest, reason)
-        )
+        await post_message(client, digest.created_by, Message(channel_gone_text(digest, reason)))
     except SlackApiError as error:
         log.warning("could not tell %s their digest was turned off: %s", digest.created_by, error)
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,8 +27,8 @@ from bot.digests import (
 )
 from bot.digests.content import digest_catalog, services_in_scope, snapshot_of
 from bot.scheduler import utc_now
-from handlers.common.blocks import Message
 from handlers.common.context import Invocation
+from handlers.common.kit import Message
 from handlers.digests.blocks import (
     cannot_post_message,
     list_message,
@@ -37,13 +38,11 @@ from handlers.digests.blocks import (
 from handlers.digests.grammar import DigestAction, DigestCommand
 from handlers.digests.job import post_digest, slack_error
 
+log = logging.getLogger(__name__)
+
 
 async def _answer(invocation: Invocation, message: Message, *, in_channel: bool = False) -> None:
-    await invocation.respond(
-        text=message.text,
-        blocks=message.blocks,
-        response_type="in_channel" if in_channel else "ephemeral",
-    )
+    await invocation.respond(message, in_channel=in_channel)
 
 
 async def _user_zone(invocation: Invocation) -> str:
@@ -89,9 +88,12 @@ async def turn_off(invocation: Invocation, _command: DigestCommand) -> None:
 
 
 async def post_now(invocation: Invocation, _command: DigestCommand) -> None:
-    digests = await invocation.services.digests.for_channel(
-        invocation.team_id, invocation.channel_id
-    )
+    services = invocation.services
+    # A request Slack (or anyone) sends again carries the same trigger: it posts nothing more.
+    if not await services.claims.claim(invocation.team_id, "digest now", invocation.trigger_id):
+        log.info("ignored a repeated `digest now` in %s", invocation.channel_id)
+        return
+    digests = await services.digests.for_channel(invocation.team_id, invocation.channel_id)
     now = utc_now()
     targets: list[Digest | None] = [*digests] or [None]
     for digest in targets:
@@ -117,9 +119,10 @@ async def digest_command(invocation: Invocation, command: DigestCommand) -> None
 
 
 async def delete_digest(invocation: Invocation) -> None:
-    """The Delete button of `/cortex digest list`: deletes that digest and shows the list again."""
+    """The Delete button of `/cortex digest list`: deletes that digest, if it is one of the
+    channel's the list was shown in, and shows the list again."""
     store = invocation.services.digests
-    deleted = await store.delete(invocation.team_id, invocation.value)
-    channel_id = deleted.channel_id if deleted else invocation.channel_id
-    message = list_message(await store.for_channel(invocation.team_id, channel_id))
-    await invocation.respond(replace_original=True, text=message.text, blocks=message.blocks)
+    team_id, channel_id = invocation.team_id, invocation.channel_id
+    await store.delete(team_id, channel_id, invocation.value)
+    message = list_message(await store.for_channel(team_id, channel_id))
+    await invocation.respond(message, replace_original=True)

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
-from handlers.common.blocks import connect_button, not_connected_blocks, trimmed
+from handlers.common.blocks import connect_button, not_connected_blocks
+from handlers.common.kit import context, header, section
+from handlers.common.mrkdwn import Mrkdwn
 
 EXAMPLES = (
     "`/cortex payments-api` — the service card",
@@ -25,22 +19,15 @@ EXAMPLES = (
 
 
 def help_blocks(usages: Sequence[str], *, connected: bool, admin: bool) -> list[Block]:
-    usage = "\n".join(f"`{line}`" for line in usages)
+    usage = Mrkdwn("\n").join(Mrkdwn("`{}`").format(line) for line in usages)
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text="Cortex for Slack")),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="Look up services, record deploys and events, and keep Rootly in step."
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text=trimmed(usage))),
-        SectionBlock(text=MarkdownTextObject(text="*Examples*\n" + "\n".join(EXAMPLES))),
+        header("Cortex for Slack"),
+        section(Mrkdwn("Look up services, record deploys and events, and keep Rootly in step.")),
+        section(usage),
+        section(Mrkdwn("*Examples*\n{}").format(Mrkdwn("\n").join(map(Mrkdwn, EXAMPLES)))),
     ]
     if not connected:
         blocks += not_connected_blocks() if admin else not_connected_blocks()[:1]
     elif admin:
-        blocks += [
-            ContextBlock(elements=[MarkdownTextObject(text="Admins can change the keys:")]),
-            ActionsBlock(elements=[connect_button()]),
-        ]
+        blocks += [context(Mrkdwn("Admins can change the keys:")), connect_button()]
     return blocks

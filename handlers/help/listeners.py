@@ -6,17 +6,16 @@ import asyncio
 
 from handlers.common.commands import Listing
 from handlers.common.context import Invocation, is_admin
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn
 from handlers.help.blocks import help_blocks
 
 
 async def show_help(invocation: Invocation, listing: Listing) -> None:
     services = invocation.services
     admin, connection = await asyncio.gather(
-        is_admin(invocation.client, services, invocation.user_id),
-        services.workspaces.get(invocation.team_id),
+        is_admin(invocation.client, services, invocation.team_id, invocation.user_id),
+        services.workspaces.describe(invocation.team_id),
     )
-    await invocation.respond(
-        text="What /cortex can do",
-        blocks=help_blocks(listing.usages, connected=connection is not None, admin=admin),
-        response_type="ephemeral",
-    )
+    blocks = help_blocks(listing.usages, connected=connection is not None, admin=admin)
+    await invocation.respond(Message(Mrkdwn("What /cortex can do"), blocks))

@@ -8,63 +8,59 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
+from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
-from handlers.common.blocks import (
-    context,
-    deploy_line,
-    escaped,
-    moment,
-    oncall_summary,
-    section,
-    trimmed,
-)
+from handlers.common.blocks import deploy_line, oncall_summary
 from handlers.common.errors import user_message
+from handlers.common.kit import context, header, section
+from handlers.common.mrkdwn import Mrkdwn, link, moment
 
 RECENT = timedelta(hours=24)
 LINES_PER_KIND = 5
 
 
-def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[str]:
+def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[Mrkdwn]:
     deploys = [deploy for deploy in snapshot.deploys if deploy.timestamp >= now - RECENT]
-    lines = [f"• {deploy_line(deploy)}" for deploy in deploys[:LINES_PER_KIND]]
+    lines = [Mrkdwn("• {}").format(deploy_line(deploy)) for deploy in deploys[:LINES_PER_KIND]]
     if len(deploys) > LINES_PER_KIND:
-        lines.append(f"_and {len(deploys) - LINES_PER_KIND} more deploys_")
+        lines.append(Mrkdwn("_and {} more deploys_").format(len(deploys) - LINES_PER_KIND))
     events = snapshot.events
     lines += [
-        f"• *{escaped(event.type)}* {escaped(event.title)}, {moment(event.timestamp)}"
+        Mrkdwn("• *{}* {}, {}").format(event.type, event.title, moment(event.timestamp))
         for event in events[:LINES_PER_KIND]
     ]
     if len(events) > LINES_PER_KIND:
-        lines.append(f"_and {len(events) - LINES_PER_KIND} more events_")
+        lines.append(Mrkdwn("_and {} more events_").format(len(events) - LINES_PER_KIND))
     return lines
 
 
 def service_context(tag: str, known: ServiceSnapshot | CallError, now: datetime) -> list[Block]:
     if isinstance(known, CallError):
-        return [context(f":warning: `{escaped(tag)}`: {escaped(user_message(known))}")]
+        return [context(Mrkdwn(":warning: `{}`: {}").format(tag, user_message(known)))]
     entity = known.entity
     levels = ", ".join(
-        f"{escaped(score.scorecard_name)} {escaped(score.level)}"
-        for score in known.scores
-        if score.level
+        f"{score.scorecard_name} {score.level}" for score in known.scores if score.level
     )
     owners = [team.name for team in entity.owners.teams]
     owners += [person.email for person in entity.owners.individuals]
-    heading = (
-        f"*{escaped(entity.name)}* `{escaped(entity.tag)}`"
-        + (f" · {levels}" if levels else "")
-        + f"\nOwners: {escaped(', '.join(owners)) or '_none in Cortex_'}"
-        + f"\nOn call: {oncall_summary(known.oncall)}"
+    heading = Mrkdwn("*{}* `{}`{}\nOwners: {}\nOn call: {}").format(
+        entity.name,
+        entity.tag,
+        f" · {levels}" if levels else "",
+        ", ".join(owners) or Mrkdwn("_none in Cortex_"),
+        oncall_summary(known.oncall),
     )
-    recent = _recent_lines(known, now) or ["_No deploys or events in the last 24 hours._"]
-    blocks: list[Block] = [section(heading), section("*Last 24 hours*\n" + "\n".join(recent))]
+    recent = _recent_lines(known, now) or [Mrkdwn("_No deploys or events in the last 24 hours._")]
+    blocks: list[Block] = [
+        section(heading),
+        section(Mrkdwn("*Last 24 hours*\n{}").format(Mrkdwn("\n").join(recent))),
+    ]
     if known.problems:
         missing = "; ".join(known.problems)
-        blocks.append(context(f":warning: {escaped(missing)} unavailable right now"))
+        blocks.append(context(Mrkdwn(":warning: {} unavailable right now").format(missing)))
     return blocks
 
 
@@ -89,7 +85,7 @@ def incident_summary(
     """The context as posted in the channel."""
     now = now or datetime.now(UTC)
     title = f"Incident context: {incident.title}" if incident else "Incident context"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=trimmed(title, 150)))]
+    blocks: list[Block] = [header(title)]
     if incident and incident.url:
-        blocks.append(context(f"<{incident.url}|Open the incident in Rootly>"))
+        blocks.append(context(link(incident.url, "Open the incident in Rootly")))
     return blocks + context_blocks(tags, snapshots, now)

@@ -23,8 +23,10 @@ from bot.snapshot import ServiceSnapshot, take_snapshot
 from bot.workspaces import Connection
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
-from handlers.common.context import Invocation, tell_user
+from handlers.common.context import Invocation, post_message, tell_user
 from handlers.common.errors import user_message
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn
 from handlers.incident.blocks import RECENT, incident_summary
 from handlers.incident.grammar import Incident
 from handlers.incident.modals import IncidentForm, incident_modal
@@ -168,7 +170,8 @@ async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
     try:
         return await work
     except CallError as error:
-        return StepResult(failures=[f"{what}: {user_message(error)}"])
+        # Plain text, as the core's steps report theirs: `_result` escapes every line once.
+        return StepResult(failures=[f"{what}: {user_message(error).unescape()}"])
     except SlackApiError as error:
         return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])
 
@@ -176,12 +179,8 @@ async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
 async def _post_summary(
     invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
 ) -> StepResult:
-    await invocation.client.chat_postMessage(
-        channel=form.channel,
-        text="Incident context",
-        blocks=incident_summary(form.tags, form.snapshots, incident),
-        unfurl_links=False,
-    )
+    blocks = incident_summary(form.tags, form.snapshots, incident)
+    await post_message(invocation.client, form.channel, Message(Mrkdwn("Incident context"), blocks))
     return StepResult(done=["posted the context in the channel"])
 
 
@@ -208,8 +207,16 @@ async def apply_incident(invocation: Invocation) -> None:
     await tell_user(invocation.client, invocation.user_id, form.channel or None, _result(outcomes))
 
 
-def _result(outcomes: Sequence[StepResult]) -> str:
-    lines = [f":white_check_mark: {line}" for outcome in outcomes for line in outcome.done]
-    lines += [f":information_source: {line}" for outcome in outcomes for line in outcome.notes]
-    lines += [f":x: {line}" for outcome in outcomes for line in outcome.failures]
-    return "Incident context:\n" + ("\n".join(lines) or "nothing to do.")
+def _result(outcomes: Sequence[StepResult]) -> Mrkdwn:
+    said = [
+        Mrkdwn("{} {}").format(Mrkdwn(icon), line)
+        for icon, lines in (
+            (":white_check_mark:", [line for outcome in outcomes for line in outcome.done]),
+            (":information_source:", [line for outcome in outcomes for line in outcome.notes]),
+            (":x:", [line for outcome in outcomes for line in outcome.failures]),
+        )
+        for line in lines
+    ]
+    return Mrkdwn("Incident context:\n{}").format(
+        Mrkdwn("\n").join(said) or Mrkdwn("nothing to do.")
+    )

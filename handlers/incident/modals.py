@@ -14,8 +14,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     ExternalDataMultiSelectElement,
     InputBlock,
-    Option,
-    PlainTextObject,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -24,12 +22,11 @@ from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
-from handlers.common.blocks import context, trimmed
+from handlers.common.kit import context, modal, options, plain
+from handlers.common.mrkdwn import Mrkdwn
 from handlers.incident.blocks import context_blocks
 
 MAX_SERVICES = 10
-OPTION_LIMIT = 75
-OPTIONS_LIMIT = 100
 
 ACTION_LABELS = {
     ids.ATTACH_TO_INCIDENT: "Attach these services to the Rootly incident",
@@ -50,10 +47,6 @@ class IncidentForm:
     actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
 
 
-def _option(value: str, label: str) -> Option:
-    return Option(value=value, label=trimmed(label, OPTION_LIMIT))
-
-
 def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
     return known.entity.name if isinstance(known, ServiceSnapshot) else tag
 
@@ -65,18 +58,20 @@ def _incident_label(incident: RootlyIncident) -> str:
 
 def _incident_picker(form: IncidentForm) -> list[Block]:
     if form.incidents is None:
-        return [context("Connect Rootly (`/cortex connect`) to link services to an incident.")]
-    if not form.incidents:
-        return [context("No Rootly incident is linked to this channel or active right now.")]
-    options = [_option(i.id, _incident_label(i)) for i in form.incidents[:OPTIONS_LIMIT]]
-    chosen = next((o for o in options if o.value == form.incident_id), None)
+        connect = Mrkdwn("Connect Rootly (`/cortex connect`) to link services to an incident.")
+        return [context(connect)]
+    choices = options((_incident_label(incident), incident.id) for incident in form.incidents)
+    if not choices:
+        none = Mrkdwn("No Rootly incident is linked to this channel or active right now.")
+        return [context(none)]
+    chosen = next((o for o in choices if o.value == form.incident_id), None)
     return [
         InputBlock(
             block_id=ids.INCIDENT_BLOCK,
-            label=PlainTextObject(text="Rootly incident"),
+            label=plain("Rootly incident"),
             optional=True,
             element=StaticSelectElement(
-                action_id=ids.INCIDENT_SELECT, options=options, initial_option=chosen
+                action_id=ids.INCIDENT_SELECT, options=choices, initial_option=chosen
             ),
         )
     ]
@@ -86,28 +81,28 @@ def _action_choices(form: IncidentForm) -> InputBlock:
     offered = [
         action for action in ACTION_LABELS if action != ids.ATTACH_TO_INCIDENT or form.incidents
     ]
-    options = [_option(action, ACTION_LABELS[action]) for action in offered]
-    chosen = [option for option in options if option.value in form.actions]
+    choices = options((ACTION_LABELS[action], action) for action in offered)
+    chosen = [choice for choice in choices if choice.value in form.actions]
     return InputBlock(
         block_id=ids.INCIDENT_ACTIONS_BLOCK,
-        label=PlainTextObject(text="On submit"),
+        label=plain("On submit"),
         element=CheckboxesElement(
-            action_id=ids.INCIDENT_ACTIONS, options=options, initial_options=chosen or None
+            action_id=ids.INCIDENT_ACTIONS, options=choices, initial_options=chosen or None
         ),
     )
 
 
 def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
     now = now or datetime.now(UTC)
-    picked = [_option(tag, _picked_label(tag, form.snapshots.get(tag))) for tag in form.tags]
+    picked = options((_picked_label(tag, form.snapshots.get(tag)), tag) for tag in form.tags)
     blocks: list[Block] = [
         InputBlock(
             block_id=ids.INCIDENT_SERVICES_BLOCK,
-            label=PlainTextObject(text="Affected services"),
+            label=plain("Affected services"),
             dispatch_action=True,
             element=ExternalDataMultiSelectElement(
                 action_id=ids.INCIDENT_SERVICES,
-                placeholder=PlainTextObject(text="Type a name or tag"),
+                placeholder=plain("Type a name or tag"),
                 min_query_length=0,
                 max_selected_items=MAX_SERVICES,
                 initial_options=picked or None,
@@ -116,12 +111,10 @@ def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
     ]
     blocks += context_blocks(form.tags, form.snapshots, now)
     blocks += [DividerBlock(), *_incident_picker(form), _action_choices(form)]
-    return View(
-        type="modal",
-        callback_id=ids.INCIDENT_VIEW,
-        title="Incident context",
+    return modal(
+        ids.INCIDENT_VIEW,
+        "Incident context",
+        blocks,
         submit="Apply",
-        close="Close",
         private_metadata=json.dumps({"channel": form.channel}),
-        blocks=blocks,
     )

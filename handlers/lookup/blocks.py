@@ -5,36 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
 from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
 from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
 from handlers.common.blocks import (
-    FIELD_TEXT_LIMIT,
-    HEADER_TEXT_LIMIT,
-    SECTION_TEXT_LIMIT,
-    button,
-    context,
     cortex_app_url,
     deploy_line,
-    escaped,
-    fitted,
     older_data_note,
     oncall_summary,
-    section,
     service_buttons,
-    trimmed,
 )
+from handlers.common.kit import (
+    SECTION_TEXT,
+    actions,
+    button,
+    context,
+    fields,
+    fitted,
+    header,
+    section,
+)
+from handlers.common.mrkdwn import Mrkdwn, escaped, link
 
 CARD_DEPLOYS = 5
 DEPLOYS_PAGE = 10
@@ -46,139 +40,143 @@ def cortex_web_url(cortex_api_url: str, tag: str) -> str:
     return cortex_app_url(cortex_api_url, f"/admin/service/{quote(tag, safe='')}")
 
 
-def _owners(entity: EntityDetails) -> str:
-    teams = [escaped(team.name or team.tag) for team in entity.owners.teams]
-    people = [escaped(person.email) for person in entity.owners.individuals]
-    return ", ".join(teams + people) or "_no owners in Cortex_"
+def _owners(entity: EntityDetails) -> Mrkdwn:
+    teams = [team.name or team.tag for team in entity.owners.teams]
+    people = [person.email for person in entity.owners.individuals]
+    return Mrkdwn(", ").join(teams + people) or Mrkdwn("_no owners in Cortex_")
 
 
-def _channels(entity: EntityDetails) -> str:
+def _channels(entity: EntityDetails) -> Mrkdwn:
     # Cortex knows channel names, not IDs; Slack's redirect link opens a channel by name.
     links = [
-        f"<https://slack.com/app_redirect?channel={quote(channel.name)}|#{escaped(channel.name)}>"
+        link(f"https://slack.com/app_redirect?channel={quote(channel.name)}", f"#{channel.name}")
         for channel in entity.slack_channels
     ]
-    return ", ".join(links) or "_none_"
+    return Mrkdwn(", ").join(links) or Mrkdwn("_none_")
 
 
 def _scorecards(snapshot: ServiceSnapshot) -> SectionBlock:
     """The scorecard levels, with a button to what the service fails (`/cortex scores`)."""
-    heading = "*Scorecards*\n"
+    heading = Mrkdwn("*Scorecards*")
     lines = [
-        f"{escaped(score.scorecard_name)}: "
-        f"{escaped(score.level) if score.level else f'{score.score_percentage:.0%}'}"
+        Mrkdwn("{}: {}").format(
+            score.scorecard_name, score.level or f"{score.score_percentage:.0%}"
+        )
         for score in snapshot.scores
     ]
     if not lines:
-        return section(heading + "_none_")
-    text = MarkdownTextObject(text=heading + fitted(lines, SECTION_TEXT_LIMIT - len(heading)))
+        return section(Mrkdwn("{}\n_none_").format(heading))
+    listed = fitted(lines, SECTION_TEXT - len(heading) - 1)
     scores = button("Rules and next steps", ids.SHOW_SCORES, snapshot.entity.tag)
-    return SectionBlock(text=text, accessory=scores)
+    return section(Mrkdwn("{}\n{}").format(heading, listed), accessory=scores)
 
 
-def _field(title: str, value: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=trimmed(f"*{title}*\n{value}", FIELD_TEXT_LIMIT))
+def _field(title: str, value: Mrkdwn) -> Mrkdwn:
+    return Mrkdwn("*{}*\n{}").format(title, value)
 
 
 def _notes(snapshot: ServiceSnapshot) -> list[Block]:
-    notes = [f"{part}: {error.detail}" for part, error in snapshot.problems.items()]
+    notes = [
+        Mrkdwn("{}: {}").format(part, error.detail) for part, error in snapshot.problems.items()
+    ]
     if snapshot.stale_because is not None:
         notes.insert(0, older_data_note(snapshot.stale_because, "some of this card"))
-    return [context(":warning: " + escaped("; ".join(notes)))] if notes else []
+    return [context(Mrkdwn(":warning: ") + Mrkdwn("; ").join(notes))] if notes else []
 
 
 def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
     entity = snapshot.entity
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=trimmed(entity.name, HEADER_TEXT_LIMIT))),
-        context(f"`{escaped(entity.tag)}` · {escaped(entity.type)}"),
+        header(entity.name, otherwise=entity.tag),
+        context(Mrkdwn("`{}` · {}").format(entity.tag, entity.type)),
     ]
-    if entity.description:
+    if entity.description and entity.description.strip():
         blocks.append(section(escaped(entity.description)))
     blocks.append(
-        SectionBlock(
-            fields=[
+        fields(
+            [
                 _field("Owners", _owners(entity)),
                 _field("On call now", oncall_summary(snapshot.oncall)),
                 _field("Slack", _channels(entity)),
-                _field("Dependencies", str(len(snapshot.dependencies))),
+                _field("Dependencies", Mrkdwn("{}").format(len(snapshot.dependencies))),
             ]
         )
     )
     blocks.append(_scorecards(snapshot))
     if entity.links:
-        links = [f"<{link.url}|{escaped(link.name)}>" for link in entity.links]
-        blocks.append(section("*Links*\n" + " · ".join(links)))
+        links = [link(found.url, found.name) for found in entity.links]
+        blocks.append(section(Mrkdwn("*Links*\n{}").format(Mrkdwn(" · ").join(links))))
     recent = snapshot.deploys[:CARD_DEPLOYS]
-    lines = "\n".join(f"• {deploy_line(deploy)}" for deploy in recent) or "_no deploys recorded_"
-    blocks.append(section(f"*Last deploys*\n{lines}"))
+    lines = Mrkdwn("\n").join(Mrkdwn("• {}").format(deploy_line(deploy)) for deploy in recent)
+    blocks.append(section(Mrkdwn("*Last deploys*\n{}").format(lines or "_no deploys recorded_")))
     blocks += _notes(snapshot)
-    blocks.append(
-        ActionsBlock(
-            elements=[
-                button("Record deploy", ids.RECORD_DEPLOY, entity.tag, style="primary"),
-                button("Add event", ids.ADD_EVENT, entity.tag),
-                button("More deploys", ids.MORE_DEPLOYS, f"{entity.tag}|0"),
-                button(
-                    "Open in Cortex",
-                    ids.OPEN_IN_CORTEX,
-                    url=cortex_web_url(cortex_api_url, entity.tag),
-                ),
-            ]
-        )
+    blocks += actions(
+        button("Record deploy", ids.RECORD_DEPLOY, entity.tag, style="primary"),
+        button("Add event", ids.ADD_EVENT, entity.tag),
+        button("More deploys", ids.MORE_DEPLOYS, f"{entity.tag}|0"),
+        button(
+            "Open in Cortex", ids.OPEN_IN_CORTEX, url=cortex_web_url(cortex_api_url, entity.tag)
+        ),
     )
     return blocks
 
 
 def search_results(words: str, matches: Sequence[Entity]) -> list[Block]:
     if not matches:
-        return [section(f"No service matches `{escaped(words)}`.")]
-    heading = section(f"Services matching `{escaped(words)}`:")
+        return [section(Mrkdwn("No service matches `{}`.").format(words))]
+    heading = section(Mrkdwn("Services matching `{}`:").format(words))
     return [heading, *service_buttons(matches[:SEARCH_RESULTS])]
 
 
 def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list[Block]:
     page = deploys[offset : offset + DEPLOYS_PAGE]
     if not page:
-        return [section(f"No deploys of *{escaped(entity.name)}* are recorded in Cortex.")]
+        none = Mrkdwn("No deploys of *{}* are recorded in Cortex.").format(entity.name)
+        return [section(none)]
     blocks: list[Block] = [
         section(
-            f"*Deploys of {escaped(entity.name)}* (`{escaped(entity.tag)}`), newest first: "
-            f"{offset + 1} to {offset + len(page)} of {len(deploys)}"
+            Mrkdwn("*Deploys of {}* (`{}`), newest first: {} to {} of {}").format(
+                entity.name, entity.tag, offset + 1, offset + len(page), len(deploys)
+            )
         ),
         DividerBlock(),
         *(section(deploy_line(deploy)) for deploy in page),
     ]
     if offset + DEPLOYS_PAGE < len(deploys):
-        more = button("More", ids.MORE_DEPLOYS, f"{entity.tag}|{offset + DEPLOYS_PAGE}")
-        blocks.append(ActionsBlock(elements=[more]))
+        blocks += actions(button("More", ids.MORE_DEPLOYS, f"{entity.tag}|{offset + DEPLOYS_PAGE}"))
     return blocks
 
 
 def oncall_blocks(entity: Entity, oncall: OnCall) -> list[Block]:
-    name = escaped(entity.name)
+    name = entity.name
     if oncall.source is None:
         return [section(_nobody_knows(name, oncall))]
     if not oncall.levels:
-        return [section(f"Nobody is on call for *{name}* right now, according to {oncall.source}.")]
+        nobody = Mrkdwn("Nobody is on call for *{}* right now, according to {}.")
+        return [section(nobody.format(name, oncall.source))]
     lines = [
-        f"*Level {level.level}* ({escaped(_provider(oncall.source, level))}): "
-        + (", ".join(_person(user.name, user.email) for user in level.users) or "_nobody_")
+        Mrkdwn("*Level {}* ({}): {}").format(
+            level.level,
+            _provider(oncall.source, level),
+            Mrkdwn(", ").join(_person(user.name, user.email) for user in level.users)
+            or Mrkdwn("_nobody_"),
+        )
         for level in oncall.levels
     ]
-    return [section(f"*On call for {name}* now, from {oncall.source}\n" + "\n".join(lines))]
+    heading = Mrkdwn("*On call for {}* now, from {}").format(name, oncall.source)
+    return [section(Mrkdwn("\n").join([heading, *lines]))]
 
 
-def _nobody_knows(name: str, oncall: OnCall) -> str:
+def _nobody_knows(name: str, oncall: OnCall) -> Mrkdwn:
     if OnCallSource.ROOTLY in oncall.asked:
-        return (
-            f"Neither Cortex nor Rootly knows who is on call for *{name}*: it has no on-call "
+        return Mrkdwn(
+            "Neither Cortex nor Rootly knows who is on call for *{}*: it has no on-call "
             "integration in Cortex, and Rootly pages nobody for it or its owner teams."
-        )
-    return (
-        f"*{name}* has no on-call integration registered in Cortex "
+        ).format(name)
+    return Mrkdwn(
+        "*{}* has no on-call integration registered in Cortex "
         "(PagerDuty, Opsgenie, VictorOps or xMatters), and Rootly is not connected."
-    )
+    ).format(name)
 
 
 def _provider(source: OnCallSource, level: OncallLevel) -> str:
@@ -186,5 +184,5 @@ def _provider(source: OnCallSource, level: OncallLevel) -> str:
     return level.provider.title() if source is OnCallSource.CORTEX else level.provider
 
 
-def _person(name: str, email: str | None) -> str:
-    return f"{escaped(name)} ({escaped(email)})" if email else escaped(name)
+def _person(name: str, email: str | None) -> Mrkdwn:
+    return Mrkdwn("{} ({})").format(name, email) if email else escaped(name)

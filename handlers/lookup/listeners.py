@@ -11,8 +11,6 @@ from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
-from slack_sdk.models.blocks import Option
-from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
@@ -20,8 +18,10 @@ from bot.errors import BotError, UnknownServiceError
 from bot.snapshot import take_snapshot
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
-from handlers.common.blocks import Message, trimmed, unknown_service_message
+from handlers.common.blocks import unknown_service_message
 from handlers.common.context import Invocation, catalog_of, open_modal
+from handlers.common.kit import OPTIONS, Message, modal, options
+from handlers.common.mrkdwn import Mrkdwn, escaped
 from handlers.lookup.blocks import (
     deploys_page,
     oncall_blocks,
@@ -33,9 +33,6 @@ from handlers.lookup.modals import looking_up_modal, lookup_modal, picker_modal
 
 log = logging.getLogger(__name__)
 
-OPTIONS_LIMIT = 100
-OPTION_TEXT_LIMIT = 75
-
 
 async def service_answer(
     catalog: Catalog, query: str, maybe_subcommand: str | None = None
@@ -46,7 +43,9 @@ async def service_answer(
         snapshot = await catalog.resolve(query, partial(take_snapshot, catalog))
     except UnknownServiceError as unknown:
         return unknown_service_message(query, unknown.suggestions, maybe_subcommand)
-    return Message(snapshot.entity.name, service_card(snapshot, catalog.client.base_url))
+    entity = snapshot.entity
+    name = escaped(entity.name.strip() or entity.tag)
+    return Message(name, service_card(snapshot, catalog.client.base_url))
 
 
 async def deploys_answer(catalog: Catalog, tag: str, offset: int) -> Message:
@@ -55,11 +54,12 @@ async def deploys_answer(catalog: Catalog, tag: str, offset: int) -> Message:
     except UnknownServiceError as unknown:
         return unknown_service_message(tag, unknown.suggestions)
     deploys = (await catalog.deploys(entity.tag)).value
-    return Message(f"Deploys of {entity.name}", deploys_page(entity, deploys, offset))
+    text = Mrkdwn("Deploys of {}").format(entity.name)
+    return Message(text, deploys_page(entity, deploys, offset))
 
 
 async def _reply(invocation: Invocation, answer: Message) -> None:
-    await invocation.respond(text=answer.text, blocks=answer.blocks, response_type="ephemeral")
+    await invocation.respond(answer)
 
 
 async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
@@ -69,7 +69,7 @@ async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
 
 async def search(invocation: Invocation, command: Search) -> None:
     matches = await (await invocation.catalog()).typeahead(command.words)
-    text = f"Services matching {command.words}"
+    text = Mrkdwn("Services matching {}").format(command.words)
     await _reply(invocation, Message(text, search_results(command.words, matches)))
 
 
@@ -85,31 +85,28 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
         await _reply(invocation, unknown_service_message(command.tag, unknown.suggestions))
         return
     oncall = (await catalog.oncall(entity.tag)).value
-    await _reply(invocation, Message(f"On call for {entity.name}", oncall_blocks(entity, oncall)))
+    text = Mrkdwn("On call for {}").format(entity.name)
+    await _reply(invocation, Message(text, oncall_blocks(entity, oncall)))
 
 
 # --- buttons -------------------------------------------------------------------------------------
 
 
 async def show_service(invocation: Invocation) -> None:
-    text, blocks = await service_answer(await invocation.catalog(), invocation.value)
-    await invocation.respond(
-        text=text, blocks=blocks, replace_original=True, response_type="ephemeral"
-    )
+    answer = await service_answer(await invocation.catalog(), invocation.value)
+    await invocation.respond(answer, replace_original=True)
 
 
 async def more_deploys(invocation: Invocation) -> None:
     tag, _, offset_text = invocation.value.rpartition("|")
     offset = int(offset_text or 0)
-    text, blocks = await deploys_answer(await invocation.catalog(), tag, offset)
+    answer = await deploys_answer(await invocation.catalog(), tag, offset)
     if invocation.body.get("view"):
-        page = View(type="modal", title="Deploys", blocks=blocks)
+        page = modal(ids.DEPLOYS_VIEW, "Deploys", answer.blocks)
         await open_modal(invocation.client, invocation.body, page)
         return
     # Paging replaces the page; the card's own button keeps the card and adds the list.
-    await invocation.respond(
-        text=text, blocks=blocks, replace_original=offset > 0, response_type="ephemeral"
-    )
+    await invocation.respond(answer, replace_original=offset > 0)
 
 
 async def open_in_cortex(ack: AsyncAck) -> None:
@@ -127,16 +124,12 @@ async def service_options(
     # An options load can only be answered with options, so failures become an empty list.
     try:
         catalog = await catalog_of(context)
-        matches = await catalog.typeahead(payload.get("value", ""), OPTIONS_LIMIT)
+        matches = await catalog.typeahead(payload.get("value", ""), OPTIONS)
     except BotError as error:
         log.warning("no service options for team %s: %s", context.team_id, error)
         await ack(options=[])
         return
-    options = [
-        Option(value=entity.tag, label=trimmed(f"{entity.name} ({entity.tag})", OPTION_TEXT_LIMIT))
-        for entity in matches
-    ]
-    await ack(options=options)
+    await ack(options=options((f"{entity.name} ({entity.tag})", entity.tag) for entity in matches))
 
 
 # --- the "Look up a service" shortcut ------------------------------------------------------------
@@ -149,9 +142,9 @@ async def open_lookup(invocation: Invocation) -> None:
 async def fill_card(invocation: Invocation) -> None:
     view = invocation.body["view"]
     picked = view["state"]["values"][ids.SERVICE_BLOCK][ids.SERVICE_SELECT]["selected_option"]
-    _text, blocks = await service_answer(await invocation.catalog(), picked["value"])
+    answer = await service_answer(await invocation.catalog(), picked["value"])
     await invocation.client.views_update(
-        view_id=view["id"], view=lookup_modal(blocks, submit=False)
+        view_id=view["id"], view=lookup_modal(answer.blocks, submit=False)
     )
 
 

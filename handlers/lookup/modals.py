@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from handlers.common import ids
-from handlers.common.blocks import section, service_picker
+from handlers.common.blocks import service_picker
+from handlers.common.kit import modal, section
+from handlers.common.mrkdwn import Mrkdwn
 
 TITLE = "Look up a service"
 
 
-def lookup_modal(blocks: list[Block], *, submit: bool) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.LOOKUP_VIEW,
-        title=TITLE,
-        submit="Show" if submit else None,
-        close="Close",
-        blocks=blocks,
-    )
+def lookup_modal(blocks: Sequence[Block], *, submit: bool) -> View:
+    return modal(ids.LOOKUP_VIEW, TITLE, blocks, submit="Show" if submit else None)
 
 
 def picker_modal() -> View:
@@ -27,4 +24,4 @@ def picker_modal() -> View:
 
 
 def looking_up_modal() -> View:
-    return lookup_modal([section("Looking it up…")], submit=False)
+    return lookup_modal([section(Mrkdwn("Looking it up…"))], submit=False)

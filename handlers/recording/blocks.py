@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from bot.cortex.models import CustomEvent, Deploy
-from handlers.common.blocks import deploy_line, escaped, moment
+from handlers.common.blocks import deploy_line
+from handlers.common.mrkdwn import Mrkdwn, link, mention, moment
 
 
-def deploy_recorded(user_id: str, tag: str, deploy: Deploy) -> str:
-    return f"<@{user_id}> recorded a deploy of `{escaped(tag)}`: {deploy_line(deploy)}"
+def deploy_recorded(user_id: str, tag: str, deploy: Deploy) -> Mrkdwn:
+    return Mrkdwn("{} recorded a deploy of `{}`: {}").format(
+        mention(user_id), tag, deploy_line(deploy)
+    )
 
 
-def event_recorded(user_id: str, tag: str, event: CustomEvent) -> str:
-    title = escaped(event.title)
-    title = f"<{event.url}|{title}>" if event.url else title
-    return (
-        f"<@{user_id}> added a *{escaped(event.type)}* event to `{escaped(tag)}`: {title}, "
-        f"{moment(event.timestamp)}"
+def event_recorded(user_id: str, tag: str, event: CustomEvent) -> Mrkdwn:
+    return Mrkdwn("{} added a *{}* event to `{}`: {}, {}").format(
+        mention(user_id), event.type, tag, link(event.url, event.title), moment(event.timestamp)
     )

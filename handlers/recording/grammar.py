@@ -35,7 +35,9 @@ class RecordEvent:
 
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}")
-_HTTP_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+# A host, then optionally a path, query or fragment. After the host only `/`, `?` or `#` may come,
+# so the check is linear on any input (`[^\s/?#]+\S*` backtracked quadratically on long values).
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
 def is_sha(text: str) -> bool:

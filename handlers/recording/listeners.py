@@ -19,8 +19,9 @@ from bot.cortex.models import DeployType, NewCustomEvent, NewDeploy
 from bot.errors import UnknownServiceError
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
-from handlers.common.blocks import trimmed, unknown_service_message
+from handlers.common.blocks import unknown_service_message
 from handlers.common.context import Invocation, catalog_of, deployer_of, open_modal
+from handlers.common.mrkdwn import cut
 from handlers.recording.grammar import RecordDeploy, RecordEvent
 from handlers.recording.modals import (
     TITLE_LIMIT,
@@ -47,8 +48,7 @@ async def _record(invocation: Invocation, tag: str, write: Write) -> None:
     try:
         await catalog.resolve(tag, lambda resolved: write(recorder, resolved))
     except UnknownServiceError as unknown:
-        text, blocks = unknown_service_message(tag, unknown.suggestions)
-        await invocation.respond(text=text, blocks=blocks, response_type="ephemeral")
+        await invocation.respond(unknown_service_message(tag, unknown.suggestions))
 
 
 async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
@@ -178,7 +178,7 @@ async def submit_event(_invocation: Invocation, recorder: Recorder, form: Form) 
 
 def _title(text: str) -> str:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    return trimmed(first_line.strip(), TITLE_LIMIT)
+    return cut(first_line.strip(), TITLE_LIMIT)
 
 
 async def record_message_as_event(invocation: Invocation) -> None:

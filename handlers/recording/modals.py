@@ -13,9 +13,7 @@ from slack_sdk.models.blocks import (
     Block,
     DateTimePickerElement,
     InputBlock,
-    Option,
     PlainTextInputElement,
-    PlainTextObject,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -24,7 +22,9 @@ from bot.catalog import Catalog
 from bot.cortex.models import DeployType
 from bot.errors import ApiError
 from handlers.common import ids
-from handlers.common.blocks import service_picker, trimmed
+from handlers.common.blocks import service_picker
+from handlers.common.kit import modal, options, plain
+from handlers.common.mrkdwn import cut
 from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent, is_http_url, is_sha
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,12 @@ def _text_input(
 ) -> InputBlock:
     return InputBlock(
         block_id=block_id,
-        label=PlainTextObject(text=label),
+        label=plain(label),
         optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
+        hint=plain(hint) if hint else None,
         element=PlainTextInputElement(
             action_id=action_id,
-            initial_value=trimmed(value, limit) if value else None,
+            initial_value=cut(value, limit) if value else None,
             multiline=multiline,
             max_length=limit,
         ),
@@ -74,30 +74,25 @@ def _title_input(value: str | None, hint: str | None = None) -> InputBlock:
 
 
 def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], channel: str) -> View:
-    return View(
-        type="modal",
-        callback_id=callback_id,
-        title=PlainTextObject(text=title),
-        submit=PlainTextObject(text=submit),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=json.dumps({"channel": channel}),
-        blocks=blocks,
+    metadata = json.dumps({"channel": channel})
+    return modal(
+        callback_id, title, blocks, submit=submit, close="Cancel", private_metadata=metadata
     )
 
 
 def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
     deploy_type = prefill.deploy_type or DeployType.DEPLOY
-    options = [Option(value=name, label=name.title()) for name in DEPLOY_TYPES]
+    choices = options((name.title(), name) for name in DEPLOY_TYPES)
     blocks: list[Block] = [
         service_picker(prefill.tag),
         _title_input(prefill.title, "Usually the release name, commit message or PR title."),
         InputBlock(
             block_id=ids.DEPLOY_TYPE_BLOCK,
-            label=PlainTextObject(text="Type"),
+            label=plain("Type"),
             element=StaticSelectElement(
                 action_id=ids.DEPLOY_TYPE_SELECT,
-                options=options,
-                initial_option=next(o for o in options if o.value == deploy_type),
+                options=choices,
+                initial_option=next(o for o in choices if o.value == deploy_type),
             ),
         ),
         _text_input(
@@ -135,7 +130,7 @@ def event_modal(
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
         InputBlock(
             block_id=ids.WHEN_BLOCK,
-            label=PlainTextObject(text="When"),
+            label=plain("When"),
             element=DateTimePickerElement(
                 action_id=ids.WHEN_PICKER, initial_date_time=int(when.timestamp())
             ),

@@ -9,17 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
 from bot.cortex.models import NewCustomEvent, NewDeploy
+from bot.errors import ApiError, UnavailableError
 from bot.services import Services
-from handlers.common.context import tell_user
+from handlers.common.context import post_message, tell_user
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn
 from handlers.recording.blocks import deploy_recorded, event_recorded
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Origin:
     channel_id: str | None
     request_id: str
     # How to answer the person privately when the channel is closed to the bot, if there is a way.
-    respond: Callable[..., Awaitable[None]] | None = None
+    respond: Callable[[Message], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,35 +48,53 @@ class Recorder:
     origin: Origin
 
     async def deploy(self, tag: str, deploy: NewDeploy) -> None:
-        if await self._first_time("deploy", tag, deploy.model_dump_json(exclude={"timestamp"})):
-            recorded = await self.catalog.add_deploy(tag, deploy)
+        body = deploy.model_dump_json(exclude={"timestamp"})
+        recorded = await self._once(
+            "deploy", tag, body, lambda: self.catalog.add_deploy(tag, deploy)
+        )
+        if recorded is not None:
             await self.announce(deploy_recorded(self.origin.user_id, tag, recorded))
 
     async def event(self, tag: str, event: NewCustomEvent) -> None:
-        if await self._first_time("event", tag, event.model_dump_json()):
-            recorded = await self.catalog.add_custom_event(tag, event)
+        body = event.model_dump_json()
+        recorded = await self._once(
+            "event", tag, body, lambda: self.catalog.add_custom_event(tag, event)
+        )
+        if recorded is not None:
             await self.announce(event_recorded(self.origin.user_id, tag, recorded))
 
-    async def _first_time(self, kind: str, tag: str, body: str) -> bool:
+    async def _once(
+        self, kind: str, tag: str, body: str, write: Callable[[], Awaitable[T]]
+    ) -> T | None:
+        """`write`'s result the first time this request asks for it; None for a repeat. A write
+        Cortex refused (say, 404 for a service it does not know) releases the claim, so asking
+        again later is not taken for a repeat; one that may have been applied keeps it."""
         origin = self.origin
-        if await self.services.claims.claim(origin.team_id, kind, origin.request_id, tag, body):
-            return True
-        log.info("ignored a repeated %s request for %s in %s", kind, tag, origin.team_id)
-        return False
+        parts = (kind, origin.request_id, tag, body)
+        claims = self.services.claims
+        if not await claims.claim(origin.team_id, *parts):
+            log.info("ignored a repeated %s request for %s in %s", kind, tag, origin.team_id)
+            return None
+        try:
+            return await write()
+        except ApiError as error:
+            if not isinstance(error, UnavailableError):
+                await claims.release(origin.team_id, *parts)
+            raise
 
-    async def announce(self, text: str) -> None:
+    async def announce(self, text: Mrkdwn) -> None:
         """News for the channel; if the bot may not post there, the person who asked hears."""
         origin = self.origin
         if origin.channel_id:
             try:
-                await self.client.chat_postMessage(
-                    channel=origin.channel_id, text=text, unfurl_links=False
-                )
+                await post_message(self.client, origin.channel_id, Message(text))
                 return
             except SlackApiError as error:
                 log.info("cannot post in %s (%s)", origin.channel_id, error.response.get("error"))
         if origin.respond is not None:
-            note = "\n_(Invite the Cortex app to this channel to share these with everyone.)_"
-            await origin.respond(text=text + note, response_type="ephemeral")
+            note = Mrkdwn(
+                "\n_(Invite the Cortex app to this channel to share these with everyone.)_"
+            )
+            await origin.respond(Message(text + note))
         else:
             await tell_user(self.client, origin.user_id, origin.channel_id, text)

@@ -14,9 +14,11 @@ from bot.catalog import Catalog
 from bot.errors import BotError, UnknownScorecardError, UnknownServiceError
 from bot.scorecards import service_scorecards
 from handlers.common import ids
-from handlers.common.blocks import Message, escaped, section, unknown_service_message
+from handlers.common.blocks import unknown_service_message
 from handlers.common.context import Invocation, open_modal
 from handlers.common.errors import blocks_for
+from handlers.common.kit import Message, section
+from handlers.common.mrkdwn import Mrkdwn, escaped
 from handlers.scorecards.blocks import (
     scorecard_blocks,
     scorecard_suggestions,
@@ -35,7 +37,7 @@ async def scores_answer(catalog: Catalog, query: str) -> Message:
         found = await catalog.resolve(query, partial(service_scorecards, catalog))
     except UnknownServiceError as unknown:
         return unknown_service_message(query, unknown.suggestions, action_id=ids.SHOW_SCORES)
-    text = f"Scorecards of {escaped(found.entity.name)}"
+    text = Mrkdwn("Scorecards of {}").format(found.entity.name)
     return Message(text, scores_blocks(found, catalog.client.base_url))
 
 
@@ -44,18 +46,16 @@ async def scorecard_answer(catalog: Catalog, query: str) -> Message:
     try:
         scorecard = await catalog.resolve_scorecard(query)
     except UnknownScorecardError as unknown:
-        text = f"No scorecard matches {escaped(query)}"
+        text = Mrkdwn("No scorecard matches {}").format(query)
         return Message(text, scorecard_suggestions(query, unknown.suggestions))
     summary = await catalog.scorecard_summary(scorecard)
     base_url = catalog.client.base_url
     blocks = scorecard_blocks(summary.value, base_url, stale_because=summary.because)
-    return Message(escaped(scorecard.name), blocks)
+    return Message(escaped(scorecard.name.strip() or scorecard.tag), blocks)
 
 
 async def _reply(invocation: Invocation, answer: Message, *, replace: bool = False) -> None:
-    await invocation.respond(
-        text=answer.text, blocks=answer.blocks, replace_original=replace, response_type="ephemeral"
-    )
+    await invocation.respond(answer, replace_original=replace)
 
 
 async def scores(invocation: Invocation, command: Scores) -> None:
@@ -80,7 +80,9 @@ async def show_scores(invocation: Invocation) -> None:
 async def _scores_over_modal(invocation: Invocation) -> None:
     # The click's trigger lasts 3 s: the modal opens first, the answer replaces its placeholder.
     opened = await open_modal(
-        invocation.client, invocation.body, scores_modal([section("Reading the scorecards…")])
+        invocation.client,
+        invocation.body,
+        scores_modal([section(Mrkdwn("Reading the scorecards…"))]),
     )
     try:
         answer = await scores_answer(await invocation.catalog(), invocation.value)

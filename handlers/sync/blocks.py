@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import Block
 
 from bot.sync import SyncProgress, SyncReport, SyncSchedule, SyncStatus
 from bot.sync.report import ChangeLine
 from handlers.common import ids
-from handlers.common.blocks import Message, button, context, escaped, section
 from handlers.common.home import (
     SHOWN_PROBLEMS,
     SYNC_TITLE,
@@ -24,6 +23,8 @@ from handlers.common.home import (
     sync_outcome,
     sync_status_blocks,
 )
+from handlers.common.kit import Message, actions, button, context, section
+from handlers.common.mrkdwn import Mrkdwn
 
 # How much of a report a message lists; the counts are always whole.
 SHOWN_CHANGES = 15
@@ -32,24 +33,28 @@ BAR_WIDTH = 20
 
 def _bar(done: int, total: int) -> str:
     filled = BAR_WIDTH * done // total if total else BAR_WIDTH
-    return "`" + "█" * filled + "░" * (BAR_WIDTH - filled) + "`"
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
 def progress_message(progress: SyncProgress, triggered_by: str) -> Message:
-    heading = f":arrows_counterclockwise: *{SYNC_TITLE}* started by {started_by(triggered_by)}"
+    heading = Mrkdwn(":arrows_counterclockwise: *{}* started by {}").format(
+        SYNC_TITLE, started_by(triggered_by)
+    )
     if progress.stage == "listing":
-        line = "Listing the services in Cortex and Rootly…"
+        line = Mrkdwn("Listing the services in Cortex and Rootly…")
     else:
         failed = f", {progress.failed} failed" if progress.failed else ""
-        line = f"{_bar(progress.done, progress.total)}  {progress.done:,} of {progress.total:,}"
-        line += f" changes written{failed}"
-    return Message(f"{SYNC_TITLE}: running", [section(f"{heading}\n{line}")])
+        line = Mrkdwn("`{}`  {:,} of {:,} changes written{}").format(
+            _bar(progress.done, progress.total), progress.done, progress.total, failed
+        )
+    running = Mrkdwn("{}: running").format(SYNC_TITLE)
+    return Message(running, [section(Mrkdwn("{}\n{}").format(heading, line))])
 
 
-def _change(line: ChangeLine) -> str:
+def _change(line: ChangeLine) -> Mrkdwn:
     fields = f" ({', '.join(line.fields)})" if line.action == "update" and line.fields else ""
-    failed = f" — :x: {escaped(line.error)}" if line.error else ""
-    return f"• {line.action} `{escaped(line.tag)}` {escaped(line.name)}{fields}{failed}"
+    failed = Mrkdwn(" — :x: {}").format(line.error) if line.error else ""
+    return Mrkdwn("• {} `{}` {}{}{}").format(line.action, line.tag, line.name, fields, failed)
 
 
 def _details(report: SyncReport) -> list[Block]:
@@ -63,13 +68,13 @@ def _details(report: SyncReport) -> list[Block]:
         ),
         *listed(
             "Conflicts (not written: make the names unambiguous in Rootly or Cortex)",
-            [f"• {escaped(conflict)}" for conflict in report.conflicts],
+            [Mrkdwn("• {}").format(conflict) for conflict in report.conflicts],
             counts.conflicts,
             SHOWN_PROBLEMS,
         ),
         *listed(
             "Archived in Cortex, left in Rootly",
-            [f"• `{escaped(tag)}`" for tag in report.archived_upstream],
+            [Mrkdwn("• `{}`").format(tag) for tag in report.archived_upstream],
             counts.archived_upstream,
             SHOWN_PROBLEMS,
         ),
@@ -83,44 +88,60 @@ def _duration(started: datetime, finished: datetime) -> str:
 
 
 def summary_message(report: SyncReport) -> Message:
-    heading = f"*{SYNC_TITLE}* {sync_outcome(report)}: {sync_counts(report)}."
-    footer = (
-        f"Started by {started_by(report.triggered_by)} · "
-        f"took {_duration(report.started_at, report.finished_at)}"
+    heading = Mrkdwn("*{}* {}: {}.").format(SYNC_TITLE, sync_outcome(report), sync_counts(report))
+    footer = Mrkdwn("Started by {} · took {}").format(
+        started_by(report.triggered_by), _duration(report.started_at, report.finished_at)
     )
     blocks = [section(heading), *_details(report), context(footer)]
-    return Message(f"{SYNC_TITLE}: {sync_counts(report)}", blocks)
+    return Message(Mrkdwn("{}: {}").format(SYNC_TITLE, sync_counts(report)), blocks)
 
 
-def failure_message(sentence: str, triggered_by: str) -> Message:
-    text = f":x: *{SYNC_TITLE}* started by {started_by(triggered_by)} stopped: {sentence}"
-    return Message(f"{SYNC_TITLE} stopped", [section(text)])
+def failure_message(sentence: Mrkdwn, triggered_by: str) -> Message:
+    text = Mrkdwn(":x: *{}* started by {} stopped: {}").format(
+        SYNC_TITLE, started_by(triggered_by), sentence
+    )
+    return Message(Mrkdwn("{} stopped").format(SYNC_TITLE), [section(text)])
+
+
+def interrupted_message(triggered_by: str) -> Message:
+    text = Mrkdwn(
+        ":double_vertical_bar: *{}* started by {} was interrupted: the bot was stopped while it "
+        "ran. What was written stays; `/cortex sync` runs it again."
+    ).format(SYNC_TITLE, started_by(triggered_by))
+    return Message(Mrkdwn("{} interrupted").format(SYNC_TITLE), [section(text)])
 
 
 def cannot_post_message(slack_error: str) -> Message:
-    text = (
-        f"I cannot post the sync's progress in this channel (Slack says `{slack_error}`), so the "
+    text = Mrkdwn(
+        "I cannot post the sync's progress in this channel (Slack says `{}`), so the "
         "sync did not start. Invite me to the channel, or run `/cortex sync` in a public one."
-    )
+    ).format(slack_error)
     return Message(text, [section(text)])
 
 
 def plan_message(report: SyncReport) -> Message:
     """A dry run's answer: what a sync would do, and a button to do it."""
     if not report.changes:
-        text = f"Nothing to write: Rootly is in step with Cortex ({sync_counts(report)})."
+        text = Mrkdwn("Nothing to write: Rootly is in step with Cortex ({}).").format(
+            sync_counts(report)
+        )
         return Message(text, [section(text), *_details(report)])
+    heading = Mrkdwn("*Dry run of the {}*: {}. Nothing was written.").format(
+        SYNC_TITLE, sync_counts(report)
+    )
     blocks: list[Block] = [
-        section(f"*Dry run of the {SYNC_TITLE}*: {sync_counts(report)}. Nothing was written."),
+        section(heading),
         *_details(report),
-        ActionsBlock(elements=[button("Apply", ids.SYNC_APPLY, style="primary")]),
-        context("Apply runs the sync now (it plans again, so it also picks up newer changes)."),
+        *actions(button("Apply", ids.SYNC_APPLY, style="primary")),
+        context(
+            Mrkdwn("Apply runs the sync now (it plans again, so it also picks up newer changes).")
+        ),
     ]
-    return Message(f"Dry run: {sync_counts(report)}", blocks)
+    return Message(Mrkdwn("Dry run: {}").format(sync_counts(report)), blocks)
 
 
 def status_message(status: SyncStatus) -> Message:
-    return Message(f"{SYNC_TITLE}: status", sync_status_blocks(status))
+    return Message(Mrkdwn("{}: status").format(SYNC_TITLE), sync_status_blocks(status))
 
 
 def schedule_message(schedule: SyncSchedule | None) -> Message:

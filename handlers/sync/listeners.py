@@ -10,6 +10,7 @@ The router acks first and runs these as tracked background work, so a sync of mi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -18,13 +19,15 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import BotError
 from bot.sync import SyncJob, SyncProgress
 from handlers.common.acking import admin_only
-from handlers.common.blocks import Message
 from handlers.common.context import Invocation
 from handlers.common.errors import user_message
+from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
+from handlers.common.mrkdwn import Mrkdwn, mention
 from handlers.sync.blocks import (
     cannot_post_message,
     failure_message,
+    interrupted_message,
     plan_message,
     progress_message,
     schedule_message,
@@ -59,6 +62,10 @@ async def _run_live(job: SyncJob, live: LiveMessage) -> None:
     try:
         async with live.updating():
             report = await job.run(lambda progress: live.show(progress_message(progress, by)))
+    except asyncio.CancelledError:
+        # A shutdown: the channel is told, as the sync's history is (the job records it).
+        await live.finish(interrupted_message(by))
+        raise
     except Exception as error:
         await live.finish(failure_message(user_message(error), by))
         if not isinstance(error, BotError):
@@ -69,7 +76,7 @@ async def _run_live(job: SyncJob, live: LiveMessage) -> None:
 
 
 async def _respond(invocation: Invocation, message: Message) -> None:
-    await invocation.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+    await invocation.respond(message)
 
 
 async def run_sync(invocation: Invocation, _command: SyncCommand) -> None:
@@ -111,8 +118,8 @@ async def sync_command(invocation: Invocation, command: SyncCommand) -> None:
 
 async def apply_plan(invocation: Invocation) -> None:
     """The Apply button of a dry run: runs the real sync, announced in the channel."""
-    await invocation.respond(
-        replace_original=True,
-        text=f"<@{invocation.user_id}> applied this plan; the sync's progress is in the channel.",
+    applied = Mrkdwn("{} applied this plan; the sync's progress is in the channel.").format(
+        mention(invocation.user_id)
     )
+    await invocation.respond(Message(applied), replace_original=True)
     await start_sync(invocation)

@@ -27,6 +27,7 @@ from bot.crypto import Keyring, new_key
 from bot.http import RetryPolicy
 from bot.web import SERVICES, create_web_app
 from tests.support.databases import migrate_in_thread
+from tests.support.fakes import block_kit
 from tests.support.fakes.cortex import FakeCortex
 from tests.support.fakes.rootly import FakeRootly
 from tests.support.fakes.slack import WAIT_SECONDS, FakeSlack
@@ -144,7 +145,19 @@ class SlackRequests:
 
     async def interact(self, payload: dict[str, Any], **headers: str) -> ClientResponse:
         body = urlencode({"payload": json.dumps(payload)})
-        return await self.post(body, "application/x-www-form-urlencoded", **headers)
+        response = await self.post(body, "application/x-www-form-urlencoded", **headers)
+        await self._check_answer(response)
+        return response
+
+    async def _check_answer(self, response: ClientResponse) -> None:
+        """What the app answers Slack directly (a view, options) must be what Slack takes too."""
+        if response.status != 200 or response.content_type != "application/json":
+            return
+        answer = await response.json()
+        if answer.get("view"):
+            self.slack.violations += block_kit.view_problems("ack", answer["view"])
+        if "options" in answer:
+            self.slack.violations += block_kit.options_problems("ack", answer["options"])
 
     async def click(
         self,

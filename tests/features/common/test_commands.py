@@ -19,6 +19,7 @@ from handlers.digests.grammar import DigestCommand
 from handlers.incident.grammar import Incident
 from handlers.lookup.grammar import Deploys, Oncall, Search, ServiceLookup
 from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent
+from handlers.scorecards.grammar import ScorecardQuery, Scores
 from handlers.sync.grammar import SyncCommand
 
 Command: TypeAlias = (
@@ -34,6 +35,8 @@ Command: TypeAlias = (
     | Incident
     | SyncCommand
     | DigestCommand
+    | Scores
+    | ScorecardQuery
 )
 SUBCOMMANDS = {name: entry.usage for name, entry in COMMANDS.subcommands.items()}
 usage = COMMANDS.usage

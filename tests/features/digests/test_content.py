@@ -18,12 +18,12 @@ from bot.digests.content import build_content
 from bot.storage import create_engine
 from bot.sync import Status, SyncReport
 from bot.sync.runs import SyncRuns
-from handlers.common.blocks import Message
 from handlers.common.home import digest_home_blocks
+from handlers.common.kit import Message
 from handlers.digests.blocks import digest_message
 from tests.support.databases import migrate_in_thread
+from tests.support.fakes.block_kit import LIMITS
 from tests.support.fakes.cortex import FakeCortex, Fault
-from tests.support.fakes.slack import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT
 
 TEAM = "T-ALPHA"
 NOW = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
@@ -62,7 +62,7 @@ def texts(message: Message) -> list[str]:
 def within_slack_limits(message: Message) -> bool:
     sections = [block.to_dict() for block in message.blocks if block.type == "section"]
     longest = max(len(section.get("text", {}).get("text", "")) for section in sections)
-    return len(message.blocks) <= MESSAGE_BLOCK_LIMIT and longest <= SECTION_TEXT_LIMIT
+    return len(message.blocks) <= LIMITS["message blocks"] and longest <= LIMITS["section text"]
 
 
 def seed_activity(cortex: FakeCortex) -> None:
@@ -309,7 +309,7 @@ def test_app_home_with_many_digests_stays_within_one_section() -> None:
 
     text = blocks[0].to_dict()["text"]["text"]
     assert len(blocks) == 1
-    assert len(text) <= SECTION_TEXT_LIMIT
+    assert len(text) <= LIMITS["section text"]
     assert text.endswith("more")
 
 

@@ -130,7 +130,7 @@ async def test_scores_need_a_service(app: SlackApp) -> None:
     answer = await app.answer("scores")
 
     assert "`scores` needs a service tag or name." in answer["text"]
-    assert "/cortex scores <tag>" in shown(answer)
+    assert "/cortex scores &lt;tag&gt;" in shown(answer)  # escaped: Slack shows <tag>
 
 
 async def test_the_cards_scorecard_line_leads_to_the_scores(app: SlackApp) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 from bot.sync import Action, Status, SyncProgress, SyncReport, SyncStatus
 from bot.sync.report import ChangeLine, Counts
 from handlers.common import ids
-from handlers.common.blocks import Message
 from handlers.common.home import sync_home_blocks
+from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
+from handlers.common.mrkdwn import Mrkdwn
 from handlers.sync.blocks import (
     plan_message,
     progress_message,
@@ -119,9 +120,9 @@ async def test_the_progress_message_is_updated_at_most_once_an_interval_latest_s
 
     async with live.updating():
         for step in range(40):
-            live.show(Message(f"step {step}", []))
+            live.show(Message(Mrkdwn("step {}").format(step), []))
             await asyncio.sleep(interval / 10)
-    await live.finish(Message("done", []))
+    await live.finish(Message(Mrkdwn("done"), []))
 
     moments = [moment for moment, _ in client.updates]
     assert all(later - earlier >= interval for earlier, later in itertools.pairwise(moments))

@@ -65,6 +65,7 @@ class Fault:
     bad_json: bool = False
     path_contains: str = ""
     method: str | None = None
+    message: str = "planned failure"
 
     def matches(self, request: web.Request) -> bool:
         return self.path_contains in request.path and self.method in (None, request.method)
@@ -75,7 +76,7 @@ class Fault:
         if self.status == 429:
             return rate_limited(self.retry_after or 0)
         if self.status >= 400:
-            return error_response(self.status, "planned failure", "UNHANDLED_EXCEPTION")
+            return error_response(self.status, self.message, "UNHANDLED_EXCEPTION")
         return None  # a pure delay: the normal answer follows
 
 

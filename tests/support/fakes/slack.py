@@ -1,7 +1,8 @@
 """A fake Slack: the Web API methods the bot calls, response URLs, and the OAuth authorize page.
 
 It records every call (method, arguments, token) so tests can assert on what the bot sent, answers
-in Slack's shapes, and checks what Slack itself would refuse (block counts, unknown triggers).
+in Slack's shapes, and checks what Slack itself would refuse or misread (`block_kit.py`: Block Kit
+limits, unescaped markup) and unknown triggers.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.fakes import block_kit
+
 Handler = Callable[["FakeSlack", dict[str, Any], str], dict[str, Any]]
 
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
-SECTION_TEXT_LIMIT = 3000
 WAIT_SECONDS = 5.0
 
 
@@ -145,7 +145,7 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         message = await request.json()
-        self._check_blocks("response_url", message.get("blocks"), MESSAGE_BLOCK_LIMIT)
+        self.violations += block_kit.message_problems("response_url", message)
         self.responses.append(message)
         self.answered_at[request.match_info["id"]] = time.perf_counter()
         return web.Response(text="ok")
@@ -182,16 +182,10 @@ class FakeSlack:
     async def _authorize_page(self, request: web.Request) -> web.Response:
         return web.Response(text=f"authorize {request.query_string}")
 
-    def _check_blocks(self, where: str, blocks: Any, limit: int) -> None:
-        if isinstance(blocks, str):
-            blocks = json.loads(blocks)
-        blocks = blocks or []
-        if len(blocks) > limit:
-            self.violations.append(f"{where}: {len(blocks)} blocks, Slack allows {limit}")
-        for block in blocks:
-            text = (block.get("text") or {}).get("text", "")
-            if block.get("type") == "section" and len(text) > SECTION_TEXT_LIMIT:
-                self.violations.append(f"{where}: section text of {len(text)} characters")
+    def check_message(self, where: str, args: dict[str, Any]) -> None:
+        blocks = args.get("blocks")
+        message = {**args, "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks}
+        self.violations += block_kit.message_problems(where, message)
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}"
@@ -240,7 +234,7 @@ def _users_info(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str,
 def _store_view(fake: FakeSlack, view: Any, view_id: str | None = None) -> dict[str, Any]:
     view = json.loads(view) if isinstance(view, str) else dict(view)
     view_id = view_id or fake.new_id("V")
-    fake._check_blocks(f"view {view_id}", view.get("blocks"), VIEW_BLOCK_LIMIT)
+    fake.violations += block_kit.view_problems(f"view {view_id}", view)
     stored = {**view, "id": view_id, "hash": fake.new_id("h"), "state": {"values": {}}}
     fake.views[view_id] = stored
     return stored
@@ -267,13 +261,13 @@ def _views_publish(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[s
 
 
 def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
-    fake._check_blocks("chat.postMessage", args.get("blocks"), MESSAGE_BLOCK_LIMIT)
+    fake.check_message("chat.postMessage", args)
     ts = f"{1_700_000_000 + len(fake.calls)}.000100"
     return _ok(channel=args.get("channel"), ts=ts, message={"text": args.get("text", "")})
 
 
 def _post_ephemeral(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
-    fake._check_blocks("chat.postEphemeral", args.get("blocks"), MESSAGE_BLOCK_LIMIT)
+    fake.check_message("chat.postEphemeral", args)
     return _ok(message_ts=f"{1_700_000_000 + len(fake.calls)}.000200")
 
 

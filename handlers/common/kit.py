@@ -1,0 +1,187 @@
+"""Block Kit within Slack's limits: the one place that knows them, and the only builders of the
+parts that carry text (headers, sections, context, buttons, options, views, messages).
+
+Slack refuses a whole payload over any limit (a 151-character header, a 76-character button, an
+option value of 151 characters, 51 blocks), so text from Cortex, Rootly or a person is cut to fit
+(marked with "…"), a value that cannot be cut (a tag behind a button or an option) leaves its
+element out, and blank text gets a stand-in. Mrkdwn is cut without breaking its markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from handlers.common.mrkdwn import Mrkdwn, cut, plural
+
+# Slack's limits (slack_sdk's models know most of them; the rest are from Slack's Block Kit pages).
+HEADER_TEXT = HeaderBlock.text_max_length  # 150
+SECTION_TEXT = SectionBlock.text_max_length  # 3000
+FIELD_TEXT = 2000
+FIELDS = SectionBlock.fields_max_length  # 10
+CONTEXT_ELEMENTS = ContextBlock.elements_max_length  # 10
+ACTIONS_ELEMENTS = ActionsBlock.elements_max_length  # 25
+BUTTON_TEXT = ButtonElement.text_max_length  # 75
+BUTTON_VALUE = ButtonElement.value_max_length  # 2000
+BUTTON_URL = ButtonElement.url_max_length  # 3000
+OPTION_TEXT = Option.label_max_length  # 75
+OPTION_VALUE = Option.value_max_length  # 150
+OPTIONS = 100
+LABEL_TEXT = 2000
+PLACEHOLDER_TEXT = 150
+VIEW_TITLE = View.title_max_length  # 24
+VIEW_BLOCKS = View.blocks_max_length  # 100
+MESSAGE_BLOCKS = 50
+# Slack cuts a message's top-level text at 40,000 characters and advises under 4,000.
+MESSAGE_TEXT = 4000
+
+NOTHING = Mrkdwn("-")
+UNNAMED = "(unnamed)"
+
+
+def fitted(lines: Sequence[Mrkdwn], limit: int = SECTION_TEXT, shown: int | None = None) -> Mrkdwn:
+    """As many whole lines as fit in `limit` characters (at most `shown`), then how many more."""
+    kept: list[Mrkdwn] = []
+    size = 0
+    for line in lines[:shown]:
+        more = len(lines) - len(kept) - 1
+        room = limit - size - len(f"\n…and {more:,} more") if more else limit - size
+        if len(line) + 1 > room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    left = len(lines) - len(kept)
+    if left:
+        kept.append(Mrkdwn("…and {:,} more").format(left))
+    return Mrkdwn("\n").join(kept)
+
+
+def plain(text: str, limit: int = LABEL_TEXT, *, otherwise: str = UNNAMED) -> PlainTextObject:
+    """Plain text (labels, hints, headers, buttons): never blank, never over `limit`."""
+    return PlainTextObject(text=cut(text.strip() or otherwise, limit))
+
+
+def _mrkdwn(text: Mrkdwn, limit: int) -> MarkdownTextObject:
+    return MarkdownTextObject(text=cut(text if text.strip() else NOTHING, limit))
+
+
+def header(text: str, *, otherwise: str = UNNAMED) -> HeaderBlock:
+    """A header; a blank `text` shows `otherwise` (say, the tag of a service with no name)."""
+    return HeaderBlock(text=plain(text, HEADER_TEXT, otherwise=otherwise.strip() or UNNAMED))
+
+
+def section(text: Mrkdwn, *, accessory: ButtonElement | None = None) -> SectionBlock:
+    return SectionBlock(text=_mrkdwn(text, SECTION_TEXT), accessory=accessory)
+
+
+def fields(texts: Sequence[Mrkdwn]) -> SectionBlock:
+    """Side-by-side fields (the first ten)."""
+    return SectionBlock(fields=[_mrkdwn(text, FIELD_TEXT) for text in texts[:FIELDS]])
+
+
+def context(text: Mrkdwn) -> ContextBlock:
+    return ContextBlock(elements=[_mrkdwn(text, SECTION_TEXT)])
+
+
+def button(
+    text: str,
+    action_id: str,
+    value: str = "",
+    *,
+    style: str | None = None,
+    url: str | None = None,
+) -> ButtonElement | None:
+    """A button, or None when its value or URL is longer than Slack takes (it cannot be cut)."""
+    if len(value) > BUTTON_VALUE or (url is not None and len(url) > BUTTON_URL):
+        return None
+    return ButtonElement(
+        text=plain(text, BUTTON_TEXT),
+        action_id=action_id,
+        value=value or None,
+        style=style,
+        url=url,
+    )
+
+
+def actions(*buttons: ButtonElement | None) -> list[Block]:
+    """A row of the buttons that could be built (none: no row)."""
+    kept = [found for found in buttons if found is not None][:ACTIONS_ELEMENTS]
+    return [ActionsBlock(elements=kept)] if kept else []
+
+
+def option(label: str, value: str) -> Option | None:
+    """A choice in a select, or None when `value` is longer than Slack takes (it cannot be cut)."""
+    if not value or len(value) > OPTION_VALUE:
+        return None
+    return Option(value=value, text=plain(label, OPTION_TEXT, otherwise=value))
+
+
+def options(choices: Iterable[tuple[str, str]]) -> list[Option]:
+    """Options from `(label, value)` pairs: those Slack can take, at most a hundred."""
+    built = (option(label, value) for label, value in choices)
+    return [found for found in built if found is not None][:OPTIONS]
+
+
+def capped(blocks: Sequence[Block], limit: int) -> list[Block]:
+    """At most `limit` blocks, the last saying how many more there were."""
+    if len(blocks) <= limit:
+        return list(blocks)
+    left = len(blocks) - (limit - 1)
+    return [
+        *blocks[: limit - 1],
+        context(Mrkdwn("…and {} not shown").format(plural(left, "block"))),
+    ]
+
+
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: Sequence[Block],
+    *,
+    submit: str | None = None,
+    close: str = "Close",
+    private_metadata: str | None = None,
+) -> View:
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, VIEW_TITLE),
+        submit=plain(submit, VIEW_TITLE) if submit else None,
+        close=plain(close, VIEW_TITLE),
+        private_metadata=private_metadata,
+        blocks=capped(blocks, VIEW_BLOCKS),
+    )
+
+
+def home(blocks: Sequence[Block]) -> View:
+    return View(type="home", blocks=capped(blocks, VIEW_BLOCKS))
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message: its top-level `text` (it drives notifications and screen readers, and Slack
+    parses it as mrkdwn) and its blocks."""
+
+    text: Mrkdwn
+    blocks: Sequence[Block] = ()
+
+    def payload(self) -> dict[str, Any]:
+        """The message as chat.postMessage, chat.update and response URLs take it."""
+        fields: dict[str, Any] = {"text": cut(self.text, MESSAGE_TEXT)}
+        if self.blocks:
+            fields["blocks"] = capped(self.blocks, MESSAGE_BLOCKS)
+        return fields
