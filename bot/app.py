@@ -80,10 +80,11 @@ def build_bolt_app(services: Services) -> AsyncApp:
     app = AsyncApp(
         client=slack_client(services, single_token.get_secret_value() if single_token else None),
         signing_secret=signing_secret.get_secret_value() if signing_secret else "",
-        request_verification_enabled=signing_secret is not None,
+        # bot.web verifies every HTTP request before Bolt parses it (Socket Mode needs none).
+        request_verification_enabled=False,
         oauth_settings=_oauth_settings(services) if settings.uses_oauth else None,
-        # Right after the signature check, before authorisation: over HTTP and Socket Mode alike.
-        before_authorize=request_context,
+        # Before authorisation, over HTTP and Socket Mode alike.
+        before_authorize=request_context(handlers.REQUEST_KINDS),
     )
 
     async def provide_services(

@@ -47,7 +47,7 @@ from bot.errors import (
     UnreadableAnswerError,
 )
 from bot.lanes import BACKGROUND_PATIENCE, Lane, current_lane
-from bot.observability import API_REQUESTS
+from bot.observability import API_REQUESTS, status_label
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,7 @@ class JsonApi:
                 method, url, params=list(params), data=data, headers=headers, timeout=timeout
             ) as response:
                 raw = await response.read()
-                API_REQUESTS.labels(self.service, str(response.status)).inc()
+                API_REQUESTS.labels(self.service, status_label(response.status)).inc()
                 return raw, response.status, response.headers
         except TimeoutError:  # this attempt's timeout (the call's deadline cancels instead)
             API_REQUESTS.labels(self.service, "timeout").inc()

@@ -45,6 +45,7 @@ class RequestContext:
 
 
 NO_REQUEST = RequestContext()
+RECORD_FIELDS = ("team", "command", "request_id")
 current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
 
 
@@ -88,6 +89,28 @@ class ContextAndRedaction(logging.Filter):
         return True
 
 
+# Characters that could end a line of a text log, or hide what follows (tab is kept).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters written as escapes."""
+    return _CONTROL.sub(lambda found: _NAMED.get(found[0]) or f"\\u{ord(found[0]):04x}", text)
+
+
+class TextFormatter(logging.Formatter):
+    """Readable text logs in which no value can forge a record: the message and the request's
+    fields are kept on one line, and the lines of a traceback are indented under their record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.msg, record.args = one_line(record.getMessage()), None
+        for name in RECORD_FIELDS:
+            setattr(record, name, one_line(str(getattr(record, name, "-"))))
+        first, *rest = super().format(record).split("\n")
+        return "\n".join([first, *(f"    {line}" for line in rest)])
+
+
 def configure_logging(level: str = "INFO", log_format: LogFormat = "auto") -> None:
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler()
@@ -98,7 +121,7 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "auto") -> No
             rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
         )
         if use_json
-        else logging.Formatter(TEXT_FORMAT)
+        else TextFormatter(TEXT_FORMAT)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -127,6 +150,15 @@ ANSWER_SECONDS = Histogram(
 API_REQUESTS = Counter(
     "cortex_bot_api_requests", "Requests to outside APIs, by API and status", ["service", "status"]
 )
+# The statuses counted by name; any other is counted by its class ("3xx"), so a server answering
+# odd statuses cannot grow the metric's label values.
+NAMED_STATUSES = frozenset({200, 201, 204, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504})
+
+
+def status_label(status: int) -> str:
+    return str(status) if status in NAMED_STATUSES else f"{status // 100}xx"
+
+
 CACHE_LOOKUPS = Counter(
     "cortex_bot_cache_lookups",
     "Response cache lookups, by kind of answer (scores, oncall...) and result",

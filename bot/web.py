@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.app import INSTALL_PATH, REDIRECT_PATH, build_bolt_app, scheduled_jobs
 from bot.cache import Clock
@@ -21,9 +27,12 @@ from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.storage import database_answers
 
+log = logging.getLogger(__name__)
+
 SLACK_EVENTS_PATH = "/slack/events"
 SERVICES = web.AppKey("services", Services)
 BOLT_APP = web.AppKey("bolt_app", AsyncApp)
+VERIFIER = web.AppKey("verifier", SignatureVerifier)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -39,8 +48,75 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if healthy else 503)
 
 
+# Slack's timestamp header: seconds since the epoch, in ASCII digits (anything else is refused
+# before it reaches a parser that could fail on it).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _verified(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether Slack signed this request (Slack's "Verifying requests from Slack"): a recent
+    timestamp and an HMAC of it and the body under the signing secret, compared in constant time."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (_TIMESTAMP.fullmatch(timestamp) and _SIGNATURE.fullmatch(signature)):
+        return False
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return verifier.is_valid(text, timestamp, signature)
+
+
+Fields = dict[str, Any]
+
+
+class SlackPayload(BaseModel):
+    """The envelope every Slack request shares, as far as Bolt and the listeners read it before
+    anything else: a payload whose parts are not the objects Slack sends is not one."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str | None = None
+    command: str | None = None
+    team_id: str | None = None
+    team: Fields | None = None
+    user: Fields | None = None
+    channel: Fields | None = None
+    event: Fields | None = None
+    view: Fields | None = None
+    message: Fields | None = None
+    actions: list[Fields] | None = None
+    authorizations: list[Fields] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data:
+            raise ValueError("a Slack payload is an object with fields")
+        return data
+
+
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_request = await to_bolt_request(request)
+    """Slack's one endpoint. Nothing of a request is read, logged, counted or acted on before its
+    signature is verified: a request that fails gets 401 here, before Bolt, our middleware or the
+    error handler see it (Bolt's own check, which logs the body it refuses, is off). A signed body
+    that is not a Slack payload gets 400."""
+    body = await request.read()
+    if not _verified(request.app[VERIFIER], body, request.headers):
+        return web.json_response({"error": "invalid request"}, status=401)
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+        )
+    except Exception as error:  # Bolt reads the body as it builds the request, whatever it holds
+        log.warning("a signed request is not a Slack payload (%s)", type(error).__name__)
+        return web.json_response({"error": "malformed request"}, status=400)
+    try:
+        SlackPayload.model_validate(bolt_request.body)
+    except ValidationError as error:
+        log.warning("a signed request is not a Slack payload (%d problems)", error.error_count())
+        return web.json_response({"error": "malformed request"}, status=400)
     return await to_aiohttp_response(await request.app[BOLT_APP].async_dispatch(bolt_request))
 
 
@@ -101,6 +177,7 @@ def create_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     if settings.slack_signing_secret is not None:
+        app[VERIFIER] = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
         app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     if settings.uses_oauth:
         app.router.add_get(INSTALL_PATH, slack_install)

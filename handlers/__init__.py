@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from slack_bolt.async_app import AsyncApp
 
 from handlers import connect, digests, help, home, incident, lookup, recording, scorecards, sync
-from handlers.common import errors
+from handlers.common import errors, ids
 from handlers.common.commands import Commands, Subcommand
 
 
@@ -48,6 +48,8 @@ COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMA
 # The Events API subscriptions and shortcuts manifest.yaml must list (a test keeps them in step).
 BOT_EVENTS = tuple(event for feature in FEATURES for event in feature.EVENTS)
 SHORTCUTS = tuple(shortcut for feature in FEATURES for shortcut in feature.SHORTCUTS)
+# The kinds of request the app answers besides Slack's payload types: what metrics label by name.
+REQUEST_KINDS = frozenset({ids.COMMAND, *BOT_EVENTS})
 
 
 def register_all(app: AsyncApp) -> None:

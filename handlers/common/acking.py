@@ -21,7 +21,7 @@ from bot.errors import NotAdminError
 from bot.observability import ANSWER_SECONDS
 from handlers.common.context import Invocation, is_admin, services_of
 from handlers.common.errors import report_error
-from handlers.common.middleware import kind_of
+from handlers.common.middleware import kind_label
 
 Work = Callable[[Invocation], Coroutine[Any, Any, None]]
 Listener = Callable[..., Coroutine[Any, Any, None]]
@@ -35,7 +35,7 @@ async def _reported(work: Work, invocation: Invocation, context: AsyncBoltContex
     except Exception as error:
         await report_error(error, invocation.body, context)
     finally:
-        ANSWER_SECONDS.labels(kind_of(invocation.body)).observe(time.perf_counter() - started)
+        ANSWER_SECONDS.labels(kind_label(context)).observe(time.perf_counter() - started)
 
 
 def acked(work: Work) -> Listener:
@@ -52,7 +52,7 @@ def acked(work: Work) -> Listener:
 
 
 def continue_in_background(work: Work, invocation: Invocation, context: AsyncBoltContext) -> None:
-    label = f"{kind_of(invocation.body)} in {invocation.team_id}"
+    label = f"{kind_label(context)} in {invocation.team_id}"
     services_of(context).tasks.spawn(_reported(work, invocation, context), label)
 
 

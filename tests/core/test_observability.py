@@ -9,7 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.observability import ContextAndRedaction, begin_request, configure_logging, redact
+from bot.observability import (
+    ContextAndRedaction,
+    begin_request,
+    configure_logging,
+    redact,
+    status_label,
+)
 from bot.workspaces import NewKeys
 from tests.support.fakes.cortex import CORTEX_KEY
 from tests.support.fakes.rootly import ROOTLY_KEY
@@ -85,6 +91,37 @@ def test_text_logs_are_readable() -> None:
     assert stream.getvalue().rstrip().endswith("hello")
 
 
+FORGED = "2026-01-01 00:00:00,000 ERROR bot [T0ADMIN - -] forged"
+
+
+def test_a_newline_in_a_value_cannot_forge_a_text_log_line() -> None:
+    stream = capture("text")
+    begin_request(f"T0EVIL\n{FORGED}", "/cortex")
+
+    logging.getLogger("test").warning("no service %r\r\n%s", "x", FORGED)
+    try:
+        raise ValueError(f"bad\n{FORGED}")
+    except ValueError:
+        logging.getLogger("test").exception("failed")
+
+    lines = stream.getvalue().splitlines()
+    records = [line for line in lines if not line.startswith("    ")]
+    assert len(records) == 2
+    assert not any(line.startswith(FORGED[:10]) for line in lines)
+    assert "T0EVIL\\n2026-01-01" in records[0]
+    assert "'x'\\r\\n2026-01-01" in records[0]
+
+
+def test_json_lines_stay_one_record_a_line() -> None:
+    stream = capture("json")
+    begin_request("T0EVIL\nX", "/cortex")
+
+    logging.getLogger("test").warning("a\nb")
+
+    [line] = stream.getvalue().splitlines()
+    assert json.loads(line)["message"] == "a\nb"
+
+
 def test_the_filter_leaves_records_usable_by_other_handlers() -> None:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "a %s", ("xoxb-123456789012",), None)
 
@@ -129,3 +166,14 @@ async def test_metrics_count_sync_runs_and_digest_posts(slack_app: SlackApp) -> 
 
     assert 'cortex_bot_sync_runs_total{outcome="succeeded"}' in text
     assert 'cortex_bot_digest_posts_total{outcome="posted"}' in text
+
+
+def test_odd_statuses_from_a_server_are_counted_by_class() -> None:
+    assert [status_label(status) for status in (200, 429, 299, 302, 418, 599)] == [
+        "200",
+        "429",
+        "2xx",
+        "3xx",
+        "4xx",
+        "5xx",
+    ]
