@@ -101,7 +101,9 @@ def is_sealed(value: str) -> bool:
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    """The configured keys; for the embedded SQLite default, a generated key file beside it."""
+    """The configured keys; for the embedded SQLite default of one workspace, a generated key
+    file beside the database. A shared database or an OAuth install (many workspaces' tokens) must
+    not lose its keys with a file, so it needs ENCRYPTION_KEYS."""
     if settings.encryption_keys:
         return Keyring.from_encoded([key.get_secret_value() for key in settings.encryption_keys])
     database_file = sqlite_path(settings.database_url)
@@ -109,6 +111,11 @@ def load_keyring(settings: Settings) -> Keyring:
         raise ConfigError(
             "ENCRYPTION_KEYS is required with this DATABASE_URL "
             "(make one with `cortex-bot keygen`)."
+        )
+    if settings.uses_oauth:
+        raise ConfigError(
+            "ENCRYPTION_KEYS is required with SLACK_CLIENT_ID (OAuth installs for many "
+            "workspaces): make one with `cortex-bot keygen`."
         )
     key_file = database_file.with_name(database_file.name + ".key")
     if not key_file.exists():

@@ -7,12 +7,23 @@ share state. The schema is owned by Alembic (`bot/migrations`); `cortex-bot migr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, ColumnElement, DateTime, MetaData, String, Table, Text, func, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import sqlite_path
@@ -74,10 +85,24 @@ def migrate(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
+# How long a health check waits for the database: an orchestrator's probe must get an answer.
+HEALTH_CHECK_SECONDS = 2.0
+
+
 async def database_answers(engine: AsyncEngine) -> bool:
+    """Whether the database answers a read of one of the bot's tables within
+    `HEALTH_CHECK_SECONDS`. (`SELECT 1` is not enough: it needs no table, so SQLite answers it
+    even when the file is locked.) A read that takes longer is left to finish on its own (it never
+    raises): cancelling it would wait for SQLite's busy timeout."""
+    read = asyncio.ensure_future(_read_a_table(engine))
+    done, _ = await asyncio.wait({read}, timeout=HEALTH_CHECK_SECONDS)
+    return read in done and read.result()
+
+
+async def _read_a_table(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+            await connection.execute(select(workspaces.c.team_id).limit(1))
     except Exception:
         return False
     return True

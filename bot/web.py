@@ -36,16 +36,25 @@ VERIFIER = web.AppKey("verifier", SignatureVerifier)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """503 when the database does not answer. Stored keys or tokens that the configured
+    ENCRYPTION_KEYS cannot open leave the process serving (admins reconnect through it) but make
+    it `degraded`, with how many workspaces are affected. Redis is reported, not required."""
     services = request.app[SERVICES]
-    healthy = await database_answers(services.engine)
-    report = {
-        "status": "ok" if healthy else "unhealthy",
-        "database": "ok" if healthy else "unreachable",
-    }
+    if not await database_answers(services.engine):
+        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+    report = {"status": "ok", "database": "ok"}
+    unreadable = await services.workspaces.unreadable()
+    if services.installations is not None:
+        unreadable += await services.installations.unreadable()
+    if unreadable:
+        report["status"] = "degraded"
+        report["stored_keys"] = (
+            f"{unreadable} workspace(s) hold keys or tokens that ENCRYPTION_KEYS cannot open"
+        )
     if services.redis is not None:
-        # Reported, not required: without Redis each process keeps its own budget and cache.
+        # Without Redis each process keeps its own budget and cache.
         report["redis"] = "ok" if await services.redis.answers() else "unreachable"
-    return web.json_response(report, status=200 if healthy else 503)
+    return web.json_response(report)
 
 
 # Slack's timestamp header: seconds since the epoch, in ASCII digits (anything else is refused

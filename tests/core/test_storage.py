@@ -184,6 +184,19 @@ def test_the_embedded_default_generates_a_private_key_file(
     assert again.open(first.seal("secret", "ctx"), "ctx") == "secret"
 
 
+def test_an_oauth_install_requires_configured_keys(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+        slack_client_id="1111.2222",
+        slack_client_secret="client-secret",
+    )
+
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEYS is required with SLACK_CLIENT_ID"):
+        load_keyring(settings)
+    assert not (tmp_path / "bot.db.key").exists()
+
+
 def test_a_shared_database_requires_configured_keys() -> None:
     settings = Settings(_env_file=None, database_url="postgresql+asyncpg://db/bot")
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine
@@ -41,6 +44,40 @@ async def test_healthz_checks_the_database(slack_app: SlackApp) -> None:
     assert (healthy.status, await healthy.json()) == (200, {"status": "ok", "database": "ok"})
     assert broken.status == 503
     assert (await broken.json())["database"] == "unreachable"
+
+
+async def test_healthz_is_503_while_the_database_is_locked(slack_app: SlackApp) -> None:
+    locker = sqlite3.connect(slack_app.database_file, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # another process holding the file, say a stuck migration
+    try:
+        locked = await slack_app.http.get("/healthz")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    unlocked = await slack_app.http.get("/healthz")
+
+    assert locked.status == 503
+    assert (await locked.json())["database"] == "unreachable"
+    assert unlocked.status == 200
+
+
+@pytest.mark.parametrize(
+    "shared",
+    [
+        {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "client-secret"},
+        {"DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:9/none"},
+    ],
+    ids=["OAuth", "PostgreSQL"],
+)
+async def test_serve_will_not_make_up_a_key_for_many_workspaces(
+    tmp_path: Path, shared: dict[str, str]
+) -> None:
+    code, _, err = await run_cli("serve", env={**SECRET_ENV, **shared}, cwd=tmp_path)
+
+    assert code == 2
+    assert "ENCRYPTION_KEYS is required" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "cortex-bot.db.key").exists()
 
 
 async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_path: Path) -> None:

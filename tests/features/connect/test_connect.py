@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.workspaces import NewKeys
+from bot.crypto import Keyring, new_key
+from bot.workspaces import NewKeys, WorkspaceStore
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY
 from tests.support.fakes.rootly import ROOTLY_KEY
@@ -214,3 +215,75 @@ async def test_uninstalling_deletes_the_keys(slack_app: SlackApp, event: dict[st
     await eventually(
         lambda: slack_app.services.workspaces.get(TEAM), lambda found: found is None, "keys deleted"
     )
+
+
+# --- keys that can no longer be opened (the key file lost, ENCRYPTION_KEYS changed) --------------
+
+
+async def lose_the_key(app: SlackApp, rootly_key: str | None = ROOTLY_KEY) -> None:
+    """Keys stored under an encryption key this process does not have."""
+    lost = Keyring.from_encoded([new_key()])
+    keys = NewKeys(app.cortex.base_url, CORTEX_KEY, rootly_key)
+    await WorkspaceStore(app.services.engine, lost).save(TEAM, keys, connected_by=ADMIN)
+
+
+async def health(app: SlackApp) -> tuple[int, dict[str, Any]]:
+    response = await app.http.get("/healthz")
+    return response.status, await response.json()
+
+
+async def test_lost_keys_are_said_and_new_ones_stored_through_the_connect_modal(
+    slack_app: SlackApp,
+) -> None:
+    await lose_the_key(slack_app)
+    slack_app.cortex.add_service("payments-api", "Payments API")
+
+    status, lost = await health(slack_app)
+    await slack_app.command("payments-api")
+    card_refused = await slack_app.slack.next_response()
+    form = await open_connect_form(slack_app)
+    without_key = await (await slack_app.submit(form, connect_values())).json()
+    with_key = await (await slack_app.submit(form, connect_values(cortex_key=CORTEX_KEY))).json()
+    await slack_app.command("payments-api")
+    card = await slack_app.slack.next_response(2)
+
+    assert (status, lost["status"]) == (200, "degraded")
+    assert "1 workspace" in lost["stored_keys"]
+    assert "stored keys cannot be read" in card_refused["text"]
+    shown = str(form["blocks"])
+    assert "cannot be read with this server's encryption keys" in shown
+    assert "stored: leave empty to keep it" not in shown
+    assert "the unreadable stored key is removed" in shown
+    assert without_key["errors"] == {ids.CONNECT_CORTEX_KEY_BLOCK: "Enter your Cortex API key."}
+    assert with_key["response_action"] == "update"
+    stored = await slack_app.services.workspaces.get(TEAM)
+    assert stored is not None
+    assert stored.cortex_key.get_secret_value() == CORTEX_KEY
+    assert stored.rootly_key is None  # unreadable and not entered again: removed
+    assert await health(slack_app) == (200, {"status": "ok", "database": "ok"})
+    assert card["text"] == "Payments API"
+
+
+async def test_lost_keys_can_be_forgotten(slack_app: SlackApp) -> None:
+    await lose_the_key(slack_app)
+
+    await slack_app.command("disconnect")
+    confirmation = await slack_app.slack.next_response()
+    await slack_app.click(ids.DISCONNECT_CONFIRM)
+    done = await slack_app.slack.next_response(2)
+
+    assert ids.DISCONNECT_CONFIRM in str(confirmation["blocks"])
+    assert "Disconnected" in done["text"]
+    assert await slack_app.services.workspaces.describe(TEAM) is None
+
+
+async def test_help_and_app_home_say_the_keys_are_lost(slack_app: SlackApp) -> None:
+    await lose_the_key(slack_app, rootly_key=None)
+
+    await slack_app.command("help")
+    help_answer = await slack_app.slack.next_response()
+    await slack_app.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+    home = await slack_app.slack.next_call("views.publish")
+
+    assert "What /cortex can do" in help_answer["text"]
+    assert "cannot be read with this server's encryption keys" in str(home.args["view"])
