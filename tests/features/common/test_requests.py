@@ -179,10 +179,8 @@ async def test_signed_requests_of_unknown_kinds_share_one_label(slack_app: Slack
     before = await metric_series(slack_app)
 
     for number in range(20):
-        await slack_app.post(
-            json.dumps({"type": "event_callback", "team_id": TEAM, "event": {"type": f"e{number}"}}),
-            "application/json",
-        )
+        event = {"type": "event_callback", "team_id": TEAM, "event": {"type": f"e{number}"}}
+        await slack_app.post(json.dumps(event), "application/json")
         await slack_app.interact({"type": f"kind{number}", "team": {"id": TEAM}})
 
     added = await metric_series(slack_app) - before
