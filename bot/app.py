@@ -10,10 +10,10 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from bot.installations import ExpiringOAuthStateStore
 from bot.scheduler import DueJob
 from bot.services import Services
 from handlers.common.context import SERVICES_KEY
@@ -53,7 +53,7 @@ def _oauth_settings(services: Services) -> AsyncOAuthSettings:
         authorization_url=settings.slack_base_url.removesuffix("api/") + "oauth/v2/authorize",
         installation_store=services.installations,
         installation_store_bot_only=True,
-        state_store=AsyncSQLAlchemyOAuthStateStore(
+        state_store=ExpiringOAuthStateStore(
             expiration_seconds=OAUTH_STATE_SECONDS, engine=services.engine
         ),
     )

@@ -56,7 +56,9 @@ class Ttl:
 
 
 def may_be_tag(text: str) -> bool:
-    return bool(text) and not any(character.isspace() for character in text)
+    """Whether `text` could be a tag: one word, and not `.` or `..` (which a URL path would
+    read as "here" or "up", so asking for it would reach another Cortex path)."""
+    return bool(text) and text not in (".", "..") and not any(char.isspace() for char in text)
 
 
 class Shape:

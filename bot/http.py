@@ -449,7 +449,10 @@ def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:
 
 
 def path_segment(identifier: str) -> str:
-    """A tag or id made safe to put between two slashes of a URL path."""
+    """A tag or id made safe to put between two slashes of a URL path. `.` and `..` cannot be:
+    URLs normalise them away (callers resolve what people type first, see `Catalog.resolve`)."""
+    if identifier in (".", ".."):
+        raise ValueError(f"{identifier!r} cannot be a path segment")
     return quote(identifier, safe="")
 
 

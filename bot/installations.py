@@ -1,4 +1,5 @@
-"""slack_sdk's SQLAlchemy installation store, with every token sealed at rest.
+"""slack_sdk's SQLAlchemy stores: installations with every token sealed at rest, and OAuth states
+that are deleted once expired.
 
 Tokens are sealed on the way in and opened on the way out, each bound to its workspace (enterprise
 and team), so bolt's OAuth flow, authorisation and token rotation work unchanged on top.
@@ -7,11 +8,13 @@ and team), so bolt's OAuth flow, authorisation and token rotation work unchanged
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
-from sqlalchemy import Table, func, select, update
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.crypto import Keyring, is_sealed
@@ -106,3 +109,18 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
 
     def _open(self, value: str, context: str) -> str:
         return self._keyring.open(value, context) if is_sealed(value) else value
+
+
+class ExpiringOAuthStateStore(AsyncSQLAlchemyOAuthStateStore):
+    """OAuth states whose expired rows are deleted. slack_sdk deletes a state when it is used;
+    anyone can open /slack/install without finishing, so each new state clears the expired ones
+    and the table stays as large as the installs started within the expiry."""
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        # slack_sdk stores expiries as naive UTC.
+        now = datetime.now(UTC).replace(tzinfo=None)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(self.oauth_states).where(self.oauth_states.c.expire_at <= now)
+            )
+        return str(await super().async_issue(*args, **kwargs))

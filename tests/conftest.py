@@ -4,5 +4,6 @@ tests/support (import helpers from there, never from this file)."""
 pytest_plugins = [
     "tests.support.apis",
     "tests.support.databases",
+    "tests.support.lost_failures",
     "tests.support.slack_harness",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.workspaces import NewKeys
 from tests.support.fakes.cortex import CORTEX_KEY
@@ -137,3 +139,26 @@ async def test_uninstall_deletes_that_workspace_only(oauth_app: SlackApp) -> Non
     alpha = await store.async_find_bot(enterprise_id=None, team_id=TEAM)
     assert alpha is not None
     assert alpha.bot_token == ALPHA_TOKEN
+
+
+async def oauth_states(app: SlackApp) -> list[tuple[str, datetime]]:
+    async with app.services.engine.connect() as connection:
+        rows = await connection.execute(text("SELECT state, expire_at FROM slack_oauth_states"))
+        return [(row[0], row[1]) for row in rows]
+
+
+async def test_oauth_states_never_used_are_deleted_once_expired(oauth_app: SlackApp) -> None:
+    long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+    async with oauth_app.services.engine.begin() as connection:
+        for number in range(50):
+            await connection.execute(
+                text("INSERT INTO slack_oauth_states (state, expire_at) VALUES (:s, :e)"),
+                {"s": f"abandoned-{number}", "e": long_ago},
+            )
+
+    for _ in range(3):
+        assert (await oauth_app.http.get("/slack/install")).status == 200
+
+    left = await oauth_states(oauth_app)
+    assert len(left) == 3
+    assert not any(state.startswith("abandoned") for state, _ in left)

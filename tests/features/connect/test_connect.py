@@ -287,3 +287,49 @@ async def test_help_and_app_home_say_the_keys_are_lost(slack_app: SlackApp) -> N
 
     assert "What /cortex can do" in help_answer["text"]
     assert "cannot be read with this server's encryption keys" in str(home.args["view"])
+
+
+# --- what a form or a person may hold that the bot must not trust --------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://admin:hunter2@cortex.example.com",
+        "https://admin@cortex.example.com",
+        "https://cortex.example.com:notaport",
+        "https://[::1",
+        "https://",
+    ],
+    ids=["user and password", "user", "port not a number", "unclosed bracket", "no host"],
+)
+async def test_a_url_cortex_would_not_take_is_an_inline_error_without_any_call(
+    slack_app: SlackApp, url: str
+) -> None:
+    answer = await connect(slack_app, cortex_key=CORTEX_KEY, cortex_url=url)
+
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == [ids.CONNECT_CORTEX_URL_BLOCK]
+    assert "hunter2" not in str(answer)
+    assert slack_app.cortex.received == []
+    assert await slack_app.services.workspaces.get(TEAM) is None
+
+
+async def test_an_admin_of_another_workspace_is_no_admin_here(slack_app: SlackApp) -> None:
+    guest = "U0GUEST"
+    slack_app.slack.add_user(guest, "T0OTHER", name="Gus Guest", admin=True, owner=True)
+    await slack_app.services.workspaces.save(
+        TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+
+    form = await open_connect_form(slack_app, user=guest)
+    answer = await slack_app.submit(form, connect_values(cortex_key="theirs-1234"), user=guest)
+    await slack_app.command("disconnect", user=guest)
+    refusal = await slack_app.slack.next_response()
+
+    assert "Only workspace admins" in str(form["blocks"])
+    assert "Only workspace admins" in str((await answer.json())["view"])
+    assert "Only workspace admins" in refusal["text"]
+    stored = await slack_app.services.workspaces.get(TEAM)
+    assert stored is not None
+    assert stored.cortex_key.get_secret_value() == CORTEX_KEY

@@ -168,3 +168,45 @@ async def test_without_cortex_the_answer_points_to_connect(slack_app: SlackApp) 
 
     assert "/cortex connect" in str(answer["blocks"])
     assert await DigestStore(slack_app.services.engine).for_workspace(TEAM) == []
+
+
+async def test_a_delete_button_only_deletes_a_digest_of_the_channel_it_was_shown_in(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "daily")
+    [digest] = await digests_here(app)
+
+    await app.click(ids.DIGEST_DELETE, value=digest.id, channel="C0ELSEWHERE")
+    elsewhere = await app.slack.next_response(2)
+
+    assert await digests_here(app) == [digest]
+    assert delete_buttons(elsewhere) == []  # the other channel's list, which has none
+
+
+async def test_now_sent_again_with_the_same_request_posts_once(app: SlackApp) -> None:
+    await app.command("digest now", trigger_id="trigger-replayed")
+    await app.slack.next_call("chat.postMessage")
+
+    await app.command("digest now", trigger_id="trigger-replayed")
+    await app.command("digest now")
+    await app.slack.next_call("chat.postMessage", 2)
+    await app.services.tasks.join()
+
+    assert len(app.slack.calls_to("chat.postMessage")) == 2
+
+
+@pytest.mark.parametrize("option", ["group", "owner"])
+async def test_a_scope_longer_than_a_tag_can_be_is_one_sentence(app: SlackApp, option: str) -> None:
+    answer = await answer_to(app, f"daily {option}={'g' * 201}")
+
+    assert answer["text"] == f"`{option}=` takes a tag of at most 200 characters."
+    assert await digests_here(app) == []
+    assert app.cortex.received == []
+
+
+async def test_a_scope_as_long_as_a_tag_can_be_is_stored(app: SlackApp) -> None:
+    answer = await answer_to(app, f"daily group={'g' * 200}")
+
+    assert answer["response_type"] == "in_channel"
+    [digest] = await digests_here(app)
+    assert digest.scope.group == "g" * 200

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.http import path_segment
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
@@ -300,3 +301,63 @@ async def test_a_busy_budget_is_said_so_with_what_is_known(app_with: AppStarter)
     assert "budget is busy; some of this card is older cached data" in str(card["blocks"])
     assert "This workspace's Cortex budget is busy; try again in" in unknown["text"]
     assert "not answering" not in str(card) + str(unknown)
+
+
+# --- what Cortex and people send that the bot must not trust ------------------------------------
+
+
+@pytest.mark.parametrize("text", ["..", ".", "deploys ..", "oncall .", "service .."])
+async def test_a_dot_tag_is_never_read_as_another_cortex_path(app: SlackApp, text: str) -> None:
+    answer = await answer_to(app, text)
+
+    assert "No service matches" in answer["text"]
+    paths = {request.path for request in app.cortex.received}
+    assert paths <= {"/api/v1/catalog"}  # the listing to look the name up, nothing else
+
+
+def test_a_dot_segment_cannot_be_built_into_a_path() -> None:
+    for dots in (".", ".."):
+        with pytest.raises(ValueError, match="cannot be a path segment"):
+            path_segment(dots)
+    assert path_segment("a.b") == "a.b"
+    assert path_segment("../x") == "..%2Fx"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [[{"tag": "payments-api"}], "payments-api", 42],
+    ids=["a list", "a string", "a number"],
+)
+async def test_garbage_for_the_service_itself_is_cortexs_fault_in_one_sentence(
+    app: SlackApp, garbage: object
+) -> None:
+    app.cortex.faults.append(Fault(garbage=garbage, path_contains="/catalog/payments-api"))
+
+    answer = await answer_to(app, "payments-api")
+
+    assert answer["text"].startswith("Cortex answered with something the bot cannot read")
+    assert "this is on Cortex's side" in answer["text"]
+
+
+@pytest.mark.parametrize(
+    ("part", "garbage", "shown"),
+    [
+        ("/deploys", {"deployments": [], "page": 0, "totalPages": "many"}, "deploys"),
+        ("/deploys", [{"title": "x"}], "deploys"),
+        ("/oncall/current", {"current": "nobody"}, "on-call"),
+        ("/oncall/current", [{"current": [{"escalations": "x"}]}], "on-call"),
+        ("/scorecards", {"scores": []}, "scorecards"),
+    ],
+    ids=["page count not a number", "deploys a list", "on-call an object", "nested", "scores"],
+)
+async def test_a_garbled_part_of_the_card_hides_only_that_part(
+    app: SlackApp, part: str, garbage: object, shown: str
+) -> None:
+    app.cortex.faults.append(Fault(garbage=garbage, path_contains=part))
+
+    card = await answer_to(app, "payments-api")
+
+    blocks = str(card["blocks"])
+    assert card["text"] == "Payments API"
+    assert "Moves money" in blocks
+    assert f"{shown}: an unexpected" in blocks or f"{shown}: an object where" in blocks

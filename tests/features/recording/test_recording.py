@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -299,3 +301,36 @@ async def test_the_message_shortcut_prefills_the_event_modal_with_the_message(
     assert "all good" in first
     with_link = str(updated.args["view"]["blocks"])
     assert f"https://test.slack.com/archives/{CHANNEL}/p1700000000123456" in with_link
+
+
+def test_a_long_url_value_is_read_in_linear_time() -> None:
+    """A quoted `url=` of 300,000 characters with a space in it is refused at once (the old check
+    backtracked quadratically: hours for this value). Run apart, so a regression cannot hang the
+    suite: the deadline is generous for Python starting, and far from what backtracking takes."""
+    script = (
+        "from handlers import COMMANDS;"
+        "print(COMMANDS.parse('deploy payments-api t url=\"http://' + 'a' * 300_000 + ' x\"'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert "`url` must be an http or https link" in done.stdout
+
+
+async def test_a_deploy_cortex_refused_for_an_unknown_service_can_be_sent_again(
+    app: SlackApp,
+) -> None:
+    """The claim that makes a retry a no-op is released when Cortex refuses the write (404), so
+    the same request sent again once the service exists records it."""
+    await app.command("deploy brand-new first release", trigger_id="trigger-again")
+    unknown = await app.slack.next_response()
+    app.cortex.add_service("brand-new", "Brand New")
+
+    await app.command("deploy brand-new first release", trigger_id="trigger-again")
+    announced = await app.slack.next_call("chat.postMessage")
+
+    assert unknown["text"] == "No service matches brand-new"
+    recorded = app.cortex.requests_to("/api/v1/catalog/brand-new/deploys", "POST")
+    assert [request.body["title"] for request in recorded] == ["first release", "first release"]
+    assert "recorded a deploy of `brand-new`" in announced.args["text"]

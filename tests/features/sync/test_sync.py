@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.sync import SyncEngine
+from bot.sync import Status, SyncEngine
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY
@@ -180,3 +180,25 @@ async def test_auto_schedules_and_off_stops_the_workspaces_syncs(
     assert (stored.frequency, stored.set_by) == (frequency, ADMIN)
     assert "Automatic sync: off" in off["text"]
     assert await schedules.get(TEAM) is None
+
+
+async def test_a_sync_stopped_by_a_shutdown_says_so_and_frees_the_workspace(
+    slack_app: SlackApp,
+) -> None:
+    await connect(slack_app)
+    seed_services(slack_app.cortex, 40)
+    slack_app.rootly.latency = 0.2
+    await slack_app.command("sync")
+    await slack_app.slack.wait_for(lambda: slack_app.rootly.count("POST") >= 1, "the first write")
+
+    await slack_app.services.tasks.aclose(grace=0)  # what SIGTERM does once the grace is over
+    status = await slack_app.services.sync.status(TEAM)
+    said = await final_update(slack_app, "interrupted")
+    await slack_app.command("sync status", user=MEMBER)
+    shown = await slack_app.slack.next_response()
+
+    assert status.last is not None
+    assert status.last.status is Status.INTERRUPTED
+    assert not status.running  # the lease was released, not left to expire
+    assert "the bot was stopped while it ran" in text_of(said)
+    assert "interrupted (the bot was stopped); run it again" in str(shown["blocks"])

@@ -25,7 +25,9 @@ ARRIVED = web.RequestKey("arrived", float)  # when the request arrived (time.mon
 
 class PlannedFault(Protocol):
     delay: float
-    bad_json: bool
+
+    @property
+    def off_contract(self) -> bool: ...
 
     def matches(self, request: web.Request) -> bool: ...
 
@@ -106,7 +108,7 @@ class ContractFake:
             self.faults.remove(fault)
             await asyncio.sleep(fault.delay)
             response = fault.response()
-        deliberate = fault is not None and fault.bad_json
+        deliberate = fault is not None and fault.off_contract
         if response is None:
             response = await handler(request)
         if self.check_contract and not deliberate and isinstance(response, web.Response):

@@ -66,6 +66,13 @@ class Fault:
     path_contains: str = ""
     method: str | None = None
     message: str = "planned failure"
+    # A 200 answer whose body breaks the document (a list where an object belongs, ...).
+    garbage: Any = None
+
+    @property
+    def off_contract(self) -> bool:
+        """Whether the answer breaks the official document on purpose (not checked against it)."""
+        return self.bad_json or self.garbage is not None
 
     def matches(self, request: web.Request) -> bool:
         return self.path_contains in request.path and self.method in (None, request.method)
@@ -73,6 +80,8 @@ class Fault:
     def response(self) -> web.Response | None:
         if self.bad_json:
             return web.Response(text="{not json", content_type="application/json")
+        if self.garbage is not None:
+            return _json(self.garbage)
         if self.status == 429:
             return rate_limited(self.retry_after or 0)
         if self.status >= 400:
