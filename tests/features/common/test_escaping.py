@@ -221,10 +221,22 @@ async def test_the_incident_summary(app: SlackApp) -> None:
     await app.command("incident")
     await app.slack.next_call("views.update")
     view = next(iter(app.slack.views.values()))
+    picked = {ids.INCIDENT_SERVICES: {"selected_options": [{"value": "pager"}]}}
+    await app.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": MEMBER, "team_id": TEAM},
+            "api_app_id": "A0CORTEX",
+            "trigger_id": "trigger-pick",
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": {**view, "state": {"values": {ids.INCIDENT_SERVICES_BLOCK: picked}}},
+            "actions": [{"action_id": ids.INCIDENT_SERVICES, "block_id": "b"}],
+        }
+    )
+    modal = (await app.slack.next_call("views.update", 2)).args["view"]
     state = {
-        ids.INCIDENT_SERVICES_BLOCK: {
-            ids.INCIDENT_SERVICES: {"selected_options": [{"value": "pager"}]}
-        },
+        ids.INCIDENT_SERVICES_BLOCK: picked,
         ids.INCIDENT_BLOCK: {ids.INCIDENT_SELECT: {"selected_option": {"value": incident}}},
         ids.INCIDENT_ACTIONS_BLOCK: {
             ids.INCIDENT_ACTIONS: {"selected_options": [{"value": ids.POST_INCIDENT_SUMMARY}]}
@@ -242,6 +254,7 @@ async def test_the_incident_summary(app: SlackApp) -> None:
     posted = await app.slack.next_call("chat.postMessage")
     await app.slack.next_call("chat.postEphemeral")
 
+    assert "Pager &lt;!channel&gt; Relay" in str(modal["blocks"])
     assert posted.args["blocks"][0]["text"]["text"] == f"Incident context: Down {CHANNEL_PING}"
     assert_nobody_pinged(
         app, "Open the incident in Rootly (https://rootly.example/i|&lt;!here&gt;)"
