@@ -36,10 +36,7 @@ async def app(slack_app: SlackApp) -> SlackApp:
 
 
 async def answer_to(app: SlackApp, text: str, user: str = MEMBER) -> dict[str, Any]:
-    answered_before = len(app.slack.responses)
-    response = await app.command(f"digest {text}", user=user)
-    assert response.status == 200
-    return await app.slack.next_response(answered_before + 1)
+    return await app.answer(f"digest {text}", user=user)
 
 
 async def digests_here(app: SlackApp) -> list[Digest]:

@@ -308,7 +308,7 @@ async def test_a_busy_budget_is_said_so_with_what_is_known(app_with: AppStarter)
 
 @pytest.mark.parametrize("text", ["..", ".", "deploys ..", "oncall .", "service .."])
 async def test_a_dot_tag_is_never_read_as_another_cortex_path(app: SlackApp, text: str) -> None:
-    answer = await answer_to(app, text)
+    answer = await app.answer(text)
 
     assert "No service matches" in answer["text"]
     paths = {request.path for request in app.cortex.received}
@@ -333,7 +333,7 @@ async def test_garbage_for_the_service_itself_is_cortexs_fault_in_one_sentence(
 ) -> None:
     app.cortex.faults.append(Fault(garbage=garbage, path_contains="/catalog/payments-api"))
 
-    answer = await answer_to(app, "payments-api")
+    answer = await app.answer("payments-api")
 
     assert answer["text"].startswith("Cortex answered with something the bot cannot read")
     assert "this is on Cortex's side" in answer["text"]
@@ -355,7 +355,7 @@ async def test_a_garbled_part_of_the_card_hides_only_that_part(
 ) -> None:
     app.cortex.faults.append(Fault(garbage=garbage, path_contains=part))
 
-    card = await answer_to(app, "payments-api")
+    card = await app.answer("payments-api")
 
     blocks = str(card["blocks"])
     assert card["text"] == "Payments API"
