@@ -33,7 +33,6 @@ HEADER_TEXT = HeaderBlock.text_max_length  # 150
 SECTION_TEXT = SectionBlock.text_max_length  # 3000
 FIELD_TEXT = 2000
 FIELDS = SectionBlock.fields_max_length  # 10
-CONTEXT_ELEMENTS = ContextBlock.elements_max_length  # 10
 ACTIONS_ELEMENTS = ActionsBlock.elements_max_length  # 25
 BUTTON_TEXT = ButtonElement.text_max_length  # 75
 BUTTON_VALUE = ButtonElement.value_max_length  # 2000

@@ -48,15 +48,11 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]+")
 
 
-def is_linkable(url: str) -> bool:
-    return _LINKABLE.fullmatch(url) is not None
-
-
 def link(url: str | None, label: object) -> Mrkdwn:
     """`label` linked to `url` when it is an http(s) URL Slack can hold; otherwise both as text."""
     if not url:
         return escaped(label)
-    if is_linkable(url):
+    if _LINKABLE.fullmatch(url):
         return Mrkdwn("<{}|{}>").format(url, label)
     return Mrkdwn("{} ({})").format(label, url)
 
