@@ -107,10 +107,10 @@ class SlackPayload(BaseModel):
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Slack's one endpoint. Nothing of a request is read, logged, counted or acted on before its
-    signature is verified: a request that fails gets 401 here, before Bolt, our middleware or the
-    error handler see it (Bolt's own check, which logs the body it refuses, is off). A signed body
-    that is not a Slack payload gets 400."""
+    """Slack's one endpoint. No request is parsed, logged, counted or acted on before its
+    signature is verified on the raw bytes: one that fails gets 401 here, before Bolt, our
+    middleware or the error handler see it (Bolt's own check, which logs the body it refuses, is
+    off). A signed body that is not a Slack payload gets 400."""
     body = await request.read()
     if not _verified(request.app[VERIFIER], body, request.headers):
         return web.json_response({"error": "invalid request"}, status=401)
