@@ -140,6 +140,8 @@ class InvalidRequestError(ApiError):
     ) -> None:
         super().__init__(service, detail, status=status)
         self.violations = violations
+        # For a batch: the items the API refused, by their key, each with the API's reason.
+        self.rejected: dict[str, str] = {}
 
 
 class RootlyNotConnectedError(BotError):
@@ -171,3 +173,11 @@ class LeaseLostError(BotError):
     def __init__(self, name: str) -> None:
         super().__init__(f"lost the lease {name} to another process")
         self.name = name
+
+
+class ChannelsUnavailableError(BotError):
+    """The workspace's Slack channels could not be listed (to resolve channel names to ids)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Slack channels could not be listed: {reason}")
+        self.reason = reason

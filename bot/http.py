@@ -7,6 +7,8 @@ Every client (Cortex, Rootly) sends its requests through `JsonApi.request`, whic
   work, from the moment it is let through: its wait for the budget has a patience of its own);
 - retries 429 (the server did not process it, so even a write is safe) after `Retry-After`,
   and retries 5xx, timeouts and connection errors with jittered backoff for idempotent calls only;
+  background work waits out every 429 within its patience, however many, each attempt with a
+  deadline of its own, and its lane's listener hears of each wait (`bot.lanes.background`);
 - turns every failure into an `ApiError` subclass whose text never contains the key.
 """
 
@@ -46,7 +48,7 @@ from bot.errors import (
     UnavailableError,
     UnreadableAnswerError,
 )
-from bot.lanes import BACKGROUND_PATIENCE, Lane, current_lane
+from bot.lanes import BACKGROUND_PATIENCE, Lane, announce_wait, current_lane
 from bot.observability import API_REQUESTS, status_label
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class ErrorDescription(NamedTuple):
     message: str = ""
     violations: tuple[str, ...] = ()
     code: str | None = None
+    # Items of a batch the API refused, each with its reason: (the item's key, reason).
+    rejected: tuple[tuple[str, str], ...] = ()
 
 
 ErrorDescriber = Callable[[Any], ErrorDescription]
@@ -96,6 +100,10 @@ class RateLimit:
     def new_limiter(self) -> AsyncLimiter:
         drain_per_period = self.per_period - self.burst
         return AsyncLimiter(self.burst, self.period * self.burst / drain_per_period)
+
+
+# A 429 that says nothing of when to come back is tried again after this long (background work).
+DEFAULT_RATE_LIMIT_PAUSE = 10.0
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -197,33 +205,44 @@ class JsonApi:
         policy = policy or self.policy
         retry_unavailable = method.upper() in {"GET", "HEAD"} if idempotent is None else idempotent
         call = _Call(api_key, workspace, policy, asyncio.get_running_loop())
+        sleep = _AnnouncedSleep(self.service, self._sleep, call.background)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts) | _StopPastDeadline(call),
-            wait=self._wait_strategy(policy),
+            stop=_PatientStop(call) if call.background else _stop(call),
+            wait=self._wait_strategy(call),
             retry=retry_if_exception(lambda exc: _is_retryable(exc, retry_unavailable)),
-            before_sleep=lambda state: self._log_retry(method, url, state),
+            before_sleep=lambda state: self._before_retry(method, url, state, sleep),
             reraise=True,
-            sleep=self._sleep,
+            sleep=sleep,
         )
         async for attempt in retrying:
             with attempt:
                 return await self._attempt(method, url, call, params, body)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
-    def _wait_strategy(self, policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    def _wait_strategy(self, call: _Call) -> Callable[[RetryCallState], float]:
+        policy = call.policy
         backoff = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
 
         def wait(state: RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, RateLimitedError) and error.retry_after is not None:
-                return min(error.retry_after, policy.max_retry_after)
+            if isinstance(error, RateLimitedError):
+                if call.background:
+                    pause = (
+                        DEFAULT_RATE_LIMIT_PAUSE if error.retry_after is None else error.retry_after
+                    )
+                    return min(pause, BACKGROUND_PATIENCE)
+                if error.retry_after is not None:
+                    return min(error.retry_after, policy.max_retry_after)
             return backoff(state)
 
         return wait
 
-    def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
+    def _before_retry(
+        self, method: str, url: str, state: RetryCallState, sleep: _AnnouncedSleep
+    ) -> None:
         error = state.outcome.exception() if state.outcome else None
         delay = state.next_action.sleep if state.next_action else 0.0
+        sleep.rate_limited = isinstance(error, RateLimitedError)
         log.warning(
             "%s %s %s failed (%s); retry %d in %.2f s",
             self.service,
@@ -305,6 +324,8 @@ class JsonApi:
             tuple(_redact(item, api_key) for item in described.violations),
         )
         error.code = described.code
+        if isinstance(error, InvalidRequestError):
+            error.rejected = {key: _redact(reason, api_key) for key, reason in described.rejected}
         return error
 
     def _typed_error(
@@ -332,7 +353,8 @@ class JsonApi:
 class _Call:
     """One call's key and deadline. An interactive call's deadline runs from its start, so its
     wait for the pacer counts; a background call may wait for the pacer up to its patience, and
-    its deadline runs from the moment its first attempt is let through."""
+    each of its attempts has the deadline from the moment it is let through (a wait for a rate
+    limit between attempts must not leave the next one no time)."""
 
     def __init__(
         self, api_key: str, workspace: str, policy: RetryPolicy, loop: asyncio.AbstractEventLoop
@@ -341,22 +363,26 @@ class _Call:
         self.workspace = workspace
         self.policy = policy
         self._loop = loop
+        self.background = current_lane() is Lane.BACKGROUND
         self.deadline: float | None = None
-        if current_lane() is Lane.INTERACTIVE:
+        if not self.background:
             self.deadline = loop.time() + policy.deadline
-        self._patience_until = loop.time() + BACKGROUND_PATIENCE
+        self.patience_until = loop.time() + BACKGROUND_PATIENCE
 
     def permit_by(self) -> float:
-        if self.deadline is None:
-            return self._patience_until
+        if self.deadline is None or self.background:
+            return self.patience_until
         return self.deadline - min(self.policy.answer_allowance, self.policy.deadline / 2)
 
     def start_deadline(self) -> None:
-        if self.deadline is None:
+        if self.deadline is None or self.background:
             self.deadline = self._loop.time() + self.policy.deadline
 
     def ends_past_deadline(self, wait: float) -> bool:
         return self.deadline is not None and self._loop.time() + wait >= self.deadline
+
+    def past_patience(self, wait: float) -> bool:
+        return self._loop.time() + wait >= self.patience_until
 
 
 class _StopPastDeadline(stop_base):
@@ -367,6 +393,48 @@ class _StopPastDeadline(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return self._call.ends_past_deadline(retry_state.upcoming_sleep)
+
+
+def _stop(call: _Call) -> stop_base:
+    return stop_after_attempt(call.policy.attempts) | _StopPastDeadline(call)
+
+
+class _PatientStop(stop_base):
+    """Background work: a 429 is not a failed attempt, it is waited out within the patience;
+    other failures stop after the policy's attempts."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self._failures = 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is not None and isinstance(outcome.exception(), RateLimitedError):
+            return self._call.past_patience(retry_state.upcoming_sleep)
+        self._failures += 1
+        return self._failures >= self._call.policy.attempts
+
+
+class _AnnouncedSleep:
+    """The sleep between attempts; background work's listener hears when it waits for a rate
+    limit (`bot.lanes.background`)."""
+
+    def __init__(self, service: str, sleep: Callable[[float], Awaitable[None]], patient: bool):
+        self._service = service
+        self._sleep = sleep
+        self._patient = patient
+        # Set before each sleep: whether it waits for a rate limit (a 429) or backs off.
+        self.rate_limited = False
+
+    async def __call__(self, seconds: float) -> None:
+        if not (self._patient and self.rate_limited):
+            await self._sleep(seconds)
+            return
+        announce_wait(self._service, seconds)
+        try:
+            await self._sleep(seconds)
+        finally:
+            announce_wait(self._service, 0.0)
 
 
 @dataclass(frozen=True)

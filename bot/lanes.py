@@ -7,12 +7,16 @@ starts inherit its lane:
 
 Interactive calls are let through first and their wait counts against their deadline; background
 calls take what interactive ones leave and may wait up to `BACKGROUND_PATIENCE` for it, their
-deadline starting once they are let through (see `bot.budget`).
+deadline starting once they are let through (see `bot.budget`), and they wait out an API's rate
+limit (a 429, or Rootly's headers) rather than fail; the work may listen for those waits:
+
+    with background(on_wait=show):  # show("Rootly", 40.0) as a wait starts, then ("Rootly", 0)
+        await sync()
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import StrEnum
@@ -27,7 +31,12 @@ class Lane(StrEnum):
     BACKGROUND = "background"
 
 
+# Hears that background work waits for `service`'s rate limit for `seconds`, and then (with 0)
+# that this wait is over; each start is followed by its end.
+WaitListener = Callable[[str, float], None]
+
 _lane: ContextVar[Lane] = ContextVar("lane", default=Lane.INTERACTIVE)
+_on_wait: ContextVar[WaitListener | None] = ContextVar("on_wait", default=None)
 
 
 def current_lane() -> Lane:
@@ -35,10 +44,20 @@ def current_lane() -> Lane:
 
 
 @contextmanager
-def background() -> Iterator[None]:
-    """Run the enclosed work, and the tasks it starts, in the background lane."""
-    token = _lane.set(Lane.BACKGROUND)
+def background(on_wait: WaitListener | None = None) -> Iterator[None]:
+    """Run the enclosed work, and the tasks it starts, in the background lane; `on_wait` hears of
+    each wait for a rate limit."""
+    lane, listener = _lane.set(Lane.BACKGROUND), _on_wait.set(on_wait)
     try:
         yield
     finally:
-        _lane.reset(token)
+        _on_wait.reset(listener)
+        _lane.reset(lane)
+
+
+def announce_wait(service: str, seconds: float) -> None:
+    """Tell the background work of this task, if it listens, that it waits for `service`'s rate
+    limit for `seconds` (0: the wait is over)."""
+    listener = _on_wait.get()
+    if listener is not None:
+        listener(service, seconds)

@@ -47,6 +47,13 @@ class Owners(CortexModel):
     individuals: tuple[OwnerPerson, ...] = ()
 
 
+class GitRepository(CortexModel):
+    """Where the entity's code lives: `provider` is `github`, `gitlab`, `bitbucket`, ..."""
+
+    provider: str
+    repository: str
+
+
 class Entity(CortexModel):
     """A catalog entity as listed by `GET /api/v1/catalog` (owners under `owners`)."""
 
@@ -60,6 +67,7 @@ class Entity(CortexModel):
     links: tuple[Link, ...] = ()
     slack_channels: tuple[SlackChannel, ...] = ()
     owners: Owners = Owners()
+    git: GitRepository | None = None
     last_updated: datetime | None = None
 
 
@@ -297,6 +305,13 @@ class ListingPage(CortexModel):
     """What every page of a Cortex listing says besides its items."""
 
     total_pages: int | None = None
+
+
+class OncallRegistration(CortexModel):
+    """How an entity is mapped to an on-call provider: `id` is the provider's own id."""
+
+    id: str
+    provider: str
 
 
 class OncallLevel(CortexModel):

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from bot.http import JsonApi, RateLimiters, RetryPolicy, open_api
-from bot.rootly.client import ROOTLY, ROOTLY_RATE_LIMIT, RootlyClient
+from bot.http import JsonApi, RetryPolicy, open_api
+from bot.rootly.client import ROOTLY, SERVICE_NAME, RootlyClient
+from bot.rootly.pacing import RootlyPacer
 
 
 def rootly_api(
@@ -16,7 +17,8 @@ def rootly_api(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    return open_api(ROOTLY, session, RateLimiters(ROOTLY_RATE_LIMIT), policy, sleep)
+    # Rootly's limits differ per key: its pacer learns them from every answer (see pacing.py).
+    return open_api(ROOTLY, session, RootlyPacer(SERVICE_NAME), policy, sleep)
 
 
 __all__ = ["RootlyClient", "rootly_api"]

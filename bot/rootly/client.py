@@ -17,7 +17,6 @@ from bot.http import (
     ApiSpec,
     ErrorDescription,
     QueryParams,
-    RateLimit,
     RetryPolicy,
     parsed,
     path_segment,
@@ -30,22 +29,33 @@ from bot.rootly.models import (
     RootlyTeam,
     RootlyUser,
     ServiceAttributes,
+    TeamAttributes,
+    WriteModel,
 )
 
 SERVICE_NAME = "Rootly"
 JSON_API = "application/vnd.api+json"
-# Rootly's public API reference (docs.rootly.com/api-reference) documents, per API key, 3000
-# GET/HEAD/OPTIONS and, separately, 3000 POST/PUT/PATCH/DELETE calls in a sliding 60 s window.
-# The bundled swagger.json says 5 and 3 "every 60 seconds (0 hours)": template placeholders, not
-# a limit anyone runs with. One bucket for reads and writes together at 2500 keeps each kind under
-# its own 3000 with room for the "approximately" of the older wording and for other tools sharing
-# the key; a customer configured lower is handled by the 429 and its X-RateLimit-Reset.
-ROOTLY_RATE_LIMIT = RateLimit(per_period=2500, period=60.0, burst=50)
 # The document gives no maximum page size. Every page after the first is numbered from
 # `meta.total_pages`, so a server that serves fewer items than asked is still read in full.
 PAGE_SIZE = 100
 # How many further pages of one listing are fetched at once once the first page tells the count.
 PAGE_CONCURRENCY = 4
+# The most entities one bulk upsert may carry (the official document).
+BULK_LIMIT = 100
+# The fields the sync writes that `bulk_upsert_services` accepts too; a service whose write needs
+# another one (`owner_group_ids`, `slack_channels`) is written with its own PUT or POST.
+BULK_SERVICE_FIELDS = frozenset(
+    {
+        "external_id",
+        "name",
+        "description",
+        "cortex_id",
+        "github_repository_name",
+        "gitlab_repository_name",
+        "pagerduty_id",
+        "opsgenie_id",
+    }
+)
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
 
@@ -56,15 +66,27 @@ def describe_rootly_error(payload: Any) -> ErrorDescription:
         return ErrorDescription()
     errors = payload.get("errors")
     if isinstance(errors, list):
+        rejected = tuple(found for item in errors if (found := _rejected_item(item)))
         lines = tuple(line for item in errors if (line := _error_line(item)))
-        return ErrorDescription("; ".join(lines), lines)
+        return ErrorDescription("; ".join(lines), lines, rejected=rejected)
     # The documented 429 body is {"error": "Rate limit exceeded. Try again later."}.
     return ErrorDescription(str(payload.get("error") or ""))
+
+
+def _rejected_item(item: Any) -> tuple[str, str] | None:
+    """A bulk upsert's record-level error: `{"index", "external_id", "errors": [...]}`."""
+    if not isinstance(item, dict) or not isinstance(item.get("external_id"), str):
+        return None
+    reasons = item.get("errors")
+    reason = "; ".join(map(str, reasons)) if isinstance(reasons, list) else ""
+    return item["external_id"], reason or "refused"
 
 
 def _error_line(item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)
+    if (rejected := _rejected_item(item)) is not None:
+        return f"{rejected[0]}: {rejected[1]}"
     title = str(item.get("title") or "")
     detail = str(item.get("detail") or "")
     if title and detail and detail != title:
@@ -98,6 +120,28 @@ class RootlyClient(ApiClient):
         payload = await self._write("PUT", f"/v1/services/{path_segment(service_id)}", body)
         return _parse_resource(RootlyService, payload)
 
+    async def bulk_upsert_services(
+        self, services: Sequence[ServiceAttributes]
+    ) -> list[RootlyService]:
+        """Creates or updates up to `BULK_LIMIT` services by `external_id`, all or none.
+
+        A refusal is `InvalidRequestError`, whose `rejected` names the refused services by
+        external_id when Rootly says which; a key that may not bulk upsert gets `NotFoundError`.
+        """
+        payload = await self._bulk("/v1/services/bulk_upsert", services, BULK_SERVICE_FIELDS)
+        return [_parse(RootlyService, item) for item in _data_list(payload)]
+
+    async def create_team(self, attrs: TeamAttributes) -> RootlyTeam:
+        payload = await self._write("POST", "/v1/teams", _document("groups", attrs.to_attributes()))
+        return _parse_resource(RootlyTeam, payload)
+
+    async def bulk_upsert_teams(self, teams: Sequence[TeamAttributes]) -> list[RootlyTeam]:
+        """Creates or updates up to `BULK_LIMIT` teams by `external_id`, all or none."""
+        payload = await self._bulk(
+            "/v1/teams/bulk_upsert", teams, frozenset(TeamAttributes.model_fields)
+        )
+        return [_parse(RootlyTeam, item) for item in _data_list(payload)]
+
     async def list_incidents(
         self, *, statuses: Sequence[str] = (), slack_channel_id: str | None = None
     ) -> list[RootlyIncident]:
@@ -128,7 +172,8 @@ class RootlyClient(ApiClient):
             return incident
         return await self.set_incident_services(incident_id, merged)
 
-    async def list_teams(self, *, cortex_id: str) -> list[RootlyTeam]:
+    async def list_teams(self, *, cortex_id: str | None = None) -> list[RootlyTeam]:
+        """Every team (or those matched to one Cortex team), all pages."""
         return await self._all_pages("/v1/teams", _filters(cortex_id=cortex_id), RootlyTeam)
 
     async def list_oncalls(
@@ -183,6 +228,17 @@ class RootlyClient(ApiClient):
             raise UnreadableAnswerError(SERVICE_NAME, "no JSON:API document")
         return payload
 
+    async def _bulk(
+        self, path: str, entities: Sequence[WriteModel], accepted: frozenset[str]
+    ) -> Any:
+        items = [entity.to_attributes() for entity in entities]
+        if not 0 < len(items) <= BULK_LIMIT or any(
+            not item.get("external_id") or not accepted.issuperset(item) for item in items
+        ):
+            raise ValueError(f"a bulk upsert takes 1 to {BULK_LIMIT} entities of known fields")
+        # An upsert keyed by external_id may be sent again safely, so 5xx and timeouts are retried.
+        return await self._request("POST", path, body={"entities": items}, idempotent=True)
+
     async def _write(self, method: str, path: str, body: dict[str, Any]) -> Any:
         # Never retried after a 5xx or a timeout: the write may have been applied, and the sync
         # and the incident modal re-read before they write again. A 429 is still retried.
@@ -205,6 +261,13 @@ def _total_pages(payload: dict[str, Any]) -> int:
     meta = payload.get("meta")
     total = meta.get("total_pages") if isinstance(meta, dict) else None
     return total if isinstance(total, int) and total > 0 else 1
+
+
+def _data_list(payload: Any) -> list[Any]:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise UnreadableAnswerError(SERVICE_NAME, "a bulk upsert answered with no list")
+    return data
 
 
 def _parse_resource(model: type[ResourceT], payload: Any) -> ResourceT:

@@ -34,14 +34,27 @@ class Resource(RootlyModel):
         return {**resource["attributes"], "id": resource.get("id")}
 
 
+class SlackChannelRef(RootlyModel):
+    """A Slack channel as Rootly stores it on a service: both its id and its name."""
+
+    id: str
+    name: str
+
+
 class RootlyService(Resource):
     name: str
     slug: str = ""
     description: str | None = None
     cortex_id: str | None = None
+    external_id: str | None = None
+    github_repository_name: str | None = None
+    gitlab_repository_name: str | None = None
+    pagerduty_id: str | None = None
+    opsgenie_id: str | None = None
     owner_group_ids: tuple[str, ...] = ()
+    slack_channels: tuple[SlackChannelRef, ...] = ()
 
-    @field_validator("owner_group_ids", mode="before")
+    @field_validator("owner_group_ids", "slack_channels", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return () if value is None else value
@@ -53,6 +66,7 @@ class RootlyTeam(Resource):
     name: str
     slug: str = ""
     cortex_id: str | None = None
+    external_id: str | None = None
 
 
 class RootlyUser(Resource):
@@ -76,21 +90,37 @@ class RootlyOncall(Resource):
     user: RootlyUser | None = None
 
 
-class ServiceAttributes(BaseModel):
-    """What the sync writes on a Rootly service: these three fields and never any other.
-
-    A field set to None is written as null (the sync owns it, so Cortex clearing it clears it in
-    Rootly); a field not given at all is left out of the request and so left alone.
-    """
+class WriteModel(BaseModel):
+    """Attributes to write. A field set to None is written as null (the sync owns it, so Cortex
+    clearing it clears it in Rootly); a field not given at all is left out, and so left alone."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_attributes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ServiceAttributes(WriteModel):
+    """What the sync may write on a Rootly service, and never any other field."""
 
     name: str
     description: str | None = None
     cortex_id: str | None = None
+    external_id: str | None = None
+    github_repository_name: str | None = None
+    gitlab_repository_name: str | None = None
+    pagerduty_id: str | None = None
+    opsgenie_id: str | None = None
+    owner_group_ids: tuple[str, ...] | None = None
+    slack_channels: tuple[SlackChannelRef, ...] | None = None
 
-    def to_attributes(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_unset=True)
+
+class TeamAttributes(WriteModel):
+    """What the sync writes on a Rootly team it creates for a Cortex owner team."""
+
+    name: str
+    cortex_id: str
+    external_id: str
 
 
 class RootlyIncident(Resource):

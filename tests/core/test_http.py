@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from bot.http import RateLimit, RateLimiters, parse_retry_after
-from bot.rootly.client import ROOTLY_RATE_LIMIT
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:
@@ -39,7 +38,7 @@ async def test_the_limiter_admits_a_burst_then_holds_the_rest() -> None:
 
 
 def test_each_key_has_its_own_limiter_and_memory_is_bounded() -> None:
-    limiters = RateLimiters(ROOTLY_RATE_LIMIT, max_keys=3)
+    limiters = RateLimiters(RateLimit(per_period=1000, period=60.0, burst=100), max_keys=3)
 
     first = limiters.for_key("key-a")
     assert limiters.for_key("key-a") is first

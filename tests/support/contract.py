@@ -105,6 +105,11 @@ class OpenApiContract:
             problems.append(f"response {status}: {_describe(error)}")
         return [f"{method} {path}: {problem}" for problem in problems]
 
+    def schema(self, name: str) -> dict[str, Any]:
+        """One of the document's component schemas, as written there."""
+        found: dict[str, Any] = self._spec["components"]["schemas"][name]
+        return found
+
     def _undocumented_error(self, status: int, body: bytes) -> list[str]:
         """Statuses an operation does not list (401, 5xx...) must still use the error shape."""
         if status < 400:

@@ -101,6 +101,8 @@ class FakeCortex(ContractFake):
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     oncall: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Each entity's on-call registrations, by tag: [{"id", "provider", "source", "type"}].
+    registrations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Scorecard definitions by tag, and each scorecard's service scores in listing order.
     scorecards: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -125,6 +127,7 @@ class FakeCortex(ContractFake):
         emails: tuple[str, ...] = (),
         links: tuple[tuple[str, str, str], ...] = (),
         slack_channels: tuple[str, ...] = (),
+        repository: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         entity: dict[str, Any] = {
             "tag": tag,
@@ -147,8 +150,20 @@ class FakeCortex(ContractFake):
         }
         if description is not None:
             entity["description"] = description
+        if repository is not None:
+            provider, name = repository
+            entity["git"] = {
+                "provider": provider,
+                "repository": name,
+                "repositoryUrl": f"https://{provider}.com/{name}",
+            }
         self.entities[tag] = entity
         return entity
+
+    def register_oncall(self, tag: str, provider: str, provider_id: str) -> None:
+        self.registrations.setdefault(tag, []).append(
+            {"id": provider_id, "provider": provider, "source": "DEFINED", "type": "SERVICE_FILTER"}
+        )
 
     def add_deploy(self, tag: str, title: str, when: datetime, **fields: Any) -> dict[str, Any]:
         deploy = {
@@ -417,6 +432,13 @@ async def _oncall(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
     return _json([{"current": current}])
 
 
+async def _registration(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
+    found = fake.registrations.get(tag)
+    if not found:
+        return error_response(404, "Registration not found", "NOT_FOUND")
+    return _json(found)
+
+
 async def _dependencies(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
     found = fake.dependencies.get(tag)
     if not found:
@@ -499,6 +521,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(rf"/api/v1/catalog/{TAG}/custom-events"), _add_event),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/scorecards"), _scores),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/current"), _oncall),
+    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/registration"), _registration),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/dependencies"), _dependencies),
     ("GET", re.compile(r"/api/v1/scorecards"), _list_scorecards),
     ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/scores"), _scorecard_scores),

@@ -1,9 +1,12 @@
 """A stateful fake of the Rootly REST API, speaking the JSON:API shapes of the official document.
 
-Tests seed it with services and incidents, queue faults (429, 5xx, slow answers, bad JSON), and
-assert on the requests it received. Like Rootly it counts each API key's reads and writes in a
+Tests seed it with services, teams and incidents, queue faults (429, 5xx, slow answers, bad JSON),
+and assert on the requests it received. Like Rootly it counts each API key's reads and writes in a
 sliding window and answers 429 past the quota, with `X-RateLimit-*` headers on every answer
-(see `Quota` for the numbers). Every exchange is checked against
+(see `Quota` for the numbers; `refused` counts the 429s). Bulk upserts behave as the document
+describes them: at most 100 entities keyed by an `external_id` unique in the batch, only the
+attributes present written, all or nothing, each refused record named with its index. Like Rootly,
+a service or team name is taken once. Every exchange is checked against
 `../shared/specs/rootly-openapi.json`; violations are collected in `violations`.
 """
 
@@ -22,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.contract import load_contract
 from tests.support.fakes import cortex
 from tests.support.fakes.contract_fake import ContractFake
 from tests.support.fakes.cortex import iso
@@ -32,6 +36,8 @@ JSON_API = "application/vnd.api+json"
 RATE_LIMITED_BODY = {"error": "Rate limit exceeded. Try again later."}
 DEFAULT_PAGE_SIZE = 20
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BULK_LIMIT = 100
+NAME_TAKEN = "Name has already been taken"
 
 Resources = dict[str, dict[str, Any]]
 Handler = Callable[["FakeRootly", web.Request, str], Awaitable[web.Response]]
@@ -106,13 +112,18 @@ class FakeRootly(ContractFake):
     # Pages hold at most this many items whatever `page[size]` asks, as some servers do.
     max_page_size: int = 1000
     services: Resources = field(default_factory=dict)
+    teams: Resources = field(default_factory=dict)
     incidents: Resources = field(default_factory=dict)
     incident_services: dict[str, list[str]] = field(default_factory=dict)
-    teams: Resources = field(default_factory=dict)
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     # Escalation policies (with the services and teams they page for) and who is on call now.
     escalation_policies: Resources = field(default_factory=dict)
     oncalls: list[dict[str, Any]] = field(default_factory=list)
+    # False: the key is "record-scoped" and bulk upserts answer 404, as the document says.
+    bulk_allowed: bool = True
+    # False: a refused bulk upsert says only that the batch failed, not which record (errors_list).
+    names_refused_records: bool = True
+    refused: int = 0
     _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
 
     # --- seeding -------------------------------------------------------------------------------
@@ -155,17 +166,12 @@ class FakeRootly(ContractFake):
         self.incident_services[incident_id] = list(service_ids)
         return incident_id
 
-    def add_team(self, name: str, *, cortex_id: str | None = None) -> str:
-        team_id = str(uuid.uuid4())
-        now = iso(datetime.now(UTC))
-        self.teams[team_id] = {
-            "name": name,
-            "slug": _slug(name),
-            "cortex_id": cortex_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        return team_id
+    def add_team(
+        self, name: str, *, cortex_id: str | None = None, external_id: str | None = None
+    ) -> str:
+        return _store(
+            self.teams, {"name": name, "cortex_id": cortex_id, "external_id": external_id}
+        )
 
     def add_user(self, full_name: str, email: str) -> int:
         user_id = len(self.users) + 1
@@ -221,20 +227,24 @@ class FakeRootly(ContractFake):
         return policy_id
 
     def store_service(self, attributes: dict[str, Any]) -> str:
-        service_id = str(uuid.uuid4())
-        now = iso(datetime.now(UTC))
-        self.services[service_id] = {
-            "slug": _slug(attributes["name"]),
-            "created_at": now,
-            "updated_at": now,
-            **attributes,
-        }
-        return service_id
+        return _store(self.services, attributes)
+
+    def use_quota(self, api_key: str, *, reads: int = 0, writes: int = 0) -> None:
+        """Spend some of a key's quota as another tool using the same key would."""
+        for read, count in ((True, reads), (False, writes)):
+            for _ in range(count):
+                self._spend(api_key, read)
+
+    def bulk_requests(self, resource: str = "services") -> list[Any]:
+        return self.requests_to(f"/v1/{resource}/bulk_upsert", "POST")
 
     # --- rendering -----------------------------------------------------------------------------
 
     def service_resource(self, service_id: str) -> dict[str, Any]:
         return {"id": service_id, "type": "services", "attributes": self.services[service_id]}
+
+    def team_resource(self, team_id: str) -> dict[str, Any]:
+        return {"id": team_id, "type": "groups", "attributes": self.teams[team_id]}
 
     def incident_resource(self, incident_id: str) -> dict[str, Any]:
         # The document gives each of an incident's services as a whole service_response.
@@ -283,6 +293,8 @@ class FakeRootly(ContractFake):
         allowed = len(calls) < limit
         if allowed:
             calls.append(now)
+        else:
+            self.refused += 1
         resets_in = calls[0] + window - now if calls else window
         return allowed, {
             "X-RateLimit-Limit": f"{limit}, {limit};window={window:g}",
@@ -290,6 +302,27 @@ class FakeRootly(ContractFake):
             "X-RateLimit-Used": str(len(calls)),
             "X-RateLimit-Reset": str(math.ceil(time.time() + resets_in)),
         }
+
+
+def _store(resources: Resources, attributes: dict[str, Any]) -> str:
+    resource_id = str(uuid.uuid4())
+    now = iso(datetime.now(UTC))
+    resources[resource_id] = {
+        "slug": _slug(attributes["name"]),
+        "created_at": now,
+        "updated_at": now,
+        **attributes,
+    }
+    return resource_id
+
+
+def _name_taken(resources: Resources, name: Any, but: str | None = None) -> bool:
+    wanted = str(name).strip().casefold()
+    return any(
+        str(attributes.get("name", "")).strip().casefold() == wanted
+        for resource_id, attributes in resources.items()
+        if resource_id != but
+    )
 
 
 def _existing(resources: Resources, reference: str) -> str:
@@ -379,15 +412,24 @@ def _invalid(detail: str) -> web.Response:
 
 async def _list_services(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
     found = [fake.service_resource(service_id) for service_id in fake.services]
-    for name in ("cortex_id", "name"):
+    for name in ("cortex_id", "external_id", "name"):
         found = _filtered(request, found, name)
     return _page(fake, request, _sorted(request, found))
 
 
+def _problem(resources: Resources, attributes: dict[str, Any], but: str | None) -> str | None:
+    """Why Rootly would refuse these attributes for a new (`but` None) or existing resource."""
+    if "name" not in attributes:
+        return None if but else "Name can't be blank"
+    return NAME_TAKEN if _name_taken(resources, attributes["name"], but) else None
+
+
 async def _create_service(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
     attributes = await _attributes(request, "services")
-    if attributes is None or not attributes.get("name"):
-        return _invalid("a service needs a name")
+    if attributes is None:
+        return _invalid("expected a services document")
+    if problem := _problem(fake.services, attributes, None):
+        return _invalid(problem)
     return jsonapi_response({"data": fake.service_resource(fake.store_service(attributes))}, 201)
 
 
@@ -396,8 +438,91 @@ async def _update_service(fake: FakeRootly, request: web.Request, ref: str) -> w
     attributes = await _attributes(request, "services")
     if attributes is None:
         return _invalid("expected a services document")
+    if problem := _problem(fake.services, attributes, service_id):
+        return _invalid(problem)
     fake.services[service_id].update(attributes, updated_at=iso(datetime.now(UTC)))
     return jsonapi_response({"data": fake.service_resource(service_id)})
+
+
+def _bulk_schema_fields(resource: str) -> frozenset[str]:
+    contract = load_contract(FakeRootly.CONTRACT, FakeRootly.ERROR_SCHEMA)
+    schema = contract.schema(f"bulk_upsert_{resource}")
+    return frozenset(schema["properties"]["entities"]["items"]["properties"])
+
+
+async def _bulk_upsert(
+    fake: FakeRootly, request: web.Request, resource: str, resources: Resources
+) -> web.Response:
+    """Rootly's bulk upsert: validate every record, then write all of them or none."""
+    if not fake.bulk_allowed:
+        return error_response(404, "Not found", "Resource not found")
+    body = await request.json()
+    entities = body.get("entities") if isinstance(body, dict) else None
+    if not isinstance(entities, list) or not 0 < len(entities) <= BULK_LIMIT:
+        return _invalid(f"entities must hold 1 to {BULK_LIMIT} records")
+    external_ids = [entity.get("external_id") for entity in entities]
+    if len(set(external_ids)) < len(external_ids):
+        return _invalid("external_id must be unique within a batch")
+    known = _bulk_schema_fields(resource)
+    by_external_id = {
+        attributes.get("external_id"): resource_id
+        for resource_id, attributes in resources.items()
+        if attributes.get("external_id")
+    }
+    refused, names = [], set()
+    for index, entity in enumerate(entities):
+        unknown = set(entity) - known
+        if unknown:
+            # The document does not forbid them, but they would not be written: a client bug.
+            fake.violations.append(f"bulk upsert of {resource} with unknown fields {unknown}")
+        existing = by_external_id.get(entity["external_id"])
+        reason = _problem(resources, entity, existing)
+        name = str(entity.get("name", "")).strip().casefold()
+        if reason is None and name and name in names:
+            reason = NAME_TAKEN
+        names.add(name)
+        if reason:
+            refused.append(
+                {"index": index, "external_id": entity["external_id"], "errors": [reason]}
+            )
+    if refused:
+        if fake.names_refused_records:
+            return jsonapi_response({"errors": refused}, 422)
+        return _invalid("Validation failed for one or more records")
+    written = []
+    for entity in entities:
+        existing = by_external_id.get(entity["external_id"])
+        if existing is None:
+            written.append(_store(resources, dict(entity)))
+        else:
+            resources[existing].update(entity, updated_at=iso(datetime.now(UTC)))
+            written.append(existing)
+    render = fake.service_resource if resource == "services" else fake.team_resource
+    return jsonapi_response({"data": [render(resource_id) for resource_id in written]})
+
+
+async def _bulk_upsert_services(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    return await _bulk_upsert(fake, request, "services", fake.services)
+
+
+async def _list_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    found = [fake.team_resource(team_id) for team_id in fake.teams]
+    for name in ("cortex_id", "external_id", "name"):
+        found = _filtered(request, found, name)
+    return _page(fake, request, _sorted(request, found))
+
+
+async def _create_team(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    attributes = await _attributes(request, "groups")
+    if attributes is None:
+        return _invalid("expected a groups document")
+    if problem := _problem(fake.teams, attributes, None):
+        return _invalid(problem)
+    return jsonapi_response({"data": fake.team_resource(_store(fake.teams, attributes))}, 201)
+
+
+async def _bulk_upsert_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    return await _bulk_upsert(fake, request, "teams", fake.teams)
 
 
 async def _list_incidents(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
@@ -424,16 +549,6 @@ async def _update_incident(fake: FakeRootly, request: web.Request, ref: str) -> 
         fake.incident_services[incident_id] = list(service_ids)
     fake.incidents[incident_id].update(attributes, updated_at=iso(datetime.now(UTC)))
     return jsonapi_response({"data": fake.incident_resource(incident_id)})
-
-
-async def _list_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
-    found = [
-        {"id": team_id, "type": "groups", "attributes": attributes}
-        for team_id, attributes in fake.teams.items()
-    ]
-    for name in ("cortex_id", "name", "slug"):
-        found = _filtered(request, found, name)
-    return _page(fake, request, found)
 
 
 async def _list_oncalls(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
@@ -471,10 +586,13 @@ ID = r"(?P<id>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/v1/services"), _list_services),
     ("POST", re.compile(r"/v1/services"), _create_service),
+    ("POST", re.compile(r"/v1/services/bulk_upsert"), _bulk_upsert_services),
+    ("GET", re.compile(r"/v1/teams"), _list_teams),
+    ("POST", re.compile(r"/v1/teams"), _create_team),
+    ("POST", re.compile(r"/v1/teams/bulk_upsert"), _bulk_upsert_teams),
     ("PUT", re.compile(rf"/v1/services/{ID}"), _update_service),
     ("GET", re.compile(r"/v1/incidents"), _list_incidents),
     ("GET", re.compile(rf"/v1/incidents/{ID}"), _get_incident),
     ("PUT", re.compile(rf"/v1/incidents/{ID}"), _update_incident),
-    ("GET", re.compile(r"/v1/teams"), _list_teams),
     ("GET", re.compile(r"/v1/oncalls"), _list_oncalls),
 ]
