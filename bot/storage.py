@@ -142,6 +142,17 @@ sync_schedules = Table(
     Column("set_at", DateTime(timezone=True), nullable=False),
 )
 
+# The fields beyond name and description that an admin let the workspace's sync own in Rootly:
+# `fields` is a comma-separated list of `bot.sync.fields.SyncField` values (empty: none).
+sync_fields = Table(
+    "sync_fields",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("fields", String(200), nullable=False),
+    Column("set_by", String(32), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
 # Scheduled digests (`bot.digests`). The id is derived from the workspace, channel and scope, so
 # scheduling the same scope again in a channel changes that digest instead of adding another.
 # `weekday` is "0" (Monday) to "6" for weekly digests; `snapshot` is the JSON of the services in

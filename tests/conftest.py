@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.databases",
     "tests.support.lost_failures",
     "tests.support.slack_harness",
+    "tests.support.services",
 ]

@@ -26,6 +26,7 @@ from bot.cortex.models import (
     NextSteps,
     OncallCurrent,
     OncallLevel,
+    OncallRegistration,
     Scorecard,
     ScorecardScore,
     ScorecardScores,
@@ -187,6 +188,16 @@ class CortexClient(ApiClient):
                 return None
             raise
         return sorted(_oncall_levels(payload), key=lambda level: (level.level, level.provider))
+
+    async def get_oncall_registrations(self, tag: str) -> list[OncallRegistration]:
+        """The on-call providers the entity is registered with; none is an answer (404)."""
+        try:
+            payload = await self._get(
+                f"/api/v1/catalog/{path_segment(tag)}/integrations/oncall/registration"
+            )
+        except NotFoundError:
+            return []
+        return [_parse(OncallRegistration, item) for item in _listed(payload)]
 
     async def list_dependencies(self, tag: str) -> list[Dependency]:
         """Outgoing dependencies; Cortex answers 404 when an entity has none."""

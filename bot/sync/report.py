@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bot.sync.apply import ChangeResult
-from bot.sync.plan import Action, SyncPlan
+from bot.sync.plan import Action, FieldDiff, SyncPlan
 
 MAX_LISTED = 50
 MAX_ERRORS = 20
@@ -40,6 +40,9 @@ class SyncProgress:
     done: int = 0
     total: int = 0
     failed: int = 0
+    # While the sync waits for an API's rate limit: which API, and until when.
+    waiting_for: str | None = None
+    waiting_until: datetime | None = None
 
 
 class ReportModel(BaseModel):
@@ -65,6 +68,8 @@ class ChangeLine(ReportModel):
     tag: str
     name: str
     fields: tuple[str, ...] = ()
+    # Before → after of each field an update or adoption changes.
+    diffs: tuple[FieldDiff, ...] = ()
     error: str | None = None
 
 
@@ -87,6 +92,8 @@ class SyncReport(RunInfo):
     conflicts: tuple[str, ...] = ()
     archived_upstream: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    # What the sync left alone in a field it owns, and why (a Slack channel it cannot see...).
+    notes: tuple[str, ...] = ()
 
 
 _PHRASES = (
@@ -117,6 +124,7 @@ def _line(outcome: ChangeResult) -> ChangeLine:
         tag=change.tag,
         name=change.attributes.name,
         fields=change.fields,
+        diffs=change.diffs,
         error=outcome.error,
     )
 
@@ -135,12 +143,20 @@ def _counts(plan: SyncPlan, outcomes: Sequence[ChangeResult]) -> Counts:
 
 
 def build_report(
-    run: RunInfo, plan: SyncPlan, outcomes: Sequence[ChangeResult] | None, finished_at: datetime
+    run: RunInfo,
+    plan: SyncPlan,
+    outcomes: Sequence[ChangeResult] | None,
+    finished_at: datetime,
+    problems: Sequence[str] = (),
 ) -> SyncReport:
-    """The report of a finished sync; a dry run passes no outcomes and reports the plan."""
+    """The report of a finished sync; a dry run passes no outcomes and reports the plan.
+    `problems` are failures beside the services' own (reading paging ids, creating teams)."""
     attempted = [ChangeResult(change) for change in plan.changes] if outcomes is None else outcomes
     failed_first = sorted(attempted, key=lambda outcome: outcome.error is None)
-    errors = [f"{outcome.change.tag}: {outcome.error}" for outcome in failed_first if outcome.error]
+    errors = [*problems]
+    errors += [
+        f"{outcome.change.tag}: {outcome.error}" for outcome in failed_first if outcome.error
+    ]
     conflicts = [f"{conflict.tag}: {conflict.reason}" for conflict in plan.conflicts]
     return SyncReport(
         **dict(run),
@@ -151,6 +167,7 @@ def build_report(
         conflicts=tuple(conflicts[:MAX_LISTED]),
         archived_upstream=plan.archived_upstream[:MAX_LISTED],
         errors=tuple(errors[:MAX_ERRORS]),
+        notes=plan.notes[:MAX_LISTED],
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.sync import BY_CLI, SyncEngine
 from tests.support.fakes.cortex import FakeCortex
-from tests.support.fakes.rootly import FakeRootly, Fault
+from tests.support.fakes.rootly import FakeRootly
 from tests.support.services import (
     ENCRYPTION_KEY,
     TEAM,
@@ -97,7 +97,7 @@ async def test_failed_writes_exit_1(
 ) -> None:
     seed_services(fake_cortex, 2)
     await connected(database_file, fake_cortex, fake_rootly)
-    fake_rootly.faults.append(Fault(status=422, path_contains="/v1/services", method="POST"))
+    fake_rootly.add_service("Svc 0001", cortex_id="another-tools-id")  # Rootly refuses the name
 
     code = await cortex_bot("sync", "--workspace", TEAM)
 

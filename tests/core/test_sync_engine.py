@@ -4,9 +4,7 @@ checked against the official document by the fake): plan, apply, report, safety.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, update
@@ -19,47 +17,31 @@ from bot.errors import (
     SyncInProgressError,
     UnavailableError,
 )
-from bot.http import RetryPolicy
 from bot.services import Services
 from bot.storage import leases
 from bot.sync import Action, Status, SyncEngine, SyncProgress
 from bot.sync.engine import lease_name
 from tests.support.fakes.cortex import FakeCortex
 from tests.support.fakes.cortex import Fault as CortexFault
-from tests.support.fakes.rootly import FakeRootly, Fault, Quota
+from tests.support.fakes.rootly import FakeRootly, Fault
 from tests.support.services import (
     ADMIN,
     TEAM,
     connect,
-    process,
     rootly_by_cortex_id,
     seed_services,
-    sqlite_url,
     until,
 )
 
-
-@pytest.fixture
-async def database_file(tmp_path: Path) -> str:
-    return await sqlite_url(tmp_path)
-
-
-@pytest.fixture
-async def services(
-    database_file: str, fake_cortex: FakeCortex, fake_rootly: FakeRootly
-) -> AsyncIterator[Services]:
-    async with process(database_file, fake_cortex, fake_rootly) as services:
-        await connect(services, fake_cortex)
-        yield services
-
-
-@pytest.fixture
-def sync(services: Services) -> SyncEngine:
-    return SyncEngine(services)
+# The fixtures `database_file`, `services` and `sync` (tests/support/services.py).
 
 
 def writes(rootly: FakeRootly) -> int:
     return rootly.count("POST") + rootly.count("PUT")
+
+
+def bulk_entities(rootly: FakeRootly) -> list[dict[str, object]]:
+    return [entity for request in rootly.bulk_requests() for entity in request.body["entities"]]
 
 
 async def run(sync: SyncEngine, dry_run: bool = False) -> object:
@@ -111,15 +93,19 @@ async def test_one_description_change_is_one_update_of_the_owned_fields_only(
     [service_id] = [i for i, s in fake_rootly.services.items() if s["cortex_id"] == "svc-0003"]
     fake_rootly.services[service_id]["color"] = "#00ff00"
     fake_cortex.entities["svc-0003"]["description"] = "Now with more money"
+    fake_rootly.received.clear()
 
     report = await sync.run(TEAM, triggered_by=ADMIN)
 
-    [update_request] = fake_rootly.requests_to(f"/v1/services/{service_id}", "PUT")
-    assert update_request.body["data"]["attributes"] == {
-        "name": "Svc 0003",
-        "description": "Now with more money",
-        "cortex_id": "svc-0003",
-    }
+    assert bulk_entities(fake_rootly) == [
+        {
+            "name": "Svc 0003",
+            "description": "Now with more money",
+            "cortex_id": "svc-0003",
+            "external_id": "cortex:svc-0003",
+        }
+    ]
+    assert fake_rootly.services[service_id]["description"] == "Now with more money"
     assert fake_rootly.services[service_id]["color"] == "#00ff00"
     assert (report.counts.updated, report.counts.unchanged) == (1, 4)
     assert report.changes[0].fields == ("description",)
@@ -190,14 +176,14 @@ async def test_one_failed_write_is_reported_and_the_rest_go_on(
     sync: SyncEngine, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
     seed_services(fake_cortex, 10)
-    fake_rootly.faults.append(Fault(status=422, path_contains="/v1/services", method="POST"))
+    fake_rootly.add_service("Svc 0004", cortex_id="another-tools-id")  # the name is taken
 
     report = await sync.run(TEAM, triggered_by=ADMIN)
 
-    assert len(fake_rootly.services) == 9
+    assert len(rootly_by_cortex_id(fake_rootly)) == 1 + 9
     assert report.status is Status.PARTIAL
     assert (report.counts.created, report.counts.failed) == (9, 1)
-    assert "HTTP 422" in report.errors[0]
+    assert report.errors == ("svc-0004: Rootly: Name has already been taken (HTTP 422)",)
     assert report.changes[0].error is not None  # failures are listed first
 
 
@@ -247,58 +233,59 @@ async def test_a_workspace_without_rootly_is_told_to_connect_it(
 # --- rate limits --------------------------------------------------------------------------------
 
 
-async def test_rootly_429s_mid_sync_are_waited_out_and_everything_is_synced(
+async def test_rootly_429s_beyond_the_retry_policy_are_waited_out_and_everything_is_synced(
     sync: SyncEngine, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
     tags = seed_services(fake_cortex, 20)
+    # More 429s in a row than the policy's 3 attempts: a background sync never gives up on them.
     fake_rootly.faults += [
-        Fault(status=429, retry_after=1, path_contains="/v1/services", method="POST")
+        Fault(status=429, retry_after=0, path_contains="/v1/services", method="POST")
     ] * 4
 
     report = await sync.run(TEAM, triggered_by=ADMIN)
 
     assert sorted(rootly_by_cortex_id(fake_rootly)) == tags
     assert report.status is Status.SUCCEEDED
-    assert fake_rootly.count("POST") == 24
+    assert len(fake_rootly.bulk_requests()) == 1 + 4
 
 
-async def test_a_rootly_quota_beyond_the_transports_patience_pauses_the_sync(
-    database_file: str, services: Services, fake_cortex: FakeCortex, fake_rootly: FakeRootly
+async def test_a_hanging_cortex_or_rootly_still_fails_the_sync_after_the_retry_policy(
+    sync: SyncEngine, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
-    tags = seed_services(fake_cortex, 12)
-    fake_rootly.quota = Quota(writes=5, window=1.0)
-    impatient = RetryPolicy(attempts=1, deadline=2.0)
+    seed_services(fake_cortex, 3)
+    fake_rootly.faults += [Fault(status=503, path_contains="/v1/services", method="POST")] * 3
 
-    async with process(database_file, fake_cortex, fake_rootly, impatient) as other:
-        report = await SyncEngine(other).run(TEAM, triggered_by=ADMIN)
+    report = await sync.run(TEAM, triggered_by=ADMIN)
 
-    assert sorted(rootly_by_cortex_id(fake_rootly)) == tags
-    assert report.status is Status.SUCCEEDED
-    assert fake_rootly.count("POST") > 12  # some were refused with 429 and sent again
+    assert report.counts.failed == 3
+    assert (
+        len(fake_rootly.bulk_requests()) == 3
+    )  # an upsert is retried, as often as the policy says
 
 
 # --- interruptions and concurrency --------------------------------------------------------------
 
 
 async def test_a_sync_killed_mid_apply_is_finished_by_the_next_with_no_duplicates(
-    sync: SyncEngine, fake_cortex: FakeCortex, fake_rootly: FakeRootly
+    services: Services, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
-    tags = seed_services(fake_cortex, 48)
+    tags = seed_services(fake_cortex, 480)
     fake_rootly.latency = 0.05
+    sync = SyncEngine(services, concurrency=1)
     first = asyncio.create_task(sync.run(TEAM, triggered_by=ADMIN))
-    await until(lambda: len(fake_rootly.services) >= 10, "the first creates")
+    await until(lambda: len(fake_rootly.services) >= 100, "the first batch")
     first.cancel()  # as if the process died: some writes were made, some were in flight
     with pytest.raises(asyncio.CancelledError):
         await first
-    assert len(fake_rootly.services) < 48
+    assert len(fake_rootly.services) < 480
 
     report = await sync.run(TEAM, triggered_by=ADMIN)
 
     synced = rootly_by_cortex_id(fake_rootly)
     assert sorted(synced) == tags
     assert all(len(found) == 1 for found in synced.values())
-    assert report.counts.created + report.counts.unchanged == 48
-    assert report.counts.unchanged >= 10
+    assert report.counts.created + report.counts.unchanged == 480
+    assert report.counts.unchanged >= 100
 
 
 async def test_a_crashed_processs_lease_blocks_until_it_expires(
@@ -331,25 +318,25 @@ async def test_two_triggers_at_once_run_one_sync(
         "SyncInProgressError",
         "SyncReport",
     ]
-    assert fake_rootly.count("POST") == 10
+    assert len(bulk_entities(fake_rootly)) == 10
     assert not await sync.leases.is_held(lease_name(TEAM))
 
 
 async def test_a_sync_that_loses_its_lease_stops_and_says_so(
     services: Services, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> None:
-    seed_services(fake_cortex, 40)
-    fake_rootly.latency = 0.05
+    seed_services(fake_cortex, 400)  # four batches, one at a time
+    fake_rootly.latency = 0.2
     sync = SyncEngine(services, lease_ttl=timedelta(seconds=0.3), concurrency=1)
     running = asyncio.create_task(sync.run(TEAM, triggered_by=ADMIN))
-    await until(lambda: bool(fake_rootly.services), "the first create")
+    await until(lambda: bool(fake_rootly.services), "the first batch")
     async with services.engine.begin() as connection:
         await connection.execute(update(leases).values(holder="another process"))
 
     with pytest.raises(LeaseLostError):
         await running
 
-    assert len(fake_rootly.services) < 40
+    assert len(fake_rootly.services) < 400
     stored = await sync.runs.latest(TEAM)
     assert stored is not None
     assert stored.status is Status.FAILED

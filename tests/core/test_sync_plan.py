@@ -30,7 +30,9 @@ def test_cortex_services_missing_from_rootly_are_created_in_tag_order() -> None:
         "name": "B",
         "description": "B",
         "cortex_id": "b",
+        "external_id": "cortex:b",
     }
+    assert all(change.bulk for change in plan.changes)
 
 
 def test_a_service_matched_by_cortex_id_is_updated_only_where_it_differs() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import alembic_config, metadata
 
-SYNC_TABLES = {"leases", "sync_runs", "sync_schedules"}
+SYNC_TABLES = {"leases", "sync_runs", "sync_schedules", "sync_fields"}
 
 
 def _table_name(difference: Any) -> str:

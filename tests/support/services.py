@@ -1,4 +1,6 @@
-"""Helpers of the sync tests: the process's services pointed at the fakes, a connected workspace."""
+"""Helpers of the sync tests: the process's services pointed at the fakes, a connected workspace,
+and the fixtures `database_file`, `services` and `sync` (a process on SQLite with the workspace
+connected, and its sync engine); a test module with other needs defines its own `services`."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.crypto import Keyring, new_key
 from bot.http import RetryPolicy
 from bot.services import Services, open_services
+from bot.sync import SyncEngine
 from bot.workspaces import NewKeys
 from tests.support.apis import FAST_RETRIES
 from tests.support.databases import migrate_in_thread
@@ -59,6 +64,25 @@ async def connect(
     )
 
 
+@pytest.fixture
+async def database_file(tmp_path: Path) -> str:
+    return await sqlite_url(tmp_path)
+
+
+@pytest.fixture
+async def services(
+    database_file: str, fake_cortex: FakeCortex, fake_rootly: FakeRootly
+) -> AsyncIterator[Services]:
+    async with process(database_file, fake_cortex, fake_rootly) as services:
+        await connect(services, fake_cortex)
+        yield services
+
+
+@pytest.fixture
+def sync(services: Services) -> SyncEngine:
+    return services.sync
+
+
 async def until(condition: Callable[[], bool], what: str) -> None:
     """Wait (a few seconds at most) until background work makes `condition` true."""
 
@@ -73,6 +97,18 @@ def seed_services(cortex: FakeCortex, count: int, prefix: str = "svc") -> list[s
     for tag in tags:
         cortex.add_service(tag, description=f"The {tag} service")
     return tags
+
+
+def services_written(rootly: FakeRootly) -> int:
+    """How many service writes Rootly received, in bulk upserts or one request each."""
+    in_bulk = sum(len(request.body["entities"]) for request in rootly.bulk_requests())
+    one_by_one = [
+        request
+        for request in rootly.received
+        if (request.method, request.path) == ("POST", "/v1/services")
+        or (request.method == "PUT" and request.path.startswith("/v1/services/"))
+    ]
+    return in_bulk + len(one_by_one)
 
 
 def rootly_by_cortex_id(rootly: FakeRootly) -> dict[str, list[dict[str, object]]]:

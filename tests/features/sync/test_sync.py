@@ -12,7 +12,7 @@ from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY
 from tests.support.fakes.rootly import ROOTLY_KEY
 from tests.support.fakes.slack import Call
-from tests.support.services import rootly_by_cortex_id, seed_services
+from tests.support.services import rootly_by_cortex_id, seed_services, services_written
 from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 
 
@@ -70,7 +70,7 @@ async def test_a_second_sync_while_one_runs_is_told_so(slack_app: SlackApp) -> N
     assert "already running" in answer["text"]
     assert answer["response_type"] == "ephemeral"
     assert len(slack_app.slack.calls_to("chat.postMessage")) == 1
-    assert slack_app.rootly.count("POST") == 20
+    assert services_written(slack_app.rootly) == 20
 
 
 async def test_a_sync_that_stops_says_why_in_its_message(slack_app: SlackApp) -> None:
