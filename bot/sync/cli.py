@@ -26,6 +26,7 @@ from bot.crypto import Keyring, load_keyring
 from bot.errors import BotError
 from bot.services import open_services
 from bot.storage import migrate
+from bot.sync.plan import FieldDiff
 from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
 
 STAGES = {"listing": "Listing Cortex and Rootly services", "applying": "Writing to Rootly"}
@@ -48,9 +49,13 @@ class _Bar:
         self._task: TaskID = progress.add_task(STAGES["listing"], total=None)
 
     def show(self, progress: SyncProgress) -> None:
+        description = STAGES[progress.stage]
+        if progress.waiting_for and progress.waiting_until:
+            until = progress.waiting_until.astimezone().strftime("%H:%M:%S")
+            description += f" (waiting for {progress.waiting_for}'s rate limit until {until})"
         self._progress.update(
             self._task,
-            description=STAGES[progress.stage],
+            description=description,
             total=progress.total if progress.stage == "applying" else None,
             completed=progress.done,
         )
@@ -75,14 +80,21 @@ def format_report(report: SyncReport) -> str:
     kind = "Dry run" if report.dry_run else "Sync"
     counts = ", ".join(count_phrases(report)) or "nothing to do"
     lines = [f"{kind} of workspace {report.team_id}: {counts}."]
-    lines += [f"  {line.action:<6}  {line.tag}  {line.name}" for line in report.changes]
+    for line in report.changes:
+        lines.append(f"  {line.action:<6}  {line.tag}  {line.name}")
+        lines += [f"          {diff.attribute}: {_before_after(diff)}" for diff in line.diffs]
     unlisted = report.counts.written + report.counts.failed - len(report.changes)
     if unlisted > 0:
         lines.append(f"  … and {unlisted} more changes")
     lines += [f"  conflict  {conflict}" for conflict in report.conflicts]
     lines += [f"  archived upstream  {tag}" for tag in report.archived_upstream]
     lines += [f"  error  {error}" for error in report.errors]
+    lines += [f"  note  {note}" for note in report.notes]
     return "\n".join(lines)
+
+
+def _before_after(diff: FieldDiff) -> str:
+    return f"{diff.before or '(empty)'} → {diff.after or '(empty)'}"
 
 
 def run(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -58,14 +58,16 @@ async def test_a_dry_run_prints_the_plan_writes_nothing_and_exits_0(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed_services(fake_cortex, 3)
+    fake_rootly.add_service("Old name", cortex_id="svc-0001", description="The svc-0001 service")
     await connected(database_file, fake_cortex, fake_rootly)
 
     code = await cortex_bot("sync", "--workspace", TEAM, "--dry-run")
 
     out = capsys.readouterr().out
     assert code == 0
-    assert f"Dry run of workspace {TEAM}: 3 to create." in out
+    assert f"Dry run of workspace {TEAM}: 2 to create, 1 to update." in out
     assert "create  svc-0002  Svc 0002" in out
+    assert "update  svc-0001  Svc 0001\n          name: Old name → Svc 0001\n" in out
     assert fake_rootly.count("POST") == 0
 
 

@@ -338,10 +338,16 @@ def _level_reached(scorecard: dict[str, Any], failed: set[str]) -> dict[str, Any
     return reached
 
 
-def _page(request: web.Request, items: list[Any], field_name: str, **extra: Any) -> web.Response:
+def _page(
+    request: web.Request,
+    items: list[Any],
+    field_name: str,
+    render: Callable[[Any], Any] = lambda item: item,
+    **extra: Any,
+) -> web.Response:
     page = int(request.query.get("page", "0"))
     size = int(request.query.get("pageSize", "250"))
-    chunk = items[page * size : (page + 1) * size]
+    chunk = [render(item) for item in items[page * size : (page + 1) * size]]
     total_pages = max(1, -(-len(items) // size))
     return _json(
         {**extra, field_name: chunk, "page": page, "total": len(items), "totalPages": total_pages}
@@ -356,9 +362,10 @@ async def _list_catalog(fake: FakeCortex, request: web.Request, _tag: str) -> we
     types = request.query.getall("types", [])
     groups = request.query.getall("groups", [])
     query = request.query.get("query", "").lower()
+    archived, owners = _flag(request, "includeArchived"), _flag(request, "includeOwners")
     found = []
     for entity in fake.entities.values():
-        if entity["isArchived"] and not _flag(request, "includeArchived"):
+        if entity["isArchived"] and not archived:
             continue
         if types and entity["type"] not in types:
             continue
@@ -366,11 +373,12 @@ async def _list_catalog(fake: FakeCortex, request: web.Request, _tag: str) -> we
             continue
         if query and query not in entity["tag"].lower() and query not in entity["name"].lower():
             continue
-        listed = dict(entity)
-        if not _flag(request, "includeOwners"):
-            listed.pop("owners")
-        found.append(listed)
-    return _page(request, found, "entities")
+        found.append(entity)
+
+    def listed(entity: dict[str, Any]) -> dict[str, Any]:
+        return entity if owners else {k: v for k, v in entity.items() if k != "owners"}
+
+    return _page(request, found, "entities", listed)
 
 
 async def _entity_details(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:

@@ -17,7 +17,7 @@ import math
 import re
 import time
 import uuid
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,6 +125,7 @@ class FakeRootly(ContractFake):
     names_refused_records: bool = True
     refused: int = 0
     _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
+    _indexes: dict[int, _Index] = field(default_factory=dict, repr=False)
 
     # --- seeding -------------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class FakeRootly(ContractFake):
         self, name: str, *, cortex_id: str | None = None, external_id: str | None = None
     ) -> str:
         return _store(
-            self.teams, {"name": name, "cortex_id": cortex_id, "external_id": external_id}
+            self, self.teams, {"name": name, "cortex_id": cortex_id, "external_id": external_id}
         )
 
     def add_user(self, full_name: str, email: str) -> int:
@@ -227,7 +228,12 @@ class FakeRootly(ContractFake):
         return policy_id
 
     def store_service(self, attributes: dict[str, Any]) -> str:
-        return _store(self.services, attributes)
+        return _store(self, self.services, attributes)
+
+    def index(self, resources: Resources) -> _Index:
+        """Names and external ids of `services` or `teams`: change those two through the
+        fake (seeding or the API), never by editing the dicts, so the index stays true."""
+        return self._indexes.setdefault(id(resources), _Index())
 
     def use_quota(self, api_key: str, *, reads: int = 0, writes: int = 0) -> None:
         """Spend some of a key's quota as another tool using the same key would."""
@@ -304,7 +310,33 @@ class FakeRootly(ContractFake):
         }
 
 
-def _store(resources: Resources, attributes: dict[str, Any]) -> str:
+def _name_key(name: Any) -> str:
+    return str(name).strip().casefold()
+
+
+@dataclass
+class _Index:
+    """Who holds each name and each external_id of one kind of resource (Rootly checks both on
+    every write), kept up to date by the fake's own writes so a check costs no scan."""
+
+    names: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    external_ids: dict[str, str] = field(default_factory=dict)
+
+    def add(self, resource_id: str, attributes: dict[str, Any]) -> None:
+        self.names[_name_key(attributes.get("name", ""))].add(resource_id)
+        if attributes.get("external_id"):
+            self.external_ids[attributes["external_id"]] = resource_id
+
+    def remove(self, resource_id: str, attributes: dict[str, Any]) -> None:
+        self.names[_name_key(attributes.get("name", ""))].discard(resource_id)
+        if self.external_ids.get(attributes.get("external_id") or "") == resource_id:
+            del self.external_ids[attributes["external_id"]]
+
+    def name_taken(self, name: Any, but: str | None) -> bool:
+        return bool(self.names[_name_key(name)] - {but})
+
+
+def _store(fake: FakeRootly, resources: Resources, attributes: dict[str, Any]) -> str:
     resource_id = str(uuid.uuid4())
     now = iso(datetime.now(UTC))
     resources[resource_id] = {
@@ -313,16 +345,15 @@ def _store(resources: Resources, attributes: dict[str, Any]) -> str:
         "updated_at": now,
         **attributes,
     }
+    fake.index(resources).add(resource_id, resources[resource_id])
     return resource_id
 
 
-def _name_taken(resources: Resources, name: Any, but: str | None = None) -> bool:
-    wanted = str(name).strip().casefold()
-    return any(
-        str(attributes.get("name", "")).strip().casefold() == wanted
-        for resource_id, attributes in resources.items()
-        if resource_id != but
-    )
+def _write(fake: FakeRootly, resources: Resources, resource_id: str, attributes: Any) -> None:
+    index = fake.index(resources)
+    index.remove(resource_id, resources[resource_id])
+    resources[resource_id].update(attributes, updated_at=iso(datetime.now(UTC)))
+    index.add(resource_id, resources[resource_id])
 
 
 def _existing(resources: Resources, reference: str) -> str:
@@ -417,18 +448,18 @@ async def _list_services(fake: FakeRootly, request: web.Request, _id: str) -> we
     return _page(fake, request, _sorted(request, found))
 
 
-def _problem(resources: Resources, attributes: dict[str, Any], but: str | None) -> str | None:
+def _problem(index: _Index, attributes: dict[str, Any], but: str | None) -> str | None:
     """Why Rootly would refuse these attributes for a new (`but` None) or existing resource."""
     if "name" not in attributes:
         return None if but else "Name can't be blank"
-    return NAME_TAKEN if _name_taken(resources, attributes["name"], but) else None
+    return NAME_TAKEN if index.name_taken(attributes["name"], but) else None
 
 
 async def _create_service(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
     attributes = await _attributes(request, "services")
     if attributes is None:
         return _invalid("expected a services document")
-    if problem := _problem(fake.services, attributes, None):
+    if problem := _problem(fake.index(fake.services), attributes, None):
         return _invalid(problem)
     return jsonapi_response({"data": fake.service_resource(fake.store_service(attributes))}, 201)
 
@@ -438,9 +469,9 @@ async def _update_service(fake: FakeRootly, request: web.Request, ref: str) -> w
     attributes = await _attributes(request, "services")
     if attributes is None:
         return _invalid("expected a services document")
-    if problem := _problem(fake.services, attributes, service_id):
+    if problem := _problem(fake.index(fake.services), attributes, service_id):
         return _invalid(problem)
-    fake.services[service_id].update(attributes, updated_at=iso(datetime.now(UTC)))
+    _write(fake, fake.services, service_id, attributes)
     return jsonapi_response({"data": fake.service_resource(service_id)})
 
 
@@ -464,26 +495,20 @@ async def _bulk_upsert(
     if len(set(external_ids)) < len(external_ids):
         return _invalid("external_id must be unique within a batch")
     known = _bulk_schema_fields(resource)
-    by_external_id = {
-        attributes.get("external_id"): resource_id
-        for resource_id, attributes in resources.items()
-        if attributes.get("external_id")
-    }
-    refused, names = [], set()
-    for index, entity in enumerate(entities):
+    index = fake.index(resources)
+    refused, in_batch = [], _Index()
+    for position, entity in enumerate(entities):
         unknown = set(entity) - known
         if unknown:
             # The document does not forbid them, but they would not be written: a client bug.
             fake.violations.append(f"bulk upsert of {resource} with unknown fields {unknown}")
-        existing = by_external_id.get(entity["external_id"])
-        reason = _problem(resources, entity, existing)
-        name = str(entity.get("name", "")).strip().casefold()
-        if reason is None and name and name in names:
-            reason = NAME_TAKEN
-        names.add(name)
+        existing = index.external_ids.get(entity["external_id"])
+        reason = _problem(index, entity, existing) or _problem(in_batch, entity, existing)
+        if "name" in entity:  # a later record of the batch may not take it either
+            in_batch.add(existing or f"record {position}", entity)
         if reason:
             refused.append(
-                {"index": index, "external_id": entity["external_id"], "errors": [reason]}
+                {"index": position, "external_id": entity["external_id"], "errors": [reason]}
             )
     if refused:
         if fake.names_refused_records:
@@ -491,11 +516,11 @@ async def _bulk_upsert(
         return _invalid("Validation failed for one or more records")
     written = []
     for entity in entities:
-        existing = by_external_id.get(entity["external_id"])
+        existing = index.external_ids.get(entity["external_id"])
         if existing is None:
-            written.append(_store(resources, dict(entity)))
+            written.append(_store(fake, resources, dict(entity)))
         else:
-            resources[existing].update(entity, updated_at=iso(datetime.now(UTC)))
+            _write(fake, resources, existing, entity)
             written.append(existing)
     render = fake.service_resource if resource == "services" else fake.team_resource
     return jsonapi_response({"data": [render(resource_id) for resource_id in written]})
@@ -516,9 +541,9 @@ async def _create_team(fake: FakeRootly, request: web.Request, _id: str) -> web.
     attributes = await _attributes(request, "groups")
     if attributes is None:
         return _invalid("expected a groups document")
-    if problem := _problem(fake.teams, attributes, None):
+    if problem := _problem(fake.index(fake.teams), attributes, None):
         return _invalid(problem)
-    return jsonapi_response({"data": fake.team_resource(_store(fake.teams, attributes))}, 201)
+    return jsonapi_response({"data": fake.team_resource(_store(fake, fake.teams, attributes))}, 201)
 
 
 async def _bulk_upsert_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
