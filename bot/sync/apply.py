@@ -132,9 +132,11 @@ async def create_teams(
     errors: list[str] = []
 
     async def upsert(batch: list[TeamAttributes]) -> None:
+        tags = {team.external_id: team.cortex_id for team in batch}
         for team in await rootly.bulk_upsert_teams(batch):
-            if team.cortex_id:
-                ids[team.cortex_id] = team.id
+            tag = tags.get(team.external_id or "") or team.cortex_id
+            if tag:
+                ids[tag] = team.id
 
     async def create(team: TeamAttributes) -> None:
         ids[team.cortex_id] = (await rootly.create_team(team)).id

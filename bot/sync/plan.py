@@ -42,6 +42,8 @@ from bot.rootly.models import (
 from bot.sync.fields import SyncField
 
 EXTERNAL_ID_PREFIX = "cortex:"
+# How much of a value a plan shows before → after (a description can be pages of markdown).
+SHOWN_LENGTH = 200
 # The Rootly attributes each switchable field owns (owners are written as `owner_group_ids`).
 ATTRIBUTES_OF = {
     SyncField.OWNERS: ("owner_group_ids",),
@@ -177,6 +179,14 @@ def _unclaimed_name(service: RootlyService) -> str | None:
     return None if service.cortex_id else _name_key(service.name)
 
 
+def _cut(text: str) -> str | None:
+    """A value as people see it in a plan (None when empty), long ones cut: reports are stored
+    and posted."""
+    if len(text) > SHOWN_LENGTH:
+        return text[: SHOWN_LENGTH - 1] + "…"
+    return text or None
+
+
 def _comparable(attribute: str, value: Any) -> Any:
     if attribute == "owner_group_ids":
         return frozenset(value or ())
@@ -280,7 +290,7 @@ class _Planner:
 
     def _owner_names(self, entity: Entity, tags: Sequence[str]) -> str | None:
         names = {team.tag: team.name for team in entity.owners.teams}
-        return ", ".join(names[tag] for tag in tags) or None
+        return _cut(", ".join(names[tag] for tag in tags))
 
     def _update(self, entity: Entity, current: RootlyService, action: Action) -> None:
         # A cortex_id holding the entity id (another importer's) stays as it is.
@@ -303,7 +313,7 @@ class _Planner:
             diffs.append(
                 FieldDiff(
                     attribute="owner_group_ids",
-                    before=before or None,
+                    before=_cut(before),
                     after=self._owner_names(entity, owners),
                 )
             )
@@ -371,8 +381,8 @@ class _Planner:
 
     def _shown(self, attribute: str, value: Any) -> str | None:
         if attribute == "slack_channels":
-            return ", ".join(f"#{channel.name}" for channel in value) or None
-        return str(value) if value else None
+            return _cut(", ".join(f"#{channel.name}" for channel in value))
+        return _cut(str(value)) if value else None
 
     def _adopt_or_create(self, entity: Entity) -> None:
         name = _name_key(entity.name)

@@ -102,3 +102,13 @@ def test_archived_services_are_not_imported_and_synced_ones_are_left_and_reporte
     assert plan.changes == ()
     assert plan.archived_upstream == ("old",)
     assert plan.conflicts == ()
+
+
+def test_a_long_value_is_cut_in_the_plan_but_written_whole() -> None:
+    long = "x" * 500
+    plan = plan_sync([entity("a", "A", description=long)], [rootly("r1", "A", "a")])
+
+    [change] = plan.changes
+    [diff] = change.diffs
+    assert (diff.before, len(diff.after or ""), (diff.after or "")[-1]) == (None, 200, "…")
+    assert change.attributes.description == long
