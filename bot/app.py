@@ -19,10 +19,21 @@ from bot.services import Services
 from handlers.common.context import SERVICES_KEY
 from handlers.common.middleware import request_context
 from handlers.digests.job import digest_job
+from handlers.sync.channels import SlackChannels
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "users:read.email")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "users:read.email",
+    # The sync gives Rootly Slack channel ids for Cortex's channel names: public channels, and
+    # the private ones the bot is in.
+    "channels:read",
+    "groups:read",
+)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 OAUTH_STATE_SECONDS = 600
@@ -66,6 +77,12 @@ def _oauth_settings(services: Services) -> AsyncOAuthSettings:
         maxsize=AUTHORIZATIONS_CACHED, ttl=AUTHORIZATION_SECONDS
     )
     return oauth
+
+
+def attach_slack(services: Services) -> None:
+    """Give the core what only Slack can tell it: the sync reads channel ids through the Web API.
+    Every process that runs syncs (`serve`, `worker`, `cortex-bot sync`) calls this once."""
+    services.sync.channels = SlackChannels(services, slack_client)
 
 
 def scheduled_jobs(services: Services) -> list[DueJob]:

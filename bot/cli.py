@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.app import scheduled_jobs
+from bot.app import attach_slack, scheduled_jobs
 from bot.config import ConfigError, Settings, load_settings, sqlite_path
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
 from bot.installations import EncryptedInstallationStore
@@ -48,6 +48,7 @@ async def _run_scheduler(settings: Settings, keyring: Keyring) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     async with open_services(settings, keyring) as services:
+        attach_slack(services)
         scheduler = Scheduler(scheduled_jobs(services))
         scheduler.start()
         log.info("worker running scheduled syncs and digests")
@@ -112,7 +113,7 @@ COMMANDS: dict[str, Command] = {
     "rotate-keys": Command("re-encrypt every stored secret under the first key", rotate_keys),
     "sync": Command(
         "sync one workspace's Cortex services into Rootly, with a progress bar",
-        sync_cli.run,
+        lambda settings, arguments: sync_cli.run(settings, arguments, attach_slack),
         sync_cli.add_arguments,
     ),
 }

@@ -18,7 +18,7 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import INSTALL_PATH, REDIRECT_PATH, build_bolt_app, scheduled_jobs
+from bot.app import INSTALL_PATH, REDIRECT_PATH, attach_slack, build_bolt_app, scheduled_jobs
 from bot.cache import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
@@ -155,6 +155,7 @@ def _lifecycle(
     async def open_and_close(app: web.Application) -> AsyncIterator[None]:
         async with open_services(settings, keyring, retry_policy, clock) as services:
             app[SERVICES] = services
+            attach_slack(services)
             bolt = app[BOLT_APP] = build_bolt_app(services)
             scheduler = Scheduler(scheduled_jobs(services))
             scheduler.start()

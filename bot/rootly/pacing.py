@@ -5,7 +5,8 @@ separately, and the numbers differ between keys (the official document's default
 writes a minute, its public reference says 3,000, and customers have theirs raised), so none is
 assumed. Every answer carries `X-RateLimit-Limit` ("3000, 3000;window=60"), `-Remaining` and
 `-Reset` (UTC epoch seconds). For each key and kind of call the pacer:
-- sends one call at a time until an answer says how many remain (it starts conservatively);
+- starts conservatively: until an answer says how many remain, it sends no more at once than
+  the document's default allows (the least a key has), then one at a time;
 - then sends as many as remain, counting down as it sends; each answer sets the count again to
   what Rootly says remains, less the calls still in flight;
 - when none remain, waits until Rootly's reset (never longer than one window, whatever our clocks
@@ -31,6 +32,10 @@ from bot.http import DEFAULT_RATE_LIMIT_PAUSE, key_fingerprint, parse_retry_afte
 from bot.lanes import announce_wait
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The official document's default limits per key (5 reads and 3 writes a minute): what may go
+# before Rootly's answers tell more.
+FIRST_READS = 5
+FIRST_WRITES = 3
 # The shortest pause after a 429, so a reset our clock already sees as past cannot spin.
 MIN_PAUSE = 0.5
 # A reset further away than this is a clock problem, unless the headers gave a longer window.
@@ -44,8 +49,8 @@ Clock = Callable[[], float]
 class _Budget:
     """One key's reads or writes, as far as Rootly's answers tell."""
 
-    # How many calls may go before we hear more; None until an answer says (one at a time).
-    allowance: int | None = None
+    # How many calls may go before we hear more; None: unknown, so one at a time.
+    allowance: int | None
     # When Rootly frees capacity again (monotonic seconds), once the allowance ran out.
     reset_at: float = 0.0
     window: float = DEFAULT_WINDOW
@@ -54,7 +59,7 @@ class _Budget:
 
     def try_take(self, now: float) -> bool:
         if self.allowance == 0 and now >= self.reset_at:
-            self.allowance = None  # a new window: ask before sending many
+            self.allowance = None  # a new window, or none known: ask before sending more
         if self.allowance is None:
             taken = self.in_flight == 0
         elif self.allowance > 0:
@@ -111,10 +116,11 @@ class RootlyPacer:
         self._budget(api_key, method).learn(self._clock(), status, headers)
 
     def _budget(self, api_key: str, method: str) -> _Budget:
-        key = (key_fingerprint(api_key), method.upper() in READ_METHODS)
+        read = method.upper() in READ_METHODS
+        key = (key_fingerprint(api_key), read)
         budget = self._budgets.get(key)
         if budget is None:
-            budget = self._budgets[key] = _Budget()
+            budget = self._budgets[key] = _Budget(FIRST_READS if read else FIRST_WRITES)
         return budget
 
     async def _wait(self, budget: _Budget, seconds: float | None) -> None:

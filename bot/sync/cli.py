@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.progress import (
@@ -24,7 +25,7 @@ from rich.progress import (
 from bot.config import Settings, sqlite_path
 from bot.crypto import Keyring, load_keyring
 from bot.errors import BotError
-from bot.services import open_services
+from bot.services import Services, open_services
 from bot.storage import migrate
 from bot.sync.plan import FieldDiff
 from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
@@ -61,7 +62,13 @@ class _Bar:
         )
 
 
-async def _sync(settings: Settings, keyring: Keyring, team_id: str, dry_run: bool) -> SyncReport:
+# What the wiring adds to the services before the sync (bot.app.attach_slack).
+Prepare = Callable[[Services], None]
+
+
+async def _sync(
+    settings: Settings, keyring: Keyring, prepare: Prepare, team_id: str, dry_run: bool
+) -> SyncReport:
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -71,6 +78,7 @@ async def _sync(settings: Settings, keyring: Keyring, team_id: str, dry_run: boo
         console=Console(stderr=True),
     )
     async with open_services(settings, keyring) as services:
+        prepare(services)
         job = await services.sync.begin(team_id, triggered_by=BY_CLI, dry_run=dry_run)
         with bar:
             return await job.run(_Bar(bar).show)
@@ -97,13 +105,15 @@ def _before_after(diff: FieldDiff) -> str:
     return f"{diff.before or '(empty)'} → {diff.after or '(empty)'}"
 
 
-def run(settings: Settings, arguments: argparse.Namespace) -> int:
+def run(settings: Settings, arguments: argparse.Namespace, prepare: Prepare) -> int:
     keyring = load_keyring(settings)
     if sqlite_path(settings.database_url) is not None:
         # As for `serve`: the embedded default has no release phase to bring its schema up to date.
         migrate(settings.database_url)
     try:
-        report = asyncio.run(_sync(settings, keyring, arguments.workspace, arguments.dry_run))
+        report = asyncio.run(
+            _sync(settings, keyring, prepare, arguments.workspace, arguments.dry_run)
+        )
     except BotError as error:
         print(f"cortex-bot: sync not done: {error}", file=sys.stderr)
         return 1

@@ -116,6 +116,11 @@ def user_message(error: BaseException) -> Mrkdwn:
             )
 
 
+def slack_error(error: SlackApiError) -> str:
+    """Slack's own name for what went wrong (`not_in_channel`, `missing_scope`...)."""
+    return str(error.response.get("error") or "unknown_error")
+
+
 def _detail(error: ApiError) -> str:
     return error.detail.rstrip(".")
 

@@ -14,7 +14,15 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.digests import Digest, Scope
-from bot.sync import BY_CLI, BY_SCHEDULE, Status, SyncReport, SyncSchedule, SyncStatus
+from bot.sync import (
+    BY_CLI,
+    BY_SCHEDULE,
+    FieldChoice,
+    Status,
+    SyncReport,
+    SyncSchedule,
+    SyncStatus,
+)
 from bot.sync.report import count_phrases
 from bot.workspaces import ConnectionInfo
 from handlers.common.blocks import connection_summary, not_connected_blocks
@@ -84,12 +92,20 @@ def sync_outcome(report: SyncReport) -> Mrkdwn:
 
 
 def listed(title: str, lines: Sequence[Mrkdwn], total: int, limit: int) -> list[Block]:
-    """A titled list of its first `limit` lines, saying how many more of `total` there are."""
+    """A titled list of its first `limit` lines, as many whole ones as fit in a section, saying
+    how many more of `total` there are."""
     if not lines:
         return []
-    shown = min(limit, len(lines))
-    more = Mrkdwn("\n…and {:,} more").format(total - shown) if total > shown else ""
-    return [section(Mrkdwn("*{}*\n{}{}").format(title, Mrkdwn("\n").join(lines[:shown]), more))]
+    heading = Mrkdwn("*{}*").format(title)
+    room = SECTION_TEXT - len(heading) - len(f"\n…and {total:,} more")
+    shown: list[Mrkdwn] = []
+    for line in lines[:limit]:
+        room -= len(line) + 1
+        if room < 0:
+            break
+        shown.append(line)
+    more = Mrkdwn("\n…and {:,} more").format(total - len(shown)) if total > len(shown) else ""
+    return [section(Mrkdwn("\n").join([heading, *shown]) + more)]
 
 
 def sync_errors(report: SyncReport) -> list[Block]:
@@ -117,12 +133,34 @@ def schedule_line(schedule: SyncSchedule | None) -> Mrkdwn:
     )
 
 
+def owned_fields(choice: FieldChoice | None) -> str:
+    """What the sync writes on Rootly's services, in words: "name, description and owners"."""
+    names = [
+        "name",
+        "description",
+        *(f.label.lower() for f in (choice.ordered() if choice else ())),
+    ]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def fields_line(choice: FieldChoice | None) -> Mrkdwn:
+    if choice is None:
+        return Mrkdwn(
+            "Fields: the sync owns name and description (`/cortex sync fields` adds owners, "
+            "repository, paging or Slack channels)."
+        )
+    return Mrkdwn(
+        "Fields: the sync owns {} (set by {} {}; `/cortex sync fields` changes them)."
+    ).format(owned_fields(choice), mention(choice.set_by), moment(choice.set_at))
+
+
 def sync_status_blocks(status: SyncStatus) -> list[Block]:
     running = Mrkdwn(":arrows_counterclockwise: A sync is running now.")
     return [
         *([section(running)] if status.running else []),
         *_last_run(status.last),
         context(schedule_line(status.schedule)),
+        context(fields_line(status.fields)),
     ]
 
 

@@ -56,6 +56,9 @@ LOOKUP_VIEW: Final = "lookup_view"
 
 # Cortex → Rootly sync
 SYNC_APPLY: Final = "sync_apply"
+SYNC_FIELDS_VIEW: Final = "sync_fields_view"
+SYNC_FIELDS_BLOCK: Final = "sync_fields_block"
+SYNC_FIELDS: Final = "sync_fields"
 
 # Incident context
 INCIDENT_SHORTCUT: Final = "incident_context"

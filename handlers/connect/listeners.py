@@ -202,7 +202,7 @@ async def forget_workspace(invocation: Invocation) -> None:
         )
     had_keys = await services.workspaces.forget(team_id)
     await services.digests.forget_workspace(team_id)
-    await services.sync.schedules.forget(team_id)
+    await services.sync.forget(team_id)
     log.info("workspace %s uninstalled the app; keys deleted: %s", team_id, had_keys)
 
 

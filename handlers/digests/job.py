@@ -5,14 +5,11 @@ told in a DM, instead of the digest failing every day.
 
     Scheduler([..., digest_job(services, slack_client)])  # bot.app's client factory
 
-The factory is passed in rather than imported: bot.app imports the handlers, so importing it
-from here would be a cycle.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,22 +19,16 @@ from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
 from handlers.common.context import post_message
+from handlers.common.errors import slack_error
 from handlers.common.kit import Message
+from handlers.common.tokens import ClientFactory, bot_token
 from handlers.digests.blocks import channel_gone_text, digest_message
-from handlers.digests.tokens import bot_token
 
 log = logging.getLogger(__name__)
-
-# `bot.app.slack_client`: a Web API client on the shared session and SLACK_API_URL.
-ClientFactory = Callable[[Services, str | None], AsyncWebClient]
 
 # Slack's answers meaning the channel is closed to the bot for good (until someone acts).
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 NOT_INSTALLED = "app_not_installed"
-
-
-def slack_error(error: SlackApiError) -> str:
-    return str(error.response.get("error") or "unknown_error")
 
 
 async def post_digest(

@@ -28,6 +28,7 @@ from bot.digests import (
 from bot.digests.content import digest_catalog, services_in_scope, snapshot_of
 from bot.scheduler import utc_now
 from handlers.common.context import Invocation
+from handlers.common.errors import slack_error
 from handlers.common.kit import Message
 from handlers.digests.blocks import (
     cannot_post_message,
@@ -36,7 +37,7 @@ from handlers.digests.blocks import (
     scheduled_message,
 )
 from handlers.digests.grammar import DigestAction, DigestCommand
-from handlers.digests.job import post_digest, slack_error
+from handlers.digests.job import post_digest
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""The Cortex → Rootly sync from Slack: `/cortex sync …` and the dry run's Apply button."""
+"""The Cortex → Rootly sync from Slack: `/cortex sync …`, the dry run's Apply button, and the
+modal choosing the fields the sync owns."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
     Subcommand(
         "sync",
-        "/cortex sync [dry-run] / sync status / sync auto off|hourly|daily",
+        "/cortex sync [dry-run] / sync status / sync auto off|hourly|daily / sync fields",
         parse_sync,
         listeners.sync_command,
     ),
@@ -27,3 +28,4 @@ SHORTCUTS: tuple[str, ...] = ()
 
 def register(app: AsyncApp) -> None:
     app.action(ids.SYNC_APPLY)(acked(admin_only(listeners.RUN_SYNC, listeners.apply_plan)))
+    app.view(ids.SYNC_FIELDS_VIEW)(listeners.submit_fields)

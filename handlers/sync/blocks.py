@@ -24,10 +24,12 @@ from handlers.common.home import (
     sync_status_blocks,
 )
 from handlers.common.kit import Message, actions, button, context, section
-from handlers.common.mrkdwn import Mrkdwn
+from handlers.common.mrkdwn import Mrkdwn, cut, escaped, moment
 
 # How much of a report a message lists; the counts are always whole.
 SHOWN_CHANGES = 15
+# The most one change takes of its message, so several always fit in a section.
+CHANGE_TEXT = 700
 BAR_WIDTH = 20
 
 
@@ -44,17 +46,31 @@ def progress_message(progress: SyncProgress, triggered_by: str) -> Message:
         line = Mrkdwn("Listing the services in Cortex and Rootly…")
     else:
         failed = f", {progress.failed} failed" if progress.failed else ""
-        line = Mrkdwn("`{}`  {:,} of {:,} changes written{}").format(
+        line = Mrkdwn("`{}`  {:,} of {:,} services written{}").format(
             _bar(progress.done, progress.total), progress.done, progress.total, failed
         )
+    if progress.waiting_for and progress.waiting_until:
+        line += Mrkdwn(
+            "\n:hourglass_flowing_sand: Waiting for {}'s rate limit, until {}; the sync goes on "
+            "then."
+        ).format(progress.waiting_for, moment(progress.waiting_until))
     running = Mrkdwn("{}: running").format(SYNC_TITLE)
     return Message(running, [section(Mrkdwn("{}\n{}").format(heading, line))])
 
 
+def _value(text: str | None) -> Mrkdwn:
+    return escaped(text) if text else Mrkdwn("_empty_")
+
+
 def _change(line: ChangeLine) -> Mrkdwn:
-    fields = f" ({', '.join(line.fields)})" if line.action == "update" and line.fields else ""
+    fields = f" ({', '.join(line.fields)})" if line.fields and not line.diffs else ""
     failed = Mrkdwn(" — :x: {}").format(line.error) if line.error else ""
-    return Mrkdwn("• {} `{}` {}{}{}").format(line.action, line.tag, line.name, fields, failed)
+    text = Mrkdwn("• {} `{}` {}{}{}").format(line.action, line.tag, line.name, fields, failed)
+    for diff in line.diffs:
+        text += Mrkdwn("\n      {}: {} → {}").format(
+            diff.attribute, _value(diff.before), _value(diff.after)
+        )
+    return cut(text, CHANGE_TEXT)
 
 
 def _details(report: SyncReport) -> list[Block]:
@@ -79,6 +95,12 @@ def _details(report: SyncReport) -> list[Block]:
             SHOWN_PROBLEMS,
         ),
         *sync_errors(report),
+        *listed(
+            "Left as Rootly has them",
+            [Mrkdwn("• {}").format(note) for note in report.notes],
+            len(report.notes),
+            SHOWN_PROBLEMS,
+        ),
     ]
 
 

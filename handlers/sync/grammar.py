@@ -1,4 +1,4 @@
-"""The arguments of `/cortex sync`: run, `dry-run`, `status`, or `auto off|hourly|daily`."""
+"""The arguments of `/cortex sync`: run, `dry-run`, `status`, `auto off|hourly|daily`, `fields`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Literal
 from bot.sync import SYNC_FREQUENCIES, SyncFrequency
 from handlers.common.lexer import InvalidCommand, Word, expect_nothing, pick, split_options
 
-SyncAction = Literal["run", "dry-run", "status", "auto"]
+SyncAction = Literal["run", "dry-run", "status", "auto", "fields"]
 # A plain `sync` runs; these are the words that may follow it.
-_SYNC_WORDS: tuple[SyncAction, ...] = ("dry-run", "status", "auto")
+_SYNC_WORDS: tuple[SyncAction, ...] = ("dry-run", "status", "auto", "fields")
 # What may follow `sync auto`: a frequency, or `off`.
 _SCHEDULES: dict[str, SyncFrequency | None] = {
     "off": None,

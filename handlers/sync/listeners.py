@@ -3,7 +3,9 @@
 - `sync` (admins): a progress message in the channel, updated in place, ending with the summary;
 - `sync dry-run` (admins): the plan, privately, with an Apply button that runs it;
 - `sync status` (everyone): the last result and the schedule;
-- `sync auto off|hourly|daily` (admins): automatic syncs, run by the scheduler.
+- `sync auto off|hourly|daily` (admins): automatic syncs, run by the scheduler;
+- `sync fields` (admins): a modal with a checkbox per field the sync may own beyond name and
+  description (owners, repository, paging, Slack channels), stored per workspace.
 
 The router acks first and runs these as tracked background work, so a sync of minutes is fine here.
 """
@@ -13,13 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
-from bot.sync import SyncJob, SyncProgress
+from bot.sync import SyncField, SyncJob, SyncProgress
+from handlers.common import ids
 from handlers.common.acking import admin_only
-from handlers.common.context import Invocation
+from handlers.common.context import Invocation, is_admin, services_of
 from handlers.common.errors import user_message
 from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
@@ -35,6 +41,7 @@ from handlers.sync.blocks import (
     summary_message,
 )
 from handlers.sync.grammar import SyncAction, SyncCommand
+from handlers.sync.modals import fields_form, loading_view, problem_view, refusal_view, saved_view
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +110,51 @@ async def schedule(invocation: Invocation, command: SyncCommand) -> None:
     await _respond(invocation, schedule_message(scheduled))
 
 
+async def choose_fields(invocation: Invocation, _command: SyncCommand) -> None:
+    """Open the modal first (the trigger expires in 3 s), then fill it: the form for admins."""
+    client, services = invocation.client, invocation.services
+    loading = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
+    opened = loading["view"]
+    try:
+        admin, choice = await asyncio.gather(
+            is_admin(client, services, invocation.team_id, invocation.user_id),
+            services.sync.fields.get(invocation.team_id),
+        )
+    except Exception as error:
+        # The modal never stays on "Loading…": it says what went wrong (and the log says more).
+        await client.views_update(view_id=opened["id"], view=problem_view(user_message(error)))
+        raise
+    view = fields_form(choice) if admin else refusal_view()
+    await client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
+
+
+def _chosen(view: dict[str, Any]) -> list[SyncField]:
+    state = view["state"]["values"].get(ids.SYNC_FIELDS_BLOCK, {}).get(ids.SYNC_FIELDS, {})
+    values = {str(option.get("value")) for option in state.get("selected_options") or ()}
+    return [field for field in SyncField if field.value in values]
+
+
+async def submit_fields(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    services = services_of(context)
+    team_id, user_id = str(context.team_id), str(context.user_id)
+    if not await is_admin(client, services, team_id, user_id):
+        await ack(response_action="update", view=refusal_view())
+        return
+    choice = await services.sync.set_fields(team_id, _chosen(view), user_id)
+    await ack(response_action="update", view=saved_view(choice))
+    log.info("sync fields of %s set to %s by %s", team_id, sorted(choice.fields), user_id)
+
+
 RUN_SYNC = "run the Rootly sync"
 ACTIONS: dict[SyncAction, Callable[[Invocation, SyncCommand], Awaitable[None]]] = {
     "run": admin_only(RUN_SYNC, run_sync),
     "dry-run": admin_only("preview the Rootly sync", dry_run),
     "status": show_status,
     "auto": admin_only("schedule the Rootly sync", schedule),
+    # The modal itself tells members that only admins may choose (it must open first).
+    "fields": choose_fields,
 }
 
 

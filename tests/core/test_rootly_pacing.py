@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.lanes import background
-from bot.rootly import RootlyClient
-from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, Quota
+import aiohttp
+import pytest
 
-# The fixtures `fake_rootly`, `rootly_transport` and `rootly`.
+from bot.http import RetryPolicy
+from bot.lanes import background
+from bot.rootly import RootlyClient, rootly_api
+from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, Quota
+from tests.support.services import until
+
+# Generous timeouts: these tests count requests, and a slow (shared) machine must not add retries.
+UNHURRIED = RetryPolicy(request_timeout=10.0, deadline=20.0)
+
+
+@pytest.fixture
+def rootly(http_session: aiohttp.ClientSession, fake_rootly: FakeRootly) -> RootlyClient:
+    return RootlyClient(rootly_api(http_session, UNHURRIED), fake_rootly.base_url, ROOTLY_KEY)
 
 
 class Waits:
@@ -39,25 +50,26 @@ async def test_background_reads_wait_for_each_reset_and_never_meet_a_429(
     assert waits.open == 0  # every wait that started was said to be over
 
 
-async def test_before_any_header_is_known_calls_go_one_at_a_time(
+async def test_before_rootly_tells_its_limits_calls_stay_within_its_default(
     rootly: RootlyClient, fake_rootly: FakeRootly
 ) -> None:
     fake_rootly.quota = None  # this Rootly sends no X-RateLimit headers at all
-    fake_rootly.latency = 0.02
+    fake_rootly.latency = 0.05
 
-    await asyncio.gather(*(rootly.check_access() for _ in range(5)))
+    await asyncio.gather(*(rootly.check_access() for _ in range(8)))
 
-    assert (fake_rootly.count("GET"), fake_rootly.max_in_flight) == (5, 1)
+    # The document's default of 5 reads at once, then one at a time: never more in flight.
+    assert (fake_rootly.count("GET"), fake_rootly.max_in_flight) == (8, 5)
 
 
 async def test_once_the_headers_allow_it_calls_go_together(
     rootly: RootlyClient, fake_rootly: FakeRootly
 ) -> None:
-    fake_rootly.latency = 0.02  # the default quota: 3000 a minute
+    fake_rootly.latency = 0.05  # the default quota: 3000 a minute
 
-    await asyncio.gather(*(rootly.check_access() for _ in range(9)))
+    await asyncio.gather(*(rootly.check_access() for _ in range(30)))
 
-    assert fake_rootly.max_in_flight == 8  # the first call alone, then all the others at once
+    assert fake_rootly.max_in_flight == 30 - 5  # 5 at first; once told, all the others at once
 
 
 async def test_a_429_holds_back_every_call_of_the_key_until_the_reset(
@@ -67,7 +79,9 @@ async def test_a_429_holds_back_every_call_of_the_key_until_the_reset(
     fake_rootly.use_quota(ROOTLY_KEY, reads=5)  # another tool spent the key's reads
 
     with background():
-        await asyncio.gather(*(rootly.check_access() for _ in range(5)))
+        first = asyncio.ensure_future(rootly.check_access())
+        await until(lambda: fake_rootly.refused == 1, "the first call's 429")
+        await asyncio.gather(first, *(rootly.check_access() for _ in range(4)))
 
-    # Only the first call met the 429; the others waited for the reset it announced.
+    # The calls made after the 429 waited for the reset it announced instead of meeting another.
     assert (fake_rootly.count("GET"), fake_rootly.refused) == (6, 1)

@@ -217,7 +217,7 @@ ERRORS = [
     ("connect now", "connect", "`connect` takes nothing after it."),
     ("disconnect x", "disconnect", None),
     ("incident payments", "incident", None),
-    ("sync now", "sync", "`sync` takes one of dry-run, status, auto, not `now`."),
+    ("sync now", "sync", "`sync` takes one of dry-run, status, auto, fields, not `now`."),
     ("sync dry-run please", "sync", "`sync dry-run` takes nothing after it."),
     ("sync auto", "sync", "`sync auto` needs one of off, hourly, daily."),
     ("sync auto weekly", "sync", "`sync auto` takes one of off, hourly, daily, not `weekly`."),

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sync import Action, Status, SyncProgress, SyncReport, SyncStatus
+from bot.sync import Action, FieldDiff, Status, SyncProgress, SyncReport, SyncStatus
 from bot.sync.report import ChangeLine, Counts
 from handlers.common import ids
 from handlers.common.home import sync_home_blocks
@@ -41,10 +41,10 @@ def rendered(message: Message) -> str:
     return str([block.to_dict() for block in message.blocks])
 
 
-def test_progress_shows_how_many_changes_are_written() -> None:
+def test_progress_shows_how_many_services_are_written() -> None:
     message = progress_message(SyncProgress("applying", done=250, total=1000, failed=2), "U0ADMIN")
 
-    assert "250 of 1,000 changes written, 2 failed" in rendered(message)
+    assert "250 of 1,000 services written, 2 failed" in rendered(message)
     assert "`█████░░░░░░░░░░░░░░░`" in rendered(message)
 
 
@@ -71,6 +71,44 @@ def test_a_large_summary_stays_within_slacks_limits_and_says_how_many_more() -> 
     assert all(
         len(block.to_dict().get("text", {}).get("text", "")) <= 3000 for block in message.blocks
     )
+
+
+def test_progress_says_when_it_waits_for_a_rate_limit_and_until_when() -> None:
+    until = STARTED + timedelta(seconds=40)
+    waiting = SyncProgress("applying", 100, 5000, waiting_for="Rootly", waiting_until=until)
+
+    text = rendered(progress_message(waiting, "U0ADMIN"))
+    going = rendered(progress_message(SyncProgress("applying", 100, 5000), "U0ADMIN"))
+
+    assert "Waiting for Rootly's rate limit" in text
+    assert f"<!date^{int(until.timestamp())}^" in text
+    assert "Waiting" not in going
+
+
+def test_a_plan_shows_before_and_after_within_slacks_limits() -> None:
+    long = "<!channel> " + "words " * 40
+    diffs = tuple(
+        FieldDiff(attribute=attribute, before=long, after=long.upper())
+        for attribute in ("name", "description", "github_repository_name", "pagerduty_id")
+    )
+    lines = [
+        ChangeLine(action=Action.UPDATE, tag=f"svc-{n}", name=f"S{n}", fields=(), diffs=diffs)
+        for n in range(50)
+    ]
+    plan = report(dry_run=True, counts=Counts(updated=5000), changes=tuple(lines))
+
+    message = plan_message(plan)
+
+    text = rendered(message)
+    assert "description: &lt;!channel&gt; words" in text
+    assert "<!channel>" not in text
+    assert "…and " in text
+    sections = [block.to_dict().get("text", {}).get("text", "") for block in message.blocks]
+    assert all(len(section) <= 3000 for section in sections)
+    changes = next(section for section in sections if section.startswith("*Changes*"))
+    shown = changes.count("• update")
+    assert shown >= 2
+    assert changes.endswith(f"…and {5000 - shown:,} more")
 
 
 def test_a_dry_run_with_changes_offers_apply_and_one_without_does_not() -> None:

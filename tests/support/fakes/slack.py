@@ -37,6 +37,8 @@ class FakeSlack:
     # token -> (team_id, bot user id)
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # channel id -> conversations.list's channel object (name, is_private, is_archived...)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     # OAuth code -> the oauth.v2.access answer
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
@@ -82,6 +84,16 @@ class FakeSlack:
             "is_primary_owner": False,
             "is_bot": False,
             "profile": {"real_name": name, "display_name": name.split()[0], "email": email},
+        }
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False) -> None:
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not private,
+            "is_group": private,
+            "is_private": private,
+            "is_archived": False,
         }
 
     # --- inspection ----------------------------------------------------------------------------
@@ -279,6 +291,22 @@ def _permalink(_fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str,
     )
 
 
+def _conversations_list(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    """Cursor-paged as Slack pages it; the cursor is the offset here, opaque to the bot."""
+    types = str(args.get("types") or "public_channel").split(",")
+    found = [
+        channel
+        for channel in fake.channels.values()
+        if ("private_channel" if channel["is_private"] else "public_channel") in types
+    ]
+    start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+    following = start + limit if start + limit < len(found) else ""
+    return _ok(
+        channels=found[start : start + limit],
+        response_metadata={"next_cursor": str(following)},
+    )
+
+
 def _oauth_access(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
     answer = fake.oauth_codes.pop(str(args.get("code")), None)
     return answer if answer else {"ok": False, "error": "invalid_code"}
@@ -295,5 +323,6 @@ METHODS: dict[str, Handler] = {
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
     "chat.update": _post_message,
+    "conversations.list": _conversations_list,
     "oauth.v2.access": _oauth_access,
 }

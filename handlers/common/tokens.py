@@ -1,12 +1,14 @@
-"""The bot token to post with outside a request, refreshed first when token rotation is on.
+"""The bot token to call Slack with outside a request, refreshed first when token rotation is on.
 
-Bolt refreshes rotating tokens only while it handles an incoming request, so a job that posts on
-its own schedule refreshes the workspace's token itself, as Bolt would, and saves it back.
+Bolt refreshes rotating tokens only while it handles an incoming request, so work that calls Slack
+on its own schedule (digests, the sync reading channel ids) refreshes the workspace's token
+itself, as Bolt would, and saves it back.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
@@ -15,6 +17,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services import Services
 
 log = logging.getLogger(__name__)
+
+# `bot.app.slack_client`: a Web API client on the shared session and SLACK_API_URL. It is passed
+# in rather than imported: bot.app imports the handlers, so importing it would be a cycle.
+ClientFactory = Callable[[Services, str | None], AsyncWebClient]
 
 # As Bolt does: a token expiring within this many minutes is refreshed before use.
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
@@ -35,7 +41,7 @@ async def bot_token(services: Services, team_id: str, oauth_client: AsyncWebClie
     refreshed = await _rotated(services, bot, oauth_client)
     if refreshed is not None:
         await store.async_save_bot(refreshed)
-        log.info("refreshed the bot token of %s before posting", team_id)
+        log.info("refreshed the bot token of %s before using it", team_id)
         bot = refreshed
     return str(bot.bot_token)
 
