@@ -1,4 +1,5 @@
-"""Ack first, then the rest of a listener's work as a tracked task of its own; and the admin guard.
+"""Ack first, then the rest of a listener's work as a tracked task of its own; and the admin
+guards, of work and of modal submissions.
 
 Slack needs the ack within 3 s; whatever follows (Cortex calls, database reads, answers) continues
 in `Services.tasks`. A failure reaches the same error handler as any listener's, so the person still
@@ -6,6 +7,7 @@ gets one plain sentence. (Bolt's own continuation can lose the ack when a listen
 few milliseconds of acking, and answer Slack with a 404.)
 
     app.action(ids.DISCONNECT_CONFIRM)(acked(admin_only("disconnect Cortex", confirm_disconnect)))
+    app.view(ids.CONNECT_VIEW)(admin_submission(refusal_view, submit_connect))
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import NotAdminError
@@ -24,6 +27,11 @@ from handlers.common.errors import report_error
 from handlers.common.middleware import kind_label
 
 Work = Callable[[Invocation], Coroutine[Any, Any, None]]
+# A view_submission listener, with the arguments Bolt passes it by name.
+Submission = Callable[
+    [AsyncAck, dict[str, Any], dict[str, Any], AsyncWebClient, AsyncBoltContext],
+    Coroutine[Any, Any, None],
+]
 Listener = Callable[..., Coroutine[Any, Any, None]]
 P = ParamSpec("P")
 
@@ -70,3 +78,24 @@ def admin_only(
 
     guarded.__name__ = getattr(work, "__name__", "guarded")
     return guarded
+
+
+def admin_submission(refusal: Callable[[], View], submit: Submission) -> Submission:
+    """A modal's submission for admins only: anyone else's is answered with `refusal` in place
+    (the modal was shown to an admin, but a submission is checked again, as it is what acts)."""
+
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        team_id, user_id = str(context.team_id), str(context.user_id)
+        if not await is_admin(client, services_of(context), team_id, user_id):
+            await ack(response_action="update", view=refusal())
+            return
+        await submit(ack, body, view, client, context)
+
+    listener.__name__ = getattr(submit, "__name__", "listener")
+    return listener

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
-from handlers.common.acking import acked, admin_only
+from handlers.common.acking import acked, admin_only, admin_submission
 from handlers.common.commands import Subcommand
 from handlers.connect import listeners
 from handlers.connect.grammar import parse_connect, parse_disconnect
+from handlers.connect.modals import refusal_view
 
 DISCONNECT = "disconnect Cortex"
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
@@ -30,7 +31,7 @@ SHORTCUTS: tuple[str, ...] = ()
 
 def register(app: AsyncApp) -> None:
     app.action(ids.OPEN_CONNECT)(acked(listeners.open_connect))
-    app.view(ids.CONNECT_VIEW)(listeners.submit_connect)
+    app.view(ids.CONNECT_VIEW)(admin_submission(refusal_view, listeners.submit_connect))
     app.action(ids.DISCONNECT_CONFIRM)(acked(admin_only(DISCONNECT, listeners.confirm_disconnect)))
     app.action(ids.DISCONNECT_CANCEL)(acked(listeners.cancel_disconnect))
     app.event("app_uninstalled")(acked(listeners.forget_workspace))

@@ -135,11 +135,9 @@ async def submit_connect(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
+    """Check and store the keys (admins only: see where it is registered)."""
     services = services_of(context)
     team_id, user_id = str(context.team_id), str(context.user_id)
-    if not await is_admin(client, services, team_id, user_id):
-        await ack(response_action="update", view=refusal_view())
-        return
     existing = await services.workspaces.describe(team_id)
     stored = await services.workspaces.get(team_id) if existing and existing.keys_readable else None
     keys = _read_form(view, services.settings.cortex_base_url)

@@ -8,10 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
-from handlers.common.acking import acked, admin_only
+from handlers.common.acking import acked, admin_only, admin_submission
 from handlers.common.commands import Subcommand
 from handlers.sync import listeners
 from handlers.sync.grammar import parse_sync
+from handlers.sync.modals import refusal_view
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
@@ -28,4 +29,4 @@ SHORTCUTS: tuple[str, ...] = ()
 
 def register(app: AsyncApp) -> None:
     app.action(ids.SYNC_APPLY)(acked(admin_only(listeners.RUN_SYNC, listeners.apply_plan)))
-    app.view(ids.SYNC_FIELDS_VIEW)(listeners.submit_fields)
+    app.view(ids.SYNC_FIELDS_VIEW)(admin_submission(refusal_view, listeners.submit_fields))

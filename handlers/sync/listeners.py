@@ -135,14 +135,15 @@ def _chosen(view: dict[str, Any]) -> list[SyncField]:
 
 
 async def submit_fields(
-    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ack: AsyncAck,
+    _body: dict[str, Any],
+    view: dict[str, Any],
+    _client: AsyncWebClient,
+    context: AsyncBoltContext,
 ) -> None:
-    services = services_of(context)
+    """Store the choice (admins only: see where it is registered)."""
     team_id, user_id = str(context.team_id), str(context.user_id)
-    if not await is_admin(client, services, team_id, user_id):
-        await ack(response_action="update", view=refusal_view())
-        return
-    choice = await services.sync.set_fields(team_id, _chosen(view), user_id)
+    choice = await services_of(context).sync.set_fields(team_id, _chosen(view), user_id)
     await ack(response_action="update", view=saved_view(choice))
     log.info("sync fields of %s set to %s by %s", team_id, sorted(choice.fields), user_id)
 

@@ -33,7 +33,7 @@ from tests.support.services import (
     until,
 )
 
-# The fixtures `database_file`, `services` and `sync` (tests/support/services.py).
+# The fixtures `sync_database`, `services` and `sync` (tests/support/services.py).
 
 
 def writes(rootly: FakeRootly) -> int:

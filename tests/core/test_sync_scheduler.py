@@ -4,7 +4,7 @@ processes sharing the database (SQLite and, with TEST_DATABASE_URL, PostgreSQL).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +17,6 @@ from tests.support.fakes.rootly import FakeRootly
 from tests.support.services import (
     ADMIN,
     TEAM,
-    connect,
     process,
     seed_services,
     services_written,
@@ -41,12 +40,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def services(
-    database_url: str, fake_cortex: FakeCortex, fake_rootly: FakeRootly
-) -> AsyncIterator[Services]:
-    async with process(database_url, fake_cortex, fake_rootly) as services:
-        await connect(services, fake_cortex)
-        yield services
+def sync_database(database_url: str) -> str:
+    """The `services` fixture on SQLite and on PostgreSQL (tests/support/services.py)."""
+    return database_url
 
 
 def scheduler_of(engine: SyncEngine, clock: Clock) -> Scheduler:

@@ -1,6 +1,6 @@
 """Helpers of the sync tests: the process's services pointed at the fakes, a connected workspace,
-and the fixtures `database_file`, `services` and `sync` (a process on SQLite with the workspace
-connected, and its sync engine); a test module with other needs defines its own `services`."""
+and the fixtures `sync_database` (SQLite; a module overrides it to run on other databases),
+`services` (a process on it with the workspace connected) and `sync` (its sync engine)."""
 
 from __future__ import annotations
 
@@ -65,15 +65,15 @@ async def connect(
 
 
 @pytest.fixture
-async def database_file(tmp_path: Path) -> str:
+async def sync_database(tmp_path: Path) -> str:
     return await sqlite_url(tmp_path)
 
 
 @pytest.fixture
 async def services(
-    database_file: str, fake_cortex: FakeCortex, fake_rootly: FakeRootly
+    sync_database: str, fake_cortex: FakeCortex, fake_rootly: FakeRootly
 ) -> AsyncIterator[Services]:
-    async with process(database_file, fake_cortex, fake_rootly) as services:
+    async with process(sync_database, fake_cortex, fake_rootly) as services:
         await connect(services, fake_cortex)
         yield services
 

@@ -441,11 +441,32 @@ def _invalid(detail: str) -> web.Response:
     return error_response(422, "Invalid request", detail)
 
 
-async def _list_services(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
-    found = [fake.service_resource(service_id) for service_id in fake.services]
+Render = Callable[[str], dict[str, Any]]
+
+
+def _catalog(
+    fake: FakeRootly, request: web.Request, resources: Resources, render: Render
+) -> web.Response:
+    """A page of services or teams, filtered by the filters the sync uses."""
+    found = [render(resource_id) for resource_id in resources]
     for name in ("cortex_id", "external_id", "name"):
         found = _filtered(request, found, name)
     return _page(fake, request, _sorted(request, found))
+
+
+async def _create(
+    fake: FakeRootly, request: web.Request, kind: str, resources: Resources, render: Render
+) -> web.Response:
+    attributes = await _attributes(request, kind)
+    if attributes is None:
+        return _invalid(f"expected a {kind} document")
+    if problem := _problem(fake.index(resources), attributes, None):
+        return _invalid(problem)
+    return jsonapi_response({"data": render(_store(fake, resources, attributes))}, 201)
+
+
+async def _list_services(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
+    return _catalog(fake, request, fake.services, fake.service_resource)
 
 
 def _problem(index: _Index, attributes: dict[str, Any], but: str | None) -> str | None:
@@ -456,12 +477,7 @@ def _problem(index: _Index, attributes: dict[str, Any], but: str | None) -> str 
 
 
 async def _create_service(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
-    attributes = await _attributes(request, "services")
-    if attributes is None:
-        return _invalid("expected a services document")
-    if problem := _problem(fake.index(fake.services), attributes, None):
-        return _invalid(problem)
-    return jsonapi_response({"data": fake.service_resource(fake.store_service(attributes))}, 201)
+    return await _create(fake, request, "services", fake.services, fake.service_resource)
 
 
 async def _update_service(fake: FakeRootly, request: web.Request, ref: str) -> web.Response:
@@ -531,19 +547,11 @@ async def _bulk_upsert_services(fake: FakeRootly, request: web.Request, _id: str
 
 
 async def _list_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
-    found = [fake.team_resource(team_id) for team_id in fake.teams]
-    for name in ("cortex_id", "external_id", "name"):
-        found = _filtered(request, found, name)
-    return _page(fake, request, _sorted(request, found))
+    return _catalog(fake, request, fake.teams, fake.team_resource)
 
 
 async def _create_team(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
-    attributes = await _attributes(request, "groups")
-    if attributes is None:
-        return _invalid("expected a groups document")
-    if problem := _problem(fake.index(fake.teams), attributes, None):
-        return _invalid(problem)
-    return jsonapi_response({"data": fake.team_resource(_store(fake, fake.teams, attributes))}, 201)
+    return await _create(fake, request, "groups", fake.teams, fake.team_resource)
 
 
 async def _bulk_upsert_teams(fake: FakeRootly, request: web.Request, _id: str) -> web.Response:
