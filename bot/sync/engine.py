@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from bot.cortex import CortexClient
 from bot.cortex.models import Entity
 from bot.errors import (
-    ApiError,
     BotError,
+    CallError,
     ChannelsUnavailableError,
     EmptyCatalogError,
     RootlyNotConnectedError,
@@ -271,7 +271,7 @@ class SyncJob:
             async with gate:
                 try:
                     paging[tag] = paging_ids(await cortex.get_oncall_registrations(tag))
-                except ApiError as error:
+                except CallError as error:
                     # Its paging fields are left as Rootly has them, and the report says why.
                     found.problems.append(f"{tag}: paging ids not read ({error})")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 
 from bot.errors import ChannelsUnavailableError
@@ -52,6 +53,8 @@ class SlackChannels:
                     break
         except SlackApiError as error:
             raise ChannelsUnavailableError(_reason(error)) from None
+        except (aiohttp.ClientError, TimeoutError):
+            raise ChannelsUnavailableError("Slack did not answer") from None
         return channels
 
 

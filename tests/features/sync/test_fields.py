@@ -148,6 +148,25 @@ async def test_slack_channel_names_become_ids_through_slack(slack_app: SlackApp)
     ]
 
 
+async def test_an_app_without_the_channel_scopes_leaves_channels_alone_and_says_why(
+    slack_app: SlackApp,
+) -> None:
+    await connect(slack_app)
+    slack_app.slack.failures["conversations.list"] = "missing_scope"  # installed before the scopes
+    slack_app.cortex.add_service("pay", "Payments", slack_channels=("pay-oncall",))
+    await slack_app.services.sync.set_fields(TEAM, {SyncField.SLACK_CHANNELS}, ADMIN)
+
+    await slack_app.command("sync")
+    final = await slack_app.slack.wait_for(
+        lambda: [c for c in slack_app.slack.calls_to("chat.update") if "created" in str(c.args)],
+        "the summary",
+    )
+
+    assert "Slack said `missing_scope`" in str(final[0].args)
+    [service] = slack_app.rootly.services.values()
+    assert "slack_channels" not in service
+
+
 async def test_the_dry_run_shows_each_field_before_and_after(slack_app: SlackApp) -> None:
     await connect(slack_app)
     slack_app.cortex.add_service("pay", "Payments API", description="Moves <money>")
