@@ -122,11 +122,16 @@ def actions(*buttons: ButtonElement | None) -> list[Block]:
     return [ActionsBlock(elements=kept)] if kept else []
 
 
-def option(label: str, value: str) -> Option | None:
-    """A choice in a select, or None when `value` is longer than Slack takes (it cannot be cut)."""
+def option(label: str, value: str, description: str | None = None) -> Option | None:
+    """A choice in a select or of checkboxes (with a line of `description` under it), or None when
+    `value` is longer than Slack takes (it cannot be cut)."""
     if not value or len(value) > OPTION_VALUE:
         return None
-    return Option(value=value, text=plain(label, OPTION_TEXT, otherwise=value))
+    return Option(
+        value=value,
+        text=plain(label, OPTION_TEXT, otherwise=value),
+        description=plain(description, OPTION_TEXT) if description else None,
+    )
 
 
 def options(choices: Iterable[tuple[str, str]]) -> list[Option]:

@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from bot.sync import FieldChoice, SyncField
 from handlers.common import ids
 from handlers.common.home import owned_fields
-from handlers.common.kit import OPTION_TEXT, context, modal, plain, section
+from handlers.common.kit import context, modal, option, plain, section
 from handlers.common.mrkdwn import Mrkdwn
 
 TITLE = "Sync fields"
@@ -42,20 +42,17 @@ def refusal_view() -> View:
     )
 
 
-def _option(field: SyncField) -> Option:
-    return Option(
-        value=field.value,
-        text=plain(field.label, OPTION_TEXT),
-        description=plain(field.explanation, OPTION_TEXT),
-    )
+def _options(fields: Sequence[SyncField]) -> list[Option]:
+    built = (option(field.label, field.value, field.explanation) for field in fields)
+    return [found for found in built if found is not None]
 
 
 def fields_form(choice: FieldChoice | None) -> View:
     enabled = [] if choice is None else choice.ordered()
     checkboxes = CheckboxesElement(
         action_id=ids.SYNC_FIELDS,
-        options=[_option(field) for field in SyncField],
-        initial_options=[_option(field) for field in enabled] or None,
+        options=_options(list(SyncField)),
+        initial_options=_options(enabled) or None,
     )
     return _modal(
         [
