@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.cache import DEFAULT_STALE_FOR, ResponseCache
@@ -38,6 +37,7 @@ from bot.cortex import CORTEX_LIMITS, CortexClient, cortex_api, cortex_budget
 from bot.cortex.client import CORTEX
 from bot.digests import Scope, Window
 from bot.digests.content import build_content
+from bot.egress import AddressPolicy, Egress, open_egress
 from bot.errors import BotError
 from bot.http import JsonApi, RateLimit, RateLimiters, open_api
 from bot.lanes import background
@@ -50,6 +50,8 @@ from tests.support.fakes.cortex import FakeCortex
 from tests.support.processes import free_port
 
 LATENCY = 0.1
+# The fake Cortex listens on 127.0.0.1, as a self-managed one may when the operator allows it.
+LOCAL_FAKES = AddressPolicy(allow_private=True)
 # The limiter of before: half the budget at once, the rest drained evenly.
 BEFORE = RateLimit(per_period=1000, period=60.0, burst=500)
 
@@ -143,13 +145,13 @@ async def bench_digest() -> None:
     engine = create_engine(engine_url)
     runs = SyncRuns(engine)
     try:
-        async with aiohttp.ClientSession() as session:
+        async with open_egress((), LOCAL_FAKES) as egress:
             for label, api in (
                 (
                     "before: 500 at once, then 500/min",
-                    open_api(CORTEX, session, RateLimiters(BEFORE)),
+                    open_api(CORTEX, egress, RateLimiters(BEFORE)),
                 ),
-                ("after: 1000/min, interactive first", cortex_api(session)),
+                ("after: 1000/min, interactive first", cortex_api(egress)),
             ):
                 async with fake_cortex(1000) as fake:
                     await digest_run(label, api, fake, runs)
@@ -166,13 +168,11 @@ class Process:
     redis: SharedRedis | None
 
 
-def process(
-    session: aiohttp.ClientSession, fake: FakeCortex, key: str, redis_url: str | None
-) -> Process:
+def process(egress: Egress, fake: FakeCortex, key: str, redis_url: str | None) -> Process:
     redis = SharedRedis(redis_url) if redis_url else None
     ledger = RedisLedger(redis, CORTEX_LIMITS.period) if redis else None
     shared = RedisEntries(redis, DEFAULT_STALE_FOR) if redis else None
-    api = cortex_api(session, budget=cortex_budget(CORTEX_LIMITS, ledger))
+    api = cortex_api(egress, budget=cortex_budget(CORTEX_LIMITS, ledger))
     cache = ResponseCache(shared=shared)
     client = CortexClient(api, fake.base_url, key, "T-BENCH")
     return Process(Catalog(client, cache, "T-BENCH"), cache, redis)
@@ -181,10 +181,10 @@ def process(
 async def processes_run(count: int, redis_url: str | None) -> None:
     chooser = random.Random(42)
     tags = [f"svc-{chooser.randrange(300):04d}" for _ in range(600)]
-    async with fake_cortex(300) as fake, aiohttp.ClientSession() as session:
+    async with fake_cortex(300) as fake, open_egress((), LOCAL_FAKES) as egress:
         key = uuid.uuid4().hex
         fake.api_keys.add(key)
-        started = [process(session, fake, key, redis_url) for _ in range(count)]
+        started = [process(egress, fake, key, redis_url) for _ in range(count)]
         gate = asyncio.Semaphore(100)
 
         async def one(number: int) -> Answer:

@@ -15,12 +15,12 @@ import random
 import time
 from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient, cortex_api
+from bot.egress import AddressPolicy, open_egress
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
 
 CONCURRENCY = 20
@@ -85,8 +85,9 @@ async def main(lookups: int, services: int, latency: float) -> list[Result]:
     typed = queries(services, lookups)
     results = []
     try:
-        async with aiohttp.ClientSession() as session:
-            client = CortexClient(cortex_api(session), f"http://127.0.0.1:{port}", CORTEX_KEY)
+        base_url = f"http://127.0.0.1:{port}"
+        async with open_egress([base_url], AddressPolicy()) as egress:
+            client = CortexClient(cortex_api(egress), base_url, CORTEX_KEY)
             cache = ResponseCache()
             started = time.perf_counter()
             await run_cached(Catalog(client, cache, "T-BENCH"), typed)

@@ -46,7 +46,7 @@ def slack_client(services: Services, token: str | None = None) -> AsyncWebClient
     return AsyncWebClient(
         token=token,
         base_url=services.settings.slack_base_url,
-        session=services.http,
+        session=services.slack_http,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Lets workspaces connect a Cortex on loopback, private or link-local addresses, or over http.
+    allow_private_cortex_urls: bool = False
     port: int = Field(default=3000, ge=1, le=65535)
     redis_url: SecretStr | None = None
     # Not in the product's table: Cortex's documented limit per key, for a Cortex that allows

@@ -127,6 +127,11 @@ class UnreadableAnswerError(UnavailableError):
         super().__init__(service, detail, retryable=False)
 
 
+class OversizeAnswerError(ApiError):
+    """The API answered more than the bot reads for one call: a body over the size cap, a listing
+    over the page cap, a page with more items than asked for. Not retried."""
+
+
 class InvalidRequestError(ApiError):
     """The API rejected what we sent (HTTP 400/422), with its own explanation."""
 
@@ -142,6 +147,15 @@ class InvalidRequestError(ApiError):
         self.violations = violations
         # For a batch: the items the API refused, by their key, each with the API's reason.
         self.rejected: dict[str, str] = {}
+
+
+class KeyNotEnteredForUrlError(BotError):
+    """A new Cortex URL without the key entered again: a stored key is only ever sent to the URL
+    it was entered for."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"workspace {team_id}: a new Cortex URL needs its key entered again")
+        self.team_id = team_id
 
 
 class RootlyNotConnectedError(BotError):

@@ -1,15 +1,20 @@
-"""JSON over HTTP for the outside APIs: one shared session, typed errors, retries, rate limits.
+"""JSON over HTTP for the outside APIs: shared pools, typed errors, retries, rate limits, caps.
 
 Every client (Cortex, Rootly) sends its requests through `JsonApi.request`, which:
+- refuses a URL a workspace chose that breaks `bot.egress`'s rules, before anything is sent;
 - asks the API's pacer for permission before each attempt and tells it every answer, so we stay
   under the documented limit (Cortex: `bot.budget`, per key and lane);
 - bounds each attempt by a per-request timeout and the whole call by a deadline (for background
   work, from the moment it is let through: its wait for the budget has a patience of its own);
+- waits for a turn within the caps on requests in flight per workspace and per chosen host;
+- never follows a redirect, and reads at most the API's `max_body` bytes of any answer;
 - retries 429 (the server did not process it, so even a write is safe) after `Retry-After`,
   and retries 5xx, timeouts and connection errors with jittered backoff for idempotent calls only;
   background work waits out every 429 within its patience, however many, each attempt with a
   deadline of its own, and its lane's listener hears of each wait (`bot.lanes.background`);
 - turns every failure into an `ApiError` subclass whose text never contains the key.
+
+`read_pages` walks a paged listing within a cap on pages followed and on pages in flight.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
@@ -39,10 +44,12 @@ from tenacity import (
 from tenacity.stop import stop_base
 from yarl import URL
 
+from bot.egress import AddressRefusedError, Egress, UrlRefusedError
 from bot.errors import (
     ApiError,
     InvalidRequestError,
     NotFoundError,
+    OversizeAnswerError,
     RateLimitedError,
     UnauthorizedError,
     UnavailableError,
@@ -55,6 +62,13 @@ log = logging.getLogger(__name__)
 
 QueryParams = Sequence[tuple[str, str]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+PageT = TypeVar("PageT")
+
+MIB = 1024 * 1024
+# The most the bot reads of one answer, decompressed. A full page of either API is well under it
+# (1000 Cortex entities with owners and links, 100 Rootly services: a few hundred KiB to 2 MiB).
+MAX_BODY_BYTES = 8 * MIB
+READ_CHUNK_BYTES = 64 * 1024
 
 
 class ErrorDescription(NamedTuple):
@@ -173,20 +187,22 @@ class JsonApi:
     def __init__(
         self,
         service: str,
-        session: aiohttp.ClientSession,
+        egress: Egress,
         pacer: Pacer,
         describe_error: ErrorDescriber,
         *,
         policy: RetryPolicy | None = None,
         content_type: str = "application/json",
+        max_body: int = MAX_BODY_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.service = service
-        self._session = session
+        self._egress = egress
         self.pacer = pacer
         self._describe_error = describe_error
         self.policy = policy or RetryPolicy()
         self._content_type = content_type
+        self._max_body = max_body
         self._sleep = sleep
 
     async def request(
@@ -202,6 +218,11 @@ class JsonApi:
         workspace: str = "",
     ) -> Any:
         """Send one call (with retries) and return its decoded JSON body."""
+        try:
+            session = self._egress.session_for(url)
+        except UrlRefusedError:
+            API_REQUESTS.labels(self.service, "refused").inc()
+            raise
         policy = policy or self.policy
         retry_unavailable = method.upper() in {"GET", "HEAD"} if idempotent is None else idempotent
         call = _Call(api_key, workspace, policy, asyncio.get_running_loop())
@@ -216,7 +237,7 @@ class JsonApi:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(method, url, call, params, body)
+                return await self._attempt(session, method, url, call, params, body)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     def _wait_strategy(self, call: _Call) -> Callable[[RetryCallState], float]:
@@ -254,7 +275,13 @@ class JsonApi:
         )
 
     async def _attempt(
-        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        call: _Call,
+        params: QueryParams,
+        body: Any,
     ) -> Any:
         await self.pacer.acquire(
             call.api_key, method, deadline=call.permit_by(), workspace=call.workspace
@@ -264,7 +291,7 @@ class JsonApi:
         headers: Mapping[str, str] = {}
         try:
             async with asyncio.timeout_at(call.deadline):
-                raw, status, headers = await self._send(method, url, call, params, body)
+                raw, status, headers = await self._send(session, method, url, call, params, body)
         except TimeoutError:
             API_REQUESTS.labels(self.service, "timeout").inc()
             raise UnavailableError(
@@ -275,7 +302,13 @@ class JsonApi:
         return self._decode(status, headers, raw, call.api_key)
 
     async def _send(
-        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        call: _Call,
+        params: QueryParams,
+        body: Any,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         headers = {"Authorization": f"Bearer {call.api_key}", "Accept": self._content_type}
         data = None
@@ -285,10 +318,19 @@ class JsonApi:
         policy = call.policy
         timeout = aiohttp.ClientTimeout(total=policy.request_timeout)
         try:
-            async with self._session.request(
-                method, url, params=list(params), data=data, headers=headers, timeout=timeout
-            ) as response:
-                raw = await response.read()
+            async with (
+                self._egress.turn(url, f"{self.service}:{key_fingerprint(call.api_key)}"),
+                session.request(
+                    method,
+                    url,
+                    params=list(params),
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                ) as response,
+            ):
+                raw = await self._read_body(response)
                 API_REQUESTS.labels(self.service, status_label(response.status)).inc()
                 return raw, response.status, response.headers
         except TimeoutError:  # this attempt's timeout (the call's deadline cancels instead)
@@ -297,11 +339,30 @@ class JsonApi:
                 self.service, f"timed out after {policy.request_timeout:g} s"
             ) from None
         except aiohttp.ClientError as error:
+            refused = getattr(error, "os_error", None)
+            if isinstance(refused, AddressRefusedError):
+                API_REQUESTS.labels(self.service, "refused").inc()
+                raise UrlRefusedError(refused.refusal) from None
             API_REQUESTS.labels(self.service, "connection error").inc()
             # The aiohttp exception is not chained: its request info would carry our headers.
             raise UnavailableError(
                 self.service, f"connection failed ({type(error).__name__})"
             ) from None
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole body, unless it is longer than `max_body` (decompressed): then an error."""
+        body = bytearray()
+        if (response.content_length or 0) <= self._max_body:
+            async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+                body += chunk
+                if len(body) > self._max_body:
+                    break
+            else:
+                return bytes(body)
+        API_REQUESTS.labels(self.service, "too large").inc()
+        raise OversizeAnswerError(
+            self.service, f"an answer over {self._max_body // MIB} MiB, more than the bot reads"
+        )
 
     def _decode(self, status: int, headers: Mapping[str, str], raw: bytes, api_key: str) -> Any:
         payload = _parse_json(raw)
@@ -343,6 +404,14 @@ class JsonApi:
             )
         if status == 404:
             return NotFoundError(self.service, message or "not found", status=status)
+        if 300 <= status < 400:
+            # Never followed: a redirect could lead a key, or the bot, anywhere.
+            return UnavailableError(
+                self.service,
+                "answered with a redirect, which the bot does not follow",
+                status=status,
+                retryable=False,
+            )
         if 400 <= status < 500:
             return InvalidRequestError(
                 self.service, message or "request rejected", status=status, violations=violations
@@ -439,35 +508,38 @@ class _AnnouncedSleep:
 
 @dataclass(frozen=True)
 class ApiSpec:
-    """What differs between the outside APIs: their name, error bodies, content type."""
+    """What differs between the outside APIs: their name, error bodies, content type, and the most
+    the bot reads of one answer."""
 
     service: str
     describe_error: ErrorDescriber
     content_type: str = "application/json"
+    max_body: int = MAX_BODY_BYTES
 
 
 def open_api(
     spec: ApiSpec,
-    session: aiohttp.ClientSession,
+    egress: Egress,
     pacer: Pacer,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> JsonApi:
-    """An API's process-wide transport: the shared session and the API's pacer."""
+    """An API's process-wide transport: the shared pools and the API's pacer."""
     return JsonApi(
         spec.service,
-        session,
+        egress,
         pacer,
         spec.describe_error,
         policy=policy,
         content_type=spec.content_type,
+        max_body=spec.max_body,
         sleep=sleep,
     )
 
 
 class ApiClient:
     """One workspace's view of one API: its base URL and key. Clients are cheap to make; the
-    session, pacer and retry policy live in the shared `JsonApi`. `workspace` names whose calls
+    pools, pacer and retry policy live in the shared `JsonApi`. `workspace` names whose calls
     these are in metrics (never the key)."""
 
     def __init__(self, api: JsonApi, base_url: str, api_key: str, workspace: str = "") -> None:
@@ -504,6 +576,68 @@ class ApiClient:
             idempotent=idempotent,
             workspace=self.workspace,
         )
+
+
+@dataclass(frozen=True)
+class Paging:
+    """How a client walks a listing: the page size it asks for, the most pages it follows (a longer
+    listing is an error, never silently cut) and how many pages it fetches at once."""
+
+    size: int
+    max_pages: int
+    in_flight: int = 4
+
+
+async def read_pages(
+    service: str,
+    paging: Paging,
+    fetch: Callable[[int], Awaitable[Any]],
+    *,
+    first: int,
+    total_pages_of: Callable[[Any], int],
+    items_of: Callable[[Any], Sized],
+    read: Callable[[Any], PageT],
+) -> list[PageT]:
+    """Every page of a listing, each `read` as it arrives, in page order. `fetch(number)` gets
+    one page; pages are numbered from `first`, and the first page says how many there are."""
+    first_page = await fetch(first)
+    total = total_pages_of(first_page)
+    if total > paging.max_pages:
+        raise OversizeAnswerError(
+            service,
+            f"a listing of {total:,} pages, more than the {paging.max_pages} the bot follows",
+        )
+    pages = {first: _read_page(service, paging, first_page, items_of, read)}
+    numbers = iter(range(first + 1, first + total))
+
+    async def worker() -> None:
+        # Workers share one iterator, so each page is fetched once and at most `in_flight` at once.
+        for number in numbers:
+            pages[number] = _read_page(service, paging, await fetch(number), items_of, read)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(paging.in_flight, total - 1))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for running in workers:
+            running.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return [pages[number] for number in sorted(pages)]
+
+
+def _read_page(
+    service: str,
+    paging: Paging,
+    page: Any,
+    items_of: Callable[[Any], Sized],
+    read: Callable[[Any], PageT],
+) -> PageT:
+    items = len(items_of(page))
+    if items > paging.size:
+        raise OversizeAnswerError(
+            service, f"a page of {items:,} items, more than the {paging.size} asked for"
+        )
+    return read(page)
 
 
 def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.cortex import CortexClient, cortex_api, cortex_budget
 from bot.crypto import Keyring
 from bot.digests.store import DigestStore
+from bot.egress import AddressPolicy, Egress, open_egress, own_addresses
 from bot.errors import NotConnectedError
 from bot.http import JsonApi, RetryPolicy
 from bot.installations import EncryptedInstallationStore
@@ -37,7 +38,10 @@ class Services:
     keyring: Keyring
     workspaces: WorkspaceStore
     installations: EncryptedInstallationStore | None
-    http: aiohttp.ClientSession
+    # Slack's Web API and response URLs have a pool of their own, so no outside API that hangs
+    # can hold up an ack's follow-up, a modal or an answer (the outside APIs' pools: `egress`).
+    slack_http: aiohttp.ClientSession
+    egress: Egress
     cortex_api: JsonApi
     rootly_api: JsonApi
     cache: ResponseCache
@@ -108,8 +112,13 @@ async def open_services(
     redis = SharedRedis(redis_url.get_secret_value()) if redis_url else None
     ledger, shared = _shared_state(settings, redis)
     limits = BudgetLimits(settings.cortex_rate_limit, settings.cortex_rate_period)
+    policy = AddressPolicy(settings.allow_private_cortex_urls, own_addresses())
+    trusted_urls = (settings.cortex_base_url, settings.rootly_base_url)
     try:
-        async with aiohttp.ClientSession() as http:
+        async with (
+            aiohttp.ClientSession() as slack_http,
+            open_egress(trusted_urls, policy) as egress,
+        ):
             try:
                 yield Services(
                     settings=settings,
@@ -117,9 +126,12 @@ async def open_services(
                     keyring=keyring,
                     workspaces=WorkspaceStore(engine, keyring),
                     installations=installations,
-                    http=http,
-                    cortex_api=cortex_api(http, retry_policy, budget=cortex_budget(limits, ledger)),
-                    rootly_api=rootly_api(http, retry_policy),
+                    slack_http=slack_http,
+                    egress=egress,
+                    cortex_api=cortex_api(
+                        egress, retry_policy, budget=cortex_budget(limits, ledger)
+                    ),
+                    rootly_api=rootly_api(egress, retry_policy),
                     cache=ResponseCache(clock=clock, shared=shared),
                     claims=RequestClaims(engine),
                     digests=DigestStore(engine),

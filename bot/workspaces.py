@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.crypto import DecryptionError, Keyring
+from bot.errors import KeyNotEnteredForUrlError
 from bot.storage import as_utc, sealing_key, workspaces
 
 CORTEX_KEY = "cortex_key"
@@ -101,8 +102,9 @@ class WorkspaceStore:
 
     async def save(self, team_id: str, keys: NewKeys, connected_by: str) -> Connection:
         """Store a connection; a key left as None keeps the one already stored, if it can still be
-        opened: an unreadable Rootly key is dropped, an unreadable Cortex key must be entered
-        again (`DecryptionError`)."""
+        opened (an unreadable Rootly key is dropped, an unreadable Cortex key must be entered
+        again: `DecryptionError`) and only for the URL it was entered for (a Cortex key at a new
+        URL must be entered again: `KeyNotEnteredForUrlError`)."""
         values: dict[str, object] = {
             "cortex_url": keys.cortex_url,
             "connected_by": connected_by,
@@ -117,11 +119,19 @@ class WorkspaceStore:
                 if column == CORTEX_KEY:
                     raise DecryptionError("the stored Cortex key cannot be read: enter it again")
                 values[column] = values[f"{column}_last4"] = None
+        # Checked in the UPDATE itself, so a URL changed meanwhile by another admin counts too.
+        key_stays_with_its_url = (
+            true() if keys.cortex_key is not None else workspaces.c.cortex_url == keys.cortex_url
+        )
         async with self._engine.begin() as connection:
             updated = await connection.execute(
-                update(workspaces).where(workspaces.c.team_id == team_id).values(**values)
+                update(workspaces)
+                .where(workspaces.c.team_id == team_id, key_stays_with_its_url)
+                .values(**values)
             )
             if updated.rowcount == 0:
+                if keys.cortex_key is None:
+                    raise KeyNotEnteredForUrlError(team_id)
                 await connection.execute(insert(workspaces).values(team_id=team_id, **values))
         saved = await self.get(team_id)
         assert saved is not None

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-
 from bot.budget import BudgetLimits, Ledger, LocalLedger, RequestBudget
 from bot.cortex.client import CORTEX, SERVICE_NAME, CortexClient
+from bot.egress import Egress
 from bot.http import JsonApi, RetryPolicy, open_api
 
 # Documented: 1000 requests per minute per client.
@@ -23,12 +22,12 @@ def cortex_budget(
 
 
 def cortex_api(
-    session: aiohttp.ClientSession,
+    egress: Egress,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     budget: RequestBudget | None = None,
 ) -> JsonApi:
-    return open_api(CORTEX, session, budget or cortex_budget(), policy, sleep)
+    return open_api(CORTEX, egress, budget or cortex_budget(), policy, sleep)
 
 
 __all__ = ["CORTEX_LIMITS", "CortexClient", "cortex_api", "cortex_budget"]

@@ -7,8 +7,7 @@ and retry policy live in the shared `JsonApi`.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,18 +35,22 @@ from bot.http import (
     ApiClient,
     ApiSpec,
     ErrorDescription,
+    Paging,
     QueryParams,
     RetryPolicy,
     parsed,
     path_segment,
+    read_pages,
 )
 
 SERVICE_NAME = "Cortex"
 PAGE_SIZE = 1000
+# A listing is read in full up to 100 pages (100,000 entities, deploys of one service, or scores
+# on one scorecard), four pages at a time; Cortex saying there are more is an error rather than
+# unbounded work.
+PAGING = Paging(size=PAGE_SIZE, max_pages=100, in_flight=4)
 # Cortex answers 404 with one of these codes when an entity has no on-call integration.
 ONCALL_NOT_REGISTERED = frozenset({"INTEGRATION_UNREGISTERED", "INTEGRATION_MISSING"})
-# How many further pages of one listing are fetched at once once the first page tells the count.
-PAGE_CONCURRENCY = 4
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 PageT = TypeVar("PageT")
@@ -164,7 +167,9 @@ class CortexClient(ApiClient):
         """
         params = [("entityTag", entity_tag)] if entity_tag else []
         path = f"/api/v1/scorecards/{path_segment(scorecard_tag)}/scores"
-        pages = await self._pages(path, params, lambda page: _parse(ScorecardScores, page))
+        pages = await self._pages(
+            path, params, "serviceScores", lambda page: _parse(ScorecardScores, page)
+        )
         scores = tuple(score for page in pages for score in page.service_scores)
         return pages[0].model_copy(update={"service_scores": scores})
 
@@ -216,29 +221,27 @@ class CortexClient(ApiClient):
         def read(page: Any) -> list[ModelT]:
             return [_parse(model, item) for item in _items(page, items_field)]
 
-        return [item for page in await self._pages(path, params, read) for item in page]
+        pages = await self._pages(path, params, items_field, read)
+        return [item for page in pages for item in page]
 
     async def _pages(
-        self, path: str, params: QueryParams, read: Callable[[Any], PageT]
+        self, path: str, params: QueryParams, items_field: str, read: Callable[[Any], PageT]
     ) -> list[PageT]:
-        """Every page of a listing: the first, then the rest it counts, a few at a time. Each is
-        read as it arrives, so a long listing never holds the event loop for all of it at once."""
-        first = await self._get(path, [*params, ("page", "0"), ("pageSize", str(PAGE_SIZE))])
-        pages = [read(first)]
-        total_pages = _parse(ListingPage, first).total_pages or 1
-        if total_pages > 1:
-            gate = asyncio.Semaphore(PAGE_CONCURRENCY)
+        """Every page of a listing (its items under `items_field`), within `PAGING`. Each is read
+        as it arrives, so a long listing never holds the event loop for all of it at once."""
 
-            async def fetch(page: int) -> PageT:
-                async with gate:
-                    return read(
-                        await self._get(
-                            path, [*params, ("page", str(page)), ("pageSize", str(PAGE_SIZE))]
-                        )
-                    )
+        def fetch(page: int) -> Awaitable[Any]:
+            return self._get(path, [*params, ("page", str(page)), ("pageSize", str(PAGE_SIZE))])
 
-            pages += await asyncio.gather(*(fetch(page) for page in range(1, total_pages)))
-        return pages
+        return await read_pages(
+            SERVICE_NAME,
+            PAGING,
+            fetch,
+            first=0,
+            total_pages_of=lambda page: _parse(ListingPage, page).total_pages or 1,
+            items_of=lambda page: _items(page, items_field),
+            read=read,
+        )
 
     async def _get(
         self, path: str, params: QueryParams = (), policy: RetryPolicy | None = None

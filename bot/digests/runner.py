@@ -31,7 +31,7 @@ from bot.digests.store import Claim, Digest, Done, SlotState
 from bot.errors import BotError, NotConnectedError
 from bot.lanes import Lane
 from bot.observability import DIGEST_POSTS
-from bot.scheduler import DueWork, WallClock, utc_now
+from bot.scheduler import DueWork, Room, WallClock, utc_now
 
 if TYPE_CHECKING:
     # Services holds the sync engine and digest store: a runtime import would be a cycle.
@@ -106,13 +106,19 @@ class DigestJob:
         self._retry_delay = retry_delay
         self.holder = uuid.uuid4().hex
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[DueWork]:
-        claims = [
-            claim
-            for digest in await self.store.due(now + MAX_LEAD, limit)
-            if await self._time_to_build(digest, now) and (claim := await self._claim(digest, now))
+    async def claim_due(self, now: datetime, room: Room) -> Sequence[DueWork]:
+        buildable = [
+            digest
+            for digest in await self.store.due(now + MAX_LEAD, room)
+            if await self._time_to_build(digest, now)
         ]
-        return [DueWork(_label(claim), partial(self.deliver, claim)) for claim in claims]
+        fitting = room.take(
+            buildable,
+            team_of=lambda digest: digest.team_id,
+            channel_of=lambda digest: digest.channel_id,
+        )
+        claims = [claim for digest in fitting if (claim := await self._claim(digest, now))]
+        return [_work(claim, partial(self.deliver, claim)) for claim in claims]
 
     async def _time_to_build(self, digest: Digest, now: datetime) -> bool:
         if digest.next_due_at <= now:
@@ -214,5 +220,7 @@ class DigestJob:
             await self.store.release(claim, now + self._retry_delay)
 
 
-def _label(claim: Claim) -> str:
-    return f"digest {claim.digest.id} {claim.slot:%Y-%m-%d %H:%M}"
+def _work(claim: Claim, run: Callable[[], Awaitable[None]]) -> DueWork:
+    digest = claim.digest
+    label = f"digest {digest.id} {claim.slot:%Y-%m-%d %H:%M}"
+    return DueWork(label, run, team_id=digest.team_id, channel_id=digest.channel_id)

@@ -23,13 +23,14 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.digests.schedule import Recurrence
+from bot.scheduler import Room
 from bot.storage import SCOPE_TAG_LENGTH, as_utc, digest_slots, digests
 
 log = logging.getLogger(__name__)
@@ -231,9 +232,8 @@ class DigestStore:
         """Delete every digest of a workspace (when the app is uninstalled); how many there were."""
         return len(await self._delete(digests.c.team_id == team_id))
 
-    async def _select(self, *where: ColumnElement[bool], limit: int | None = None) -> list[Digest]:
-        order = (digests.c.next_due_at, digests.c.id) if limit else (digests.c.created_at,)
-        query = select(*_COLUMNS).where(*where).order_by(*order).limit(limit)
+    async def _select(self, *where: ColumnElement[bool]) -> list[Digest]:
+        query = select(*_COLUMNS).where(*where).order_by(digests.c.created_at)
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
         return [_digest(row) for row in rows]
@@ -247,16 +247,50 @@ class DigestStore:
 
     # --- slots -----------------------------------------------------------------------------
 
-    async def due(self, now: datetime, limit: int) -> list[Digest]:
-        """Active digests due at `now` whose slot no live process holds, longest overdue first."""
+    async def due(self, now: datetime, room: Room) -> list[Digest]:
+        """Active digests due at `now` whose slot no live process holds, of workspaces with room
+        left, taken fairly: the longest overdue of each channel only (one runs per channel at a
+        time), then round-robin between workspaces (each one's first, then each one's second...)."""
         held = exists().where(
             digest_slots.c.digest_id == digests.c.id,
             digest_slots.c.state.in_(LIVE_STATES),
             digest_slots.c.expires_at > now,
         )
-        return await self._select(
-            digests.c.next_due_at <= now, digests.c.disabled_reason.is_(None), ~held, limit=limit
+        overdue = (digests.c.next_due_at, digests.c.id)
+        by_channel = (
+            select(
+                *_COLUMNS,
+                func.row_number()
+                .over(partition_by=(digests.c.team_id, digests.c.channel_id), order_by=overdue)
+                .label("in_channel"),
+            )
+            .where(
+                digests.c.next_due_at <= now,
+                digests.c.disabled_reason.is_(None),
+                ~held,
+                digests.c.team_id.not_in(room.full_teams),
+            )
+            .subquery()
         )
+        first_of_channels = select(
+            *(by_channel.c[column.name] for column in _COLUMNS),
+            func.row_number()
+            .over(
+                partition_by=by_channel.c.team_id,
+                order_by=(by_channel.c.next_due_at, by_channel.c.id),
+            )
+            .label("in_workspace"),
+        ).where(by_channel.c.in_channel == 1)
+        fair = first_of_channels.subquery()
+        query = (
+            select(*(fair.c[column.name] for column in _COLUMNS))
+            .where(fair.c.in_workspace <= room.per_workspace)
+            .order_by(fair.c.in_workspace, fair.c.next_due_at, fair.c.id)
+            .limit(room.total)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [_digest(row) for row in rows]
 
     async def claim(
         self, digest: Digest, slot: datetime, holder: str, until: datetime, now: datetime

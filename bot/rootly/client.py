@@ -7,8 +7,7 @@ Bodies follow JSON:API: `{"data": {"type": ..., "attributes": {...}}}` out, reso
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from bot.errors import NotFoundError, UnreadableAnswerError
@@ -16,10 +15,12 @@ from bot.http import (
     ApiClient,
     ApiSpec,
     ErrorDescription,
+    Paging,
     QueryParams,
     RetryPolicy,
     parsed,
     path_segment,
+    read_pages,
 )
 from bot.rootly.models import (
     Resource,
@@ -38,8 +39,9 @@ JSON_API = "application/vnd.api+json"
 # The document gives no maximum page size. Every page after the first is numbered from
 # `meta.total_pages`, so a server that serves fewer items than asked is still read in full.
 PAGE_SIZE = 100
-# How many further pages of one listing are fetched at once once the first page tells the count.
-PAGE_CONCURRENCY = 4
+# A listing is read in full up to 500 pages (50,000 services), four pages at a time; Rootly saying
+# there are more is an error rather than unbounded work.
+PAGING = Paging(size=PAGE_SIZE, max_pages=500, in_flight=4)
 # The most entities one bulk upsert may carry (the official document).
 BULK_LIMIT = 100
 # The fields the sync writes that `bulk_upsert_services` accepts too; a service whose write needs
@@ -201,23 +203,25 @@ class RootlyClient(ApiClient):
     async def _all_pages(
         self, path: str, params: QueryParams, model: type[ResourceT]
     ) -> list[ResourceT]:
-        first = await self._get(path, [*params, *_page(1)])
-        pages = [first]
-        total_pages = _total_pages(first)
-        if total_pages > 1:
-            gate = asyncio.Semaphore(PAGE_CONCURRENCY)
+        def fetch(number: int) -> Awaitable[Any]:
+            return self._get(path, [*params, *_page(number)])
 
-            async def fetch(number: int) -> Any:
-                async with gate:
-                    return await self._get(path, [*params, *_page(number)])
+        def read(page: Any) -> list[ResourceT]:
+            return [_parse(model, item) for item in page.get("data") or ()]
 
-            pages += await asyncio.gather(*(fetch(number) for number in range(2, total_pages + 1)))
+        pages = await read_pages(
+            SERVICE_NAME,
+            PAGING,
+            fetch,
+            first=1,
+            total_pages_of=_total_pages,
+            items_of=lambda page: page.get("data") or (),
+            read=read,
+        )
         # A resource created while we page can shift another onto the next page: keep it once.
         found: dict[str, ResourceT] = {}
-        for page in pages:
-            for item in page.get("data") or ():
-                resource = _parse(model, item)
-                found.setdefault(resource.id, resource)
+        for resource in (resource for page in pages for resource in page):
+            found.setdefault(resource.id, resource)
         return list(found.values())
 
     async def _get(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import BotError
-from bot.scheduler import DueWork, WallClock, utc_now
+from bot.scheduler import DueWork, Room, WallClock, utc_now
 from bot.storage import as_utc, sync_schedules
 from bot.sync.report import BY_SCHEDULE, SyncReport
 
@@ -89,13 +89,16 @@ class SyncSchedules:
     async def forget(self, team_id: str) -> None:
         await self.set(team_id, None, set_by="uninstall")
 
-    async def due(self, now: datetime, limit: int) -> list[SyncSchedule]:
-        """The schedules due at `now`, the longest overdue first."""
+    async def due(self, now: datetime, room: Room) -> list[SyncSchedule]:
+        """The schedules due at `now` of workspaces with room left, the longest overdue first."""
         query = (
             select(sync_schedules)
-            .where(sync_schedules.c.next_due_at <= now)
+            .where(
+                sync_schedules.c.next_due_at <= now,
+                sync_schedules.c.team_id.not_in(room.full_teams),
+            )
             .order_by(sync_schedules.c.next_due_at)
-            .limit(limit)
+            .limit(room.total)
         )
         async with self._engine.connect() as connection:
             rows = (await connection.execute(query)).mappings().all()
@@ -127,13 +130,13 @@ class AutoSyncJob:
         self._schedules = schedules
         self._run_sync = run_sync
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[DueWork]:
-        claimed = [
-            schedule
-            for schedule in await self._schedules.due(now, limit)
-            if await self._schedules.claim(schedule, now)
+    async def claim_due(self, now: datetime, room: Room) -> Sequence[DueWork]:
+        due = room.take(await self._schedules.due(now, room), team_of=lambda s: s.team_id)
+        claimed = [schedule for schedule in due if await self._schedules.claim(schedule, now)]
+        return [
+            DueWork(f"auto-sync {s.team_id}", self._runner(s.team_id), team_id=s.team_id)
+            for s in claimed
         ]
-        return [DueWork(f"auto-sync {s.team_id}", self._runner(s.team_id)) for s in claimed]
 
     def _runner(self, team_id: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

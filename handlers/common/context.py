@@ -86,9 +86,9 @@ class Invocation:
 async def respond_via(
     services: Services, response_url: str, message: Message, **options: Any
 ) -> None:
-    """Post to a response URL on the shared session (Bolt's `respond` opens a new one each time).
+    """Post to a response URL on Slack's session (Bolt's `respond` opens a new one each time).
     `options`: `response_type`, `replace_original`, `delete_original`."""
-    webhook = AsyncWebhookClient(response_url, session=services.http)
+    webhook = AsyncWebhookClient(response_url, session=services.slack_http)
     answer = await webhook.send(**message.payload(), **options)
     if answer.status_code != 200:
         log.warning("the response URL answered %s: %s", answer.status_code, answer.body)

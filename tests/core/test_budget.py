@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bot.budget import BudgetLimits, Ledger, LocalLedger, RequestBudget
@@ -22,6 +21,7 @@ from bot.catalog import Catalog
 from bot.cortex import CORTEX_LIMITS, CortexClient, cortex_api, cortex_budget
 from bot.digests import Scope, Window
 from bot.digests.content import build_content
+from bot.egress import Egress
 from bot.errors import BudgetBusyError, NotFoundError
 from bot.http import RetryPolicy
 from bot.lanes import Lane, background, current_lane
@@ -89,12 +89,12 @@ def loaded_cortex(limited_cortex: FakeCortex) -> FakeCortex:
 
 @pytest.fixture
 def scaled_catalog(
-    http_session: aiohttp.ClientSession,
+    egress: Egress,
     budget: RequestBudget,
     limited_cortex: FakeCortex,
     api_key: str,
 ) -> Catalog:
-    api = cortex_api(http_session, CARD_POLICY, budget=budget)
+    api = cortex_api(egress, CARD_POLICY, budget=budget)
     client = CortexClient(api, limited_cortex.base_url, api_key, "T-ALPHA")
     return Catalog(client, ResponseCache(), "T-ALPHA")
 
@@ -237,12 +237,10 @@ async def test_cortexs_retry_after_pauses_every_call_on_the_key(
     assert all(request.at >= refused.at + 1.0 for request in later)
 
 
-async def test_each_key_has_its_own_budget(
-    http_session: aiohttp.ClientSession, limited_cortex: FakeCortex
-) -> None:
+async def test_each_key_has_its_own_budget(egress: Egress, limited_cortex: FakeCortex) -> None:
     two = BudgetLimits(requests=2, period=LONG_PERIOD, margin=0.0)
     budget = RequestBudget("Cortex", two, LocalLedger(LONG_PERIOD))
-    api = cortex_api(http_session, CARD_POLICY, budget=budget)
+    api = cortex_api(egress, CARD_POLICY, budget=budget)
     seed(limited_cortex, 1)
     limited_cortex.api_keys.add("second-key-0123456789abcdef")
     first = CortexClient(api, limited_cortex.base_url, CORTEX_KEY)

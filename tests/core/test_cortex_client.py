@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp import ClientSession
 
 from bot.cortex import CortexClient, cortex_api
 from bot.cortex.models import Deployer, DeployType, NewCustomEvent, NewDeploy
+from bot.egress import Egress
 from bot.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -317,13 +317,11 @@ async def test_one_slow_answer_is_retried(cortex: CortexClient, fake_cortex: Fak
     assert fake_cortex.count() == 2
 
 
-async def test_the_whole_call_has_a_deadline(
-    http_session: ClientSession, fake_cortex: FakeCortex
-) -> None:
+async def test_the_whole_call_has_a_deadline(egress: Egress, fake_cortex: FakeCortex) -> None:
     fake_cortex.add_service("api")
     fake_cortex.faults += [Fault(status=200, delay=5) for _ in range(3)]
     tight = RetryPolicy(attempts=10, request_timeout=0.3, deadline=0.5, backoff_base=0.01)
-    client = CortexClient(cortex_api(http_session, tight), fake_cortex.base_url, CORTEX_KEY)
+    client = CortexClient(cortex_api(egress, tight), fake_cortex.base_url, CORTEX_KEY)
 
     with pytest.raises(UnavailableError, match=r"no answer within 0\.5 s"):
         await client.get_entity("api")

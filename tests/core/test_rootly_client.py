@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 
+from bot.egress import Egress
 from bot.errors import (
     InvalidRequestError,
     NotFoundError,
@@ -268,12 +268,12 @@ def test_incident_services_are_read_from_any_shape(resource: dict[str, Any]) -> 
 
 @pytest.fixture
 def unhurried_rootly(
-    http_session: aiohttp.ClientSession, fake_rootly: FakeRootly, retry_sleep: RecordingSleep
+    egress: Egress, fake_rootly: FakeRootly, retry_sleep: RecordingSleep
 ) -> RootlyClient:
     """A client whose deadline leaves room for Rootly's pacer to wait out a reset of 2 s in real
     time after the retry's own (recorded, not slept) wait."""
     policy = replace(FAST_RETRIES, deadline=6.0)
-    api = rootly_api(http_session, policy, sleep=retry_sleep)
+    api = rootly_api(egress, policy, sleep=retry_sleep)
     return RootlyClient(api, fake_rootly.base_url, ROOTLY_KEY)
 
 

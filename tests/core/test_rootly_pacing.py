@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
+from bot.egress import Egress
 from bot.http import RetryPolicy
 from bot.lanes import background
 from bot.rootly import RootlyClient, rootly_api
@@ -19,8 +19,8 @@ UNHURRIED = RetryPolicy(request_timeout=10.0, deadline=20.0)
 
 
 @pytest.fixture
-def rootly(http_session: aiohttp.ClientSession, fake_rootly: FakeRootly) -> RootlyClient:
-    return RootlyClient(rootly_api(http_session, UNHURRIED), fake_rootly.base_url, ROOTLY_KEY)
+def rootly(egress: Egress, fake_rootly: FakeRootly) -> RootlyClient:
+    return RootlyClient(rootly_api(egress, UNHURRIED), fake_rootly.base_url, ROOTLY_KEY)
 
 
 class Waits:

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient
-from bot.cortex.client import PAGE_CONCURRENCY, PAGE_SIZE
+from bot.cortex.client import PAGE_SIZE, PAGING
 from bot.errors import NotFoundError, UnavailableError, UnknownScorecardError
 from bot.scorecards import WORST_SHOWN, service_scorecards
 from tests.support.fakes.cortex import FakeCortex, Fault, rule
@@ -84,7 +84,7 @@ async def test_pages_in_flight_are_bounded(
 
     assert len(listing.service_scores) == PAGE_SIZE * 5 + 1
     assert len(fake_cortex.requests_to("/api/v1/scorecards/readiness/scores")) == 6
-    assert fake_cortex.max_in_flight == PAGE_CONCURRENCY
+    assert fake_cortex.max_in_flight == PAGING.in_flight
 
 
 async def test_one_service_on_one_scorecard_and_its_next_steps(

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 
 from bot.budget import BudgetLimits
@@ -18,6 +17,7 @@ from bot.cache import DEFAULT_STALE_FOR, ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CORTEX_LIMITS, CortexClient, cortex_api, cortex_budget
 from bot.cortex.models import DeployType, NewDeploy
+from bot.egress import Egress
 from bot.errors import BudgetBusyError, NotFoundError
 from bot.http import RetryPolicy
 from bot.shared import RedisEntries, RedisLedger, SharedRedis
@@ -46,32 +46,32 @@ def api_key(fake_cortex: FakeCortex) -> str:
 
 @pytest.fixture
 async def processes(
-    http_session: aiohttp.ClientSession, fake_cortex: FakeCortex, api_key: str
+    egress: Egress, fake_cortex: FakeCortex, api_key: str
 ) -> AsyncIterator[list[Process]]:
-    async with _processes(http_session, fake_cortex, api_key, REDIS_URL or "", 3) as started:
+    async with _processes(egress, fake_cortex, api_key, REDIS_URL or "", 3) as started:
         yield started
 
 
 def _process(
-    http: aiohttp.ClientSession, cortex: FakeCortex, key: str, url: str, limits: BudgetLimits
+    egress: Egress, cortex: FakeCortex, key: str, url: str, limits: BudgetLimits
 ) -> Process:
     redis = SharedRedis(url)
     budget = cortex_budget(limits, RedisLedger(redis, limits.period))
-    client = CortexClient(cortex_api(http, POLICY, budget=budget), cortex.base_url, key, TEAM)
+    client = CortexClient(cortex_api(egress, POLICY, budget=budget), cortex.base_url, key, TEAM)
     cache = ResponseCache(shared=RedisEntries(redis, DEFAULT_STALE_FOR))
     return Process(redis, cache, Catalog(client, cache, TEAM))
 
 
 @asynccontextmanager
 async def _processes(
-    http: aiohttp.ClientSession,
+    egress: Egress,
     cortex: FakeCortex,
     key: str,
     url: str,
     count: int,
     limits: BudgetLimits = CORTEX_LIMITS,
 ) -> AsyncIterator[list[Process]]:
-    started = [_process(http, cortex, key, url, limits) for _ in range(count)]
+    started = [_process(egress, cortex, key, url, limits) for _ in range(count)]
     try:
         yield started
     finally:
@@ -133,14 +133,14 @@ async def test_a_write_in_one_process_invalidates_the_others(
 
 
 async def test_processes_share_one_budget_per_key(
-    http_session: aiohttp.ClientSession, fake_cortex: FakeCortex, api_key: str
+    egress: Egress, fake_cortex: FakeCortex, api_key: str
 ) -> None:
     small = BudgetLimits(requests=30, period=60.0, margin=0.0)
     fake_cortex.rate_limit = (small.requests, small.period)
     tags = [f"svc-{number:02d}" for number in range(40)]
     for tag in tags:
         fake_cortex.add_service(tag)
-    async with _processes(http_session, fake_cortex, api_key, REDIS_URL or "", 3, small) as three:
+    async with _processes(egress, fake_cortex, api_key, REDIS_URL or "", 3, small) as three:
         answers = await asyncio.gather(
             *(three[n % 3].catalog.entity(tag) for n, tag in enumerate(tags)),
             return_exceptions=True,
@@ -153,7 +153,7 @@ async def test_processes_share_one_budget_per_key(
 
 
 async def test_with_redis_stopped_requests_are_still_answered(
-    http_session: aiohttp.ClientSession,
+    egress: Egress,
     fake_cortex: FakeCortex,
     api_key: str,
     caplog: pytest.LogCaptureFixture,
@@ -162,7 +162,7 @@ async def test_with_redis_stopped_requests_are_still_answered(
     fake_cortex.add_service("ledger")
     async with (
         own_redis_server() as (url, server),
-        _processes(http_session, fake_cortex, api_key, url, 2) as two,
+        _processes(egress, fake_cortex, api_key, url, 2) as two,
     ):
         await two[0].catalog.entity("api")
         assert await two[0].redis.answers()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
+from bot.errors import KeyNotEnteredForUrlError
 from bot.installations import EncryptedInstallationStore
 from bot.storage import workspaces
 from bot.workspaces import NewKeys, WorkspaceStore
@@ -73,11 +74,29 @@ async def test_an_empty_key_keeps_the_stored_one(engine: AsyncEngine) -> None:
     store = WorkspaceStore(engine, keyring(NEW))
     await store.save("T1", NewKeys("https://a.example", CORTEX_KEY, ROOTLY_KEY), "U1")
 
-    saved = await store.save("T1", NewKeys("https://b.example", None, None), "U2")
+    saved = await store.save("T1", NewKeys("https://a.example", None, None), "U2")
 
-    assert saved.cortex_url == "https://b.example"
+    assert saved.cortex_url == "https://a.example"
     assert saved.cortex_key.get_secret_value() == CORTEX_KEY
+    assert saved.rootly_key is not None
     assert saved.connected_by == "U2"
+
+
+async def test_a_stored_key_never_moves_to_another_url(engine: AsyncEngine) -> None:
+    store = WorkspaceStore(engine, keyring(NEW))
+    await store.save("T1", NewKeys("https://a.example", CORTEX_KEY, None), "U1")
+
+    with pytest.raises(KeyNotEnteredForUrlError):
+        await store.save("T1", NewKeys("https://b.example", None, None), "U2")
+    unchanged = await store.get("T1")
+    moved = await store.save("T1", NewKeys("https://b.example", "new-key-for-b", None), "U2")
+
+    assert unchanged is not None
+    assert (unchanged.cortex_url, unchanged.connected_by) == ("https://a.example", "U1")
+    assert (moved.cortex_url, moved.cortex_key.get_secret_value()) == (
+        "https://b.example",
+        "new-key-for-b",
+    )
 
 
 async def test_forget_deletes_the_row(engine: AsyncEngine) -> None:

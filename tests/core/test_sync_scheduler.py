@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.scheduler import DueWork, Scheduler
+from bot.scheduler import DueWork, Room, Scheduler
 from bot.services import Services
 from bot.sync import BY_SCHEDULE, SyncEngine
 from tests.support.fakes.cortex import FakeCortex
@@ -149,7 +149,7 @@ async def test_a_sync_that_cannot_run_spends_its_slot_quietly(
 class Broken:
     kind = "broken"
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[DueWork]:
+    async def claim_due(self, now: datetime, room: Room) -> Sequence[DueWork]:
         raise RuntimeError("the database is on fire")
 
 
@@ -160,9 +160,9 @@ class Counting:
         self.runs = 0
         self.limits: list[int] = []
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[DueWork]:
-        self.limits.append(limit)
-        return [DueWork(f"count {n}", self.run) for n in range(3)]
+    async def claim_due(self, now: datetime, room: Room) -> Sequence[DueWork]:
+        self.limits.append(room.total)
+        return [DueWork(f"count {n}", self.run, team_id=f"T{n}") for n in range(3)]
 
     async def run(self) -> None:
         self.runs += 1

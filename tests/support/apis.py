@@ -12,6 +12,7 @@ from aiohttp.web import Application
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient, cortex_api
+from bot.egress import AddressPolicy, Egress, open_egress
 from bot.http import JsonApi, RetryPolicy
 from bot.rootly import RootlyClient, rootly_api
 from tests.support.contract import SPECS_DIR
@@ -70,8 +71,15 @@ def retry_sleep() -> RecordingSleep:
 
 
 @pytest.fixture
-def cortex_transport(http_session: aiohttp.ClientSession, retry_sleep: RecordingSleep) -> JsonApi:
-    return cortex_api(http_session, FAST_RETRIES, sleep=retry_sleep)
+async def egress() -> AsyncIterator[Egress]:
+    """The outside-API pools of an operator who allows private URLs (the fakes are on 127.0.0.1)."""
+    async with open_egress((), AddressPolicy(allow_private=True)) as pools:
+        yield pools
+
+
+@pytest.fixture
+def cortex_transport(egress: Egress, retry_sleep: RecordingSleep) -> JsonApi:
+    return cortex_api(egress, FAST_RETRIES, sleep=retry_sleep)
 
 
 @pytest.fixture
@@ -80,9 +88,9 @@ def cortex(cortex_transport: JsonApi, fake_cortex: FakeCortex) -> CortexClient:
 
 
 @pytest.fixture
-def patient_cortex(http_session: aiohttp.ClientSession, fake_cortex: FakeCortex) -> CortexClient:
+def patient_cortex(egress: Egress, fake_cortex: FakeCortex) -> CortexClient:
     """A client that gives the fake time to check big pages against the official document."""
-    return CortexClient(cortex_api(http_session, PATIENT), fake_cortex.base_url, CORTEX_KEY)
+    return CortexClient(cortex_api(egress, PATIENT), fake_cortex.base_url, CORTEX_KEY)
 
 
 @pytest.fixture
@@ -105,8 +113,8 @@ async def fake_rootly(aiohttp_server: ServerFactory) -> AsyncIterator[FakeRootly
 
 
 @pytest.fixture
-def rootly_transport(http_session: aiohttp.ClientSession, retry_sleep: RecordingSleep) -> JsonApi:
-    return rootly_api(http_session, FAST_RETRIES, sleep=retry_sleep)
+def rootly_transport(egress: Egress, retry_sleep: RecordingSleep) -> JsonApi:
+    return rootly_api(egress, FAST_RETRIES, sleep=retry_sleep)
 
 
 @pytest.fixture

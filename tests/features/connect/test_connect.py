@@ -96,8 +96,9 @@ async def test_a_refused_cortex_key_is_an_inline_error_and_nothing_is_saved(
 
 
 async def test_an_unreachable_cortex_url_is_an_inline_error(
-    slack_app: SlackApp, unused_tcp_port: int
+    app_with: AppStarter, unused_tcp_port: int
 ) -> None:
+    slack_app = await app_with(allow_private_cortex_urls=True)
     answer = await connect(
         slack_app, cortex_key=CORTEX_KEY, cortex_url=f"http://127.0.0.1:{unused_tcp_port}"
     )

@@ -177,7 +177,9 @@ async def test_a_process_that_dies_before_posting_leaves_the_slot_to_another_onc
     await schedule(services)
     clock.now = SLOT
     dying = digest_job(services, slack_client, clock=clock)
-    claimed = await dying.claim_due(clock.now, 8)  # ...and the process stops before running it
+    claimed = await dying.claim_due(
+        clock.now, Scheduler([]).room()
+    )  # ...and the process stops before running it
 
     async with process(database_url, fake_cortex, fake_slack.base_url, clock) as restarted:
         scheduler = Scheduler([digest_job(restarted, slack_client, clock=clock)], clock=clock)
@@ -337,7 +339,9 @@ async def test_a_digest_rescheduled_while_its_slot_is_posted_keeps_its_new_sched
 ) -> None:
     digest = await schedule(services)
     clock.now = SLOT
-    [work] = await digest_job(services, slack_client, clock=clock).claim_due(SLOT, 8)
+    [work] = await digest_job(services, slack_client, clock=clock).claim_due(
+        SLOT, Scheduler([]).room()
+    )
 
     at_ten = Recurrence("daily", time(10, 0), "UTC")
     await schedule(services, recurrence=at_ten, now=SLOT + timedelta(seconds=1))

@@ -59,10 +59,20 @@ class ContractFake:
     violations: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    # A hostile server: every listing claims this many pages, whatever it holds, and serves this
+    # many items a page, whatever was asked.
+    claimed_pages: int | None = None
+    served_page_size: int | None = None
+    # Answers are gzip-compressed when the client accepts it (a 9 MiB answer is then ~10 KiB).
+    compress: bool = False
 
     def count(self, method: str = "GET", path_prefix: str | None = None) -> int:
         prefix = self.API_PREFIX if path_prefix is None else path_prefix
         return sum(1 for r in self.received if r.method == method and r.path.startswith(prefix))
+
+    def total_pages(self, items: int, size: int) -> int:
+        """How many pages a listing of `items` says it has (`claimed_pages` when set)."""
+        return self.claimed_pages or max(1, -(-items // size))
 
     def requests_to(self, path: str, method: str = "GET") -> list[Received]:
         return [r for r in self.received if r.method == method and r.path == path]
@@ -111,6 +121,8 @@ class ContractFake:
         deliberate = fault is not None and fault.off_contract
         if response is None:
             response = await handler(request)
+        if self.compress and isinstance(response, web.Response):
+            response.enable_compression()
         if self.check_contract and not deliberate and isinstance(response, web.Response):
             self._check_contract(request, raw_body, response)
         return response

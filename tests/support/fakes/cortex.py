@@ -68,11 +68,13 @@ class Fault:
     message: str = "planned failure"
     # A 200 answer whose body breaks the document (a list where an object belongs, ...).
     garbage: Any = None
+    # Where a hostile server redirects to (with a 3xx status).
+    redirect_to: str | None = None
 
     @property
     def off_contract(self) -> bool:
         """Whether the answer breaks the official document on purpose (not checked against it)."""
-        return self.bad_json or self.garbage is not None
+        return self.bad_json or self.garbage is not None or self.redirect_to is not None
 
     def matches(self, request: web.Request) -> bool:
         return self.path_contains in request.path and self.method in (None, request.method)
@@ -82,6 +84,8 @@ class Fault:
             return web.Response(text="{not json", content_type="application/json")
         if self.garbage is not None:
             return _json(self.garbage)
+        if self.redirect_to is not None:
+            return web.Response(status=self.status, headers={"Location": self.redirect_to})
         if self.status == 429:
             return rate_limited(self.retry_after or 0)
         if self.status >= 400:
@@ -339,6 +343,7 @@ def _level_reached(scorecard: dict[str, Any], failed: set[str]) -> dict[str, Any
 
 
 def _page(
+    fake: FakeCortex,
     request: web.Request,
     items: list[Any],
     field_name: str,
@@ -346,9 +351,9 @@ def _page(
     **extra: Any,
 ) -> web.Response:
     page = int(request.query.get("page", "0"))
-    size = int(request.query.get("pageSize", "250"))
+    size = fake.served_page_size or int(request.query.get("pageSize", "250"))
     chunk = [render(item) for item in items[page * size : (page + 1) * size]]
-    total_pages = max(1, -(-len(items) // size))
+    total_pages = fake.total_pages(len(items), size)
     return _json(
         {**extra, field_name: chunk, "page": page, "total": len(items), "totalPages": total_pages}
     )
@@ -378,7 +383,7 @@ async def _list_catalog(fake: FakeCortex, request: web.Request, _tag: str) -> we
     def listed(entity: dict[str, Any]) -> dict[str, Any]:
         return entity if owners else {k: v for k, v in entity.items() if k != "owners"}
 
-    return _page(request, found, "entities", listed)
+    return _page(fake, request, found, "entities", listed)
 
 
 async def _entity_details(fake: FakeCortex, _: web.Request, tag: str) -> web.Response:
@@ -396,7 +401,7 @@ async def _entity_details(fake: FakeCortex, _: web.Request, tag: str) -> web.Res
 
 async def _list_deploys(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
     # Oldest first, as a store appends them: the client must sort.
-    return _page(request, fake.deploys.get(tag, []), "deployments")
+    return _page(fake, request, fake.deploys.get(tag, []), "deployments")
 
 
 async def _add_deploy(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
@@ -420,7 +425,7 @@ async def _list_events(fake: FakeCortex, request: web.Request, tag: str) -> web.
         if (start is None or _parse_time(event["timestamp"]) >= _parse_time(start))
         and (end is None or _parse_time(event["timestamp"]) <= _parse_time(end))
     ]
-    return _page(request, events, "events")
+    return _page(fake, request, events, "events")
 
 
 async def _add_event(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
@@ -461,7 +466,7 @@ async def _list_scorecards(fake: FakeCortex, request: web.Request, _tag: str) ->
         for card in fake.scorecards.values()
         if _flag(request, "showDrafts") or not card["isDraft"]
     ]
-    return _page(request, shown, "scorecards")
+    return _page(fake, request, shown, "scorecards")
 
 
 async def _scorecard_scores(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
@@ -471,6 +476,7 @@ async def _scorecard_scores(fake: FakeCortex, request: web.Request, tag: str) ->
     if wanted:
         scores = [score for score in scores if score["service"]["tag"] == wanted]
     return _page(
+        fake,
         request,
         scores,
         "serviceScores",

@@ -372,9 +372,9 @@ def _slug(name: str) -> str:
 
 def _page(fake: FakeRootly, request: web.Request, resources: list[dict[str, Any]]) -> web.Response:
     asked = int(request.query.get("page[size]", DEFAULT_PAGE_SIZE))
-    size = max(1, min(asked, fake.max_page_size))
+    size = fake.served_page_size or max(1, min(asked, fake.max_page_size))
     number = max(1, int(request.query.get("page[number]", "1")))
-    total_pages = max(1, math.ceil(len(resources) / size))
+    total_pages = fake.total_pages(len(resources), size)
 
     def link(page: int | None) -> str | None:
         if page is None:
