@@ -59,6 +59,7 @@ class ContractFake:
     violations: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    _handling: dict[int, web.Request] = field(default_factory=dict)
     # A hostile server: every listing claims this many pages, whatever it holds, and serves this
     # many items a page, whatever was asked.
     claimed_pages: int | None = None
@@ -69,6 +70,15 @@ class ContractFake:
     def count(self, method: str = "GET", path_prefix: str | None = None) -> int:
         prefix = self.API_PREFIX if path_prefix is None else path_prefix
         return sum(1 for r in self.received if r.method == method and r.path.startswith(prefix))
+
+    @property
+    def held(self) -> int:
+        """Requests in flight whose client still waits (a client that gave up closed its end)."""
+        return sum(
+            1
+            for request in self._handling.values()
+            if request.transport is not None and not request.transport.is_closing()
+        )
 
     def total_pages(self, items: int, size: int) -> int:
         """How many pages a listing of `items` says it has (`claimed_pages` when set)."""
@@ -102,10 +112,12 @@ class ContractFake:
         )
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._handling[id(request)] = request
         try:
             return await self._answer(request, handler, raw_body)
         finally:
             self.in_flight -= 1
+            del self._handling[id(request)]
 
     async def _answer(
         self, request: web.Request, handler: Handler, raw_body: bytes

@@ -29,6 +29,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str
+    at: float = field(default_factory=time.perf_counter)  # when it arrived, for benchmarks
 
 
 @dataclass
@@ -43,7 +44,8 @@ class FakeSlack:
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
-    # response URL id -> when its answer arrived (time.perf_counter), for latency benchmarks
+    # response URL id -> its answer, and when it arrived (time.perf_counter), for benchmarks
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     answered_at: dict[str, float] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
@@ -159,6 +161,7 @@ class FakeSlack:
         message = await request.json()
         self.violations += block_kit.message_problems("response_url", message)
         self.responses.append(message)
+        self.answers[request.match_info["id"]] = message
         self.answered_at[request.match_info["id"]] = time.perf_counter()
         return web.Response(text="ok")
 
