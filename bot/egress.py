@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -153,17 +153,12 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme, (url.host or "").lower(), url.port)
 
 
-@dataclass(frozen=True)
 class UrlRules:
     """The operator's URLs, trusted as given, and the rules for every other URL."""
 
-    trusted_urls: Sequence[str]
-    policy: AddressPolicy = AddressPolicy()
-    _trusted: frozenset[tuple[str, str, int | None]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        origins = frozenset(_origin(URL(url)) for url in self.trusted_urls)
-        object.__setattr__(self, "_trusted", origins)
+    def __init__(self, trusted_urls: Iterable[str], policy: AddressPolicy) -> None:
+        self.policy = policy
+        self._trusted = frozenset(_origin(URL(url)) for url in trusted_urls)
 
     def is_trusted(self, url: str) -> bool:
         """The operator's: same scheme, host and port as `CORTEX_API_URL` or `ROOTLY_API_URL`."""
@@ -253,11 +248,6 @@ class InFlightCaps:
         self.limit = limit
         self._gates: dict[str, _Gate] = {}
 
-    def waiting(self, key: str) -> int:
-        """How many wait for a turn under `key` beyond those holding one."""
-        gate = self._gates.get(key)
-        return 0 if gate is None else max(0, gate.users - self.limit)
-
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
         gate = self._gates.setdefault(key, _Gate(asyncio.Semaphore(self.limit)))
@@ -309,7 +299,7 @@ async def open_egress(
     lookup: Lookup = socket.getaddrinfo,
 ) -> AsyncIterator[Egress]:
     """Both outside-API pools, closed together."""
-    rules = UrlRules(tuple(trusted_urls), policy)
+    rules = UrlRules(trusted_urls, policy)
     trusted_pool = aiohttp.TCPConnector(limit=POOL_CONNECTIONS)
     resolver = GuardedResolver(policy, lookup)
     chosen_pool = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, resolver=resolver)

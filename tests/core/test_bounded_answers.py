@@ -4,14 +4,18 @@ oversized pages; the tests assert on the typed error and on how much the fake wa
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
 import pytest
 
 from bot.cortex import CortexClient
 from bot.cortex.client import PAGING as CORTEX_PAGING
 from bot.errors import OversizeAnswerError
-from bot.http import MAX_BODY_BYTES, MIB
+from bot.http import MAX_BODY_BYTES, MIB, Paging
 from bot.rootly import RootlyClient
 from bot.rootly.client import PAGING as ROOTLY_PAGING
+from tests.support.fakes.contract_fake import ContractFake
 from tests.support.fakes.cortex import FakeCortex
 from tests.support.fakes.rootly import FakeRootly
 
@@ -39,73 +43,59 @@ async def test_an_answer_under_the_cap_is_read_whole(
     assert len((await cortex.get_entity("large")).description or "") == MAX_BODY_BYTES - MIB
 
 
-async def test_a_cortex_listing_of_100000_pages_stops_after_the_first(
-    cortex: CortexClient, fake_cortex: FakeCortex
-) -> None:
-    fake_cortex.add_service("api")
-    fake_cortex.claimed_pages = 100_000
+@dataclass(frozen=True)
+class Listing:
+    """One API's paged listing as the tests drive it: the fake behind it and how to seed it."""
+
+    fake: ContractFake
+    paging: Paging
+    read: Callable[[], Awaitable[Sequence[object]]]
+    seed: Callable[[int], object]
+
+
+@pytest.fixture(params=["Cortex", "Rootly"])
+def listing(request: pytest.FixtureRequest) -> Listing:
+    if request.param == "Cortex":
+        cortex: CortexClient = request.getfixturevalue("cortex")
+        fake_cortex: FakeCortex = request.getfixturevalue("fake_cortex")
+        return Listing(
+            fake_cortex,
+            CORTEX_PAGING,
+            cortex.list_entities,
+            lambda n: fake_cortex.add_service(f"s{n}"),
+        )
+    rootly: RootlyClient = request.getfixturevalue("rootly")
+    fake_rootly: FakeRootly = request.getfixturevalue("fake_rootly")
+    return Listing(
+        fake_rootly, ROOTLY_PAGING, rootly.list_services, lambda n: fake_rootly.add_service(f"S{n}")
+    )
+
+
+async def test_a_listing_of_100000_pages_stops_after_the_first(listing: Listing) -> None:
+    listing.seed(0)
+    listing.fake.claimed_pages = 100_000
 
     with pytest.raises(OversizeAnswerError, match="100,000 pages"):
-        await cortex.list_entities()
+        await listing.read()
 
-    assert fake_cortex.count() == 1
-
-
-async def test_cortex_pages_are_read_a_few_at_a_time(
-    cortex: CortexClient, fake_cortex: FakeCortex
-) -> None:
-    fake_cortex.add_service("api")
-    fake_cortex.claimed_pages = CORTEX_PAGING.max_pages
-    fake_cortex.latency = 0.02
-
-    assert [entity.tag for entity in await cortex.list_entities()] == ["api"]
-
-    assert fake_cortex.count() == CORTEX_PAGING.max_pages
-    assert fake_cortex.max_in_flight <= CORTEX_PAGING.in_flight
+    assert len(listing.fake.received) == 1
 
 
-async def test_a_cortex_page_with_more_items_than_asked_is_an_error(
-    cortex: CortexClient, fake_cortex: FakeCortex
-) -> None:
-    for number in range(CORTEX_PAGING.size + 1):
-        fake_cortex.add_service(f"svc-{number}")
-    fake_cortex.served_page_size = CORTEX_PAGING.size + 1
+async def test_pages_are_read_a_few_at_a_time(listing: Listing) -> None:
+    listing.seed(0)
+    listing.fake.claimed_pages = 40
+    listing.fake.latency = 0.02
 
-    with pytest.raises(OversizeAnswerError, match="1,001 items"):
-        await cortex.list_entities()
+    assert len(await listing.read()) == 1
 
-
-async def test_a_rootly_listing_of_100000_pages_stops_after_the_first(
-    rootly: RootlyClient, fake_rootly: FakeRootly
-) -> None:
-    fake_rootly.add_service("Payments")
-    fake_rootly.claimed_pages = 100_000
-
-    with pytest.raises(OversizeAnswerError, match="100,000 pages"):
-        await rootly.list_services()
-
-    assert fake_rootly.count() == 1
+    assert len(listing.fake.received) == 40
+    assert listing.fake.max_in_flight <= listing.paging.in_flight
 
 
-async def test_rootly_pages_are_read_a_few_at_a_time(
-    rootly: RootlyClient, fake_rootly: FakeRootly
-) -> None:
-    fake_rootly.add_service("Payments")
-    fake_rootly.claimed_pages = 40
-    fake_rootly.latency = 0.02
+async def test_a_page_with_more_items_than_asked_is_an_error(listing: Listing) -> None:
+    for number in range(listing.paging.size + 1):
+        listing.seed(number)
+    listing.fake.served_page_size = listing.paging.size + 1
 
-    assert [service.name for service in await rootly.list_services()] == ["Payments"]
-
-    assert fake_rootly.count() == 40
-    assert fake_rootly.max_in_flight <= ROOTLY_PAGING.in_flight
-
-
-async def test_a_rootly_page_with_more_items_than_asked_is_an_error(
-    rootly: RootlyClient, fake_rootly: FakeRootly
-) -> None:
-    for number in range(ROOTLY_PAGING.size + 1):
-        fake_rootly.add_service(f"Service {number}")
-    fake_rootly.served_page_size = ROOTLY_PAGING.size + 1
-
-    with pytest.raises(OversizeAnswerError, match="101 items"):
-        await rootly.list_services()
+    with pytest.raises(OversizeAnswerError, match=f"{listing.paging.size + 1:,} items"):
+        await listing.read()
