@@ -144,7 +144,7 @@ async def hanging_lookups(
 ) -> AsyncIterator[Counter[str]]:
     """Keep `in_flight` of A's lookups outstanding; yields the kinds of A's answers so far."""
     await sender.card(HANGING, "svc-000", Pass("A's catalog, listed once"))
-    cortex.latency = 3600.0  # from now on A's Cortex never answers
+    cortex.hang()  # from now on A's Cortex answers no more
     kinds: Counter[str] = Counter()
     outstanding: set[str] = set()
     services = itertools.cycle(range(1, SERVICES_OF_A))

@@ -219,7 +219,7 @@ class JsonApi:
     ) -> Any:
         """Send one call (with retries) and return its decoded JSON body."""
         try:
-            session = self._egress.session_for(url)
+            self._egress.session_for(url)  # refused before it waits for anything
         except UrlRefusedError:
             API_REQUESTS.labels(self.service, "refused").inc()
             raise
@@ -237,7 +237,7 @@ class JsonApi:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(session, method, url, call, params, body)
+                return await self._attempt(method, url, call, params, body)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
     def _wait_strategy(self, call: _Call) -> Callable[[RetryCallState], float]:
@@ -275,13 +275,7 @@ class JsonApi:
         )
 
     async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        call: _Call,
-        params: QueryParams,
-        body: Any,
+        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
     ) -> Any:
         await self.pacer.acquire(
             call.api_key, method, deadline=call.permit_by(), workspace=call.workspace
@@ -291,7 +285,7 @@ class JsonApi:
         headers: Mapping[str, str] = {}
         try:
             async with asyncio.timeout_at(call.deadline):
-                raw, status, headers = await self._send(session, method, url, call, params, body)
+                raw, status, headers = await self._send(method, url, call, params, body)
         except TimeoutError:
             API_REQUESTS.labels(self.service, "timeout").inc()
             raise UnavailableError(
@@ -302,13 +296,7 @@ class JsonApi:
         return self._decode(status, headers, raw, call.api_key)
 
     async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        call: _Call,
-        params: QueryParams,
-        body: Any,
+        self, method: str, url: str, call: _Call, params: QueryParams, body: Any
     ) -> tuple[bytes, int, Mapping[str, str]]:
         headers = {"Authorization": f"Bearer {call.api_key}", "Accept": self._content_type}
         data = None
@@ -320,7 +308,7 @@ class JsonApi:
         try:
             async with (
                 self._egress.turn(url, f"{self.service}:{key_fingerprint(call.api_key)}"),
-                session.request(
+                self._egress.session_for(url).request(
                     method,
                     url,
                     params=list(params),
@@ -360,9 +348,7 @@ class JsonApi:
             else:
                 return bytes(body)
         API_REQUESTS.labels(self.service, "too large").inc()
-        raise OversizeAnswerError(
-            self.service, f"an answer over {self._max_body // MIB} MiB, more than the bot reads"
-        )
+        raise OversizeAnswerError(self.service, f"an answer over {self._max_body // MIB} MiB")
 
     def _decode(self, status: int, headers: Mapping[str, str], raw: bytes, api_key: str) -> Any:
         payload = _parse_json(raw)
@@ -601,13 +587,13 @@ async def read_pages(
     """Every page of a listing, each `read` as it arrives, in page order. `fetch(number)` gets
     one page; pages are numbered from `first`, and the first page says how many there are."""
     first_page = await fetch(first)
+    pages = {first: _read_page(service, paging, first_page, items_of, read)}
     total = total_pages_of(first_page)
     if total > paging.max_pages:
         raise OversizeAnswerError(
             service,
-            f"a listing of {total:,} pages, more than the {paging.max_pages} the bot follows",
+            f"a listing of {total:,} pages; the bot follows {paging.max_pages}",
         )
-    pages = {first: _read_page(service, paging, first_page, items_of, read)}
     numbers = iter(range(first + 1, first + total))
 
     async def worker() -> None:
@@ -635,7 +621,7 @@ def _read_page(
     items = len(items_of(page))
     if items > paging.size:
         raise OversizeAnswerError(
-            service, f"a page of {items:,} items, more than the {paging.size} asked for"
+            service, f"a page of {items:,} items where {paging.size} were asked for"
         )
     return read(page)
 

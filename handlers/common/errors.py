@@ -17,16 +17,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.crypto import DecryptionError
+from bot.egress import Refusal, UrlRefusedError
 from bot.errors import (
     ApiError,
     BotError,
     BudgetBusyError,
     EmptyCatalogError,
     InvalidRequestError,
+    KeyNotEnteredForUrlError,
     LeaseLostError,
     NotAdminError,
     NotConnectedError,
     NotFoundError,
+    OversizeAnswerError,
     RateLimitedError,
     RootlyNotConnectedError,
     SyncInProgressError,
@@ -39,9 +42,28 @@ from bot.errors import (
 from handlers.common.blocks import not_connected_blocks
 from handlers.common.context import respond_via, services_of, tell_user
 from handlers.common.kit import Message, section
-from handlers.common.mrkdwn import Mrkdwn
+from handlers.common.mrkdwn import Mrkdwn, escaped
 
 log = logging.getLogger(__name__)
+
+# Why a Cortex URL may not be used, as the connect modal says it on the URL field.
+URL_REFUSALS = {
+    Refusal.NOT_A_URL: "Enter the URL of the Cortex API, starting with https://.",
+    Refusal.PLAIN_HTTP: "Use https: this bot does not send keys over plain http.",
+    Refusal.USERINFO: "Leave the user name and password out of the URL: the API key is enough.",
+    Refusal.QUERY: "Enter the URL without a query (the part from ?).",
+    Refusal.FRAGMENT: "Enter the URL without a fragment (the part from #).",
+    Refusal.NUMERIC_HOST: "Write the host as a name, or as an address like 203.0.113.7.",
+    Refusal.PRIVATE_ADDRESS: (
+        "That address is on a private network (loopback, private or link-local), "
+        "which this bot may not call."
+    ),
+    Refusal.OWN_ADDRESS: "That address is the bot's own, which it may not call.",
+}
+KEY_FOR_NEW_URL = (
+    "Enter the Cortex API key again for the new URL: a stored key is only ever sent to the URL "
+    "it was entered for."
+)
 
 
 def user_message(error: BaseException) -> Mrkdwn:
@@ -79,6 +101,18 @@ def user_message(error: BaseException) -> Mrkdwn:
             return Mrkdwn(
                 "{} answered with something the bot cannot read ({}); this is on {}'s side."
             ).format(service, _detail(error), service)
+        case UrlRefusedError(refusal=refusal):
+            return Mrkdwn(
+                "This workspace's Cortex URL cannot be used: {} "
+                "An admin can change it with `/cortex connect`."
+            ).format(URL_REFUSALS[refusal])
+        case KeyNotEnteredForUrlError():
+            return escaped(KEY_FOR_NEW_URL)
+        case OversizeAnswerError(service=service):
+            return Mrkdwn(
+                "{} answered with more than the bot reads for one request ({}), "
+                "so it stopped reading."
+            ).format(service, _detail(error))
         case UnavailableError(service=service):
             return Mrkdwn("{} is not answering right now ({}); try again in a minute.").format(
                 service, _detail(error)

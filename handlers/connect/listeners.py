@@ -8,18 +8,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlparse
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import ApiError, NotConnectedError, NotFoundError, UnauthorizedError
+from bot.egress import UrlRefusedError
+from bot.errors import (
+    ApiError,
+    BotError,
+    KeyNotEnteredForUrlError,
+    NotConnectedError,
+    UnauthorizedError,
+)
 from bot.http import RetryPolicy
 from bot.services import Services
 from bot.workspaces import Connection, NewKeys
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
 from handlers.common.context import Invocation, is_admin, services_of
+from handlers.common.errors import KEY_FOR_NEW_URL, URL_REFUSALS
 from handlers.common.home import publish_home
 from handlers.common.kit import Message
 from handlers.common.mrkdwn import Mrkdwn, mention
@@ -60,67 +67,63 @@ def _read_form(view: dict[str, Any], default_url: str) -> NewKeys:
     )
 
 
-def _form_errors(keys: NewKeys, stored: Connection | None) -> dict[str, str]:
-    """What the form says is missing or malformed; `stored`: the connection whose keys an empty
-    field keeps (None when there is none, or its keys cannot be opened)."""
+def _form_errors(services: Services, keys: NewKeys, stored: Connection | None) -> dict[str, str]:
+    """What is wrong with the form itself, before anything is sent anywhere; `stored`: the
+    connection whose keys an empty field keeps (None when there is none, or its keys cannot be
+    opened)."""
     errors = {}
-    if keys.cortex_key is None and stored is None:
-        errors[ids.CONNECT_CORTEX_KEY_BLOCK] = "Enter your Cortex API key."
-    url_problem = _url_problem(keys.cortex_url)
-    if url_problem:
-        errors[ids.CONNECT_CORTEX_URL_BLOCK] = url_problem
+    if keys.cortex_key is None:
+        if stored is None:
+            errors[ids.CONNECT_CORTEX_KEY_BLOCK] = "Enter your Cortex API key."
+        elif keys.cortex_url != stored.cortex_url:
+            errors[ids.CONNECT_CORTEX_KEY_BLOCK] = KEY_FOR_NEW_URL
+    try:
+        services.egress.rules.check(keys.cortex_url)
+    except UrlRefusedError as refused:
+        errors[ids.CONNECT_CORTEX_URL_BLOCK] = URL_REFUSALS[refused.refusal]
     return errors
 
 
-def _url_problem(url: str) -> str | None:
-    try:
-        parsed = urlparse(url)
-        parsed.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        return "Enter a URL such as https://cortex.example.com."
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return "Enter a URL starting with https://."
-    if parsed.username is not None or parsed.password is not None:
-        return "Enter the URL without a user name or password: the API key is all Cortex needs."
-    return None
-
-
-def _cortex_problem(error: ApiError, url: str) -> tuple[str, str]:
+def _cortex_problem(error: BotError, default_url: str) -> tuple[str, str]:
     if isinstance(error, UnauthorizedError):
         return ids.CONNECT_CORTEX_KEY_BLOCK, (
             "Cortex refused this key: check it was copied whole and has not expired."
         )
-    if isinstance(error, NotFoundError):
-        return ids.CONNECT_CORTEX_URL_BLOCK, f"{url} does not answer like the Cortex API."
-    return ids.CONNECT_CORTEX_URL_BLOCK, f"Could not reach Cortex at {url} ({error.detail})."
+    if isinstance(error, UrlRefusedError):
+        return ids.CONNECT_CORTEX_URL_BLOCK, URL_REFUSALS[error.refusal]
+    # Whatever the URL answered (an error page, a redirect, a closed port, nothing) is never
+    # repeated, nor told apart: it may be any server on the bot's network.
+    return ids.CONNECT_CORTEX_URL_BLOCK, (
+        f"No Cortex API answered at this URL. Check it is the API's address ({default_url} "
+        "unless your Cortex is self-managed)."
+    )
 
 
-def _rootly_problem(error: ApiError) -> tuple[str, str]:
+def _rootly_problem(error: BotError) -> tuple[str, str]:
     if isinstance(error, UnauthorizedError):
         return ids.CONNECT_ROOTLY_KEY_BLOCK, (
             "Rootly refused this key: check it was copied whole and has not expired."
         )
-    return ids.CONNECT_ROOTLY_KEY_BLOCK, f"Could not check the key with Rootly ({error.detail})."
+    detail = error.detail if isinstance(error, ApiError) else str(error)
+    return ids.CONNECT_ROOTLY_KEY_BLOCK, f"Could not check the key with Rootly ({detail})."
 
 
-async def _live_check_errors(
-    services: Services, keys: NewKeys, stored: Connection | None
-) -> dict[str, str]:
-    """Check each new or changed setting with a cheap read; inline errors keyed by block."""
-    checks: list[tuple[Awaitable[None], Callable[[ApiError], tuple[str, str]]]] = []
-    cortex_key = keys.cortex_key or (stored.cortex_key.get_secret_value() if stored else "")
-    if keys.cortex_key or stored is None or keys.cortex_url != stored.cortex_url:
-        cortex = services.cortex_client(keys.cortex_url, cortex_key)
-        checks.append(
-            (cortex.check_access(KEY_CHECK), lambda e: _cortex_problem(e, keys.cortex_url))
-        )
+async def _live_check_errors(services: Services, team_id: str, keys: NewKeys) -> dict[str, str]:
+    """Check each new key with a cheap read (a Cortex key at the URL it was entered for, never a
+    stored one at a new URL); inline errors keyed by block."""
+    checks: list[tuple[Awaitable[None], Callable[[BotError], tuple[str, str]]]] = []
+    default_url = services.settings.cortex_base_url
+    if keys.cortex_key is not None:
+        cortex = services.cortex_client(keys.cortex_url, keys.cortex_key)
+        checks.append((cortex.check_access(KEY_CHECK), lambda e: _cortex_problem(e, default_url)))
     if keys.rootly_key:
         rootly = services.rootly_client(keys.rootly_key)
         checks.append((rootly.check_access(KEY_CHECK), _rootly_problem))
     outcomes = await asyncio.gather(*(check for check, _ in checks), return_exceptions=True)
     errors = {}
     for outcome, (_, explain) in zip(outcomes, checks, strict=True):
-        if isinstance(outcome, ApiError):
+        if isinstance(outcome, ApiError | UrlRefusedError):
+            log.info("connect check for %s at %s failed: %s", team_id, keys.cortex_url, outcome)
             block_id, message = explain(outcome)
             errors[block_id] = message
         elif isinstance(outcome, BaseException):
@@ -141,11 +144,17 @@ async def submit_connect(
     existing = await services.workspaces.describe(team_id)
     stored = await services.workspaces.get(team_id) if existing and existing.keys_readable else None
     keys = _read_form(view, services.settings.cortex_base_url)
-    errors = _form_errors(keys, stored) or await _live_check_errors(services, keys, stored)
+    errors = _form_errors(services, keys, stored) or await _live_check_errors(
+        services, team_id, keys
+    )
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    connection = await services.workspaces.save(team_id, keys, connected_by=user_id)
+    try:
+        connection = await services.workspaces.save(team_id, keys, connected_by=user_id)
+    except KeyNotEnteredForUrlError:  # another admin changed the URL meanwhile
+        await ack(response_action="errors", errors={ids.CONNECT_CORTEX_KEY_BLOCK: KEY_FOR_NEW_URL})
+        return
     await ack(response_action="update", view=connected_view(connection))
     log.info("workspace %s connected to %s by %s", team_id, keys.cortex_url, user_id)
     continue_in_background(

@@ -23,10 +23,14 @@ KEYS = ("key-of-workspace-a-0123456789", "key-of-workspace-b-0123456789", "key-c
 @asynccontextmanager
 async def hanging_cortex(aiohttp_server: ServerFactory) -> AsyncIterator[FakeCortex]:
     """A Cortex that never answers (within any test)."""
-    fake = FakeCortex(latency=3600.0, api_keys={CORTEX_KEY, *KEYS})
+    fake = FakeCortex(api_keys={CORTEX_KEY, *KEYS})
     server = await aiohttp_server(fake.app())
     fake.base_url = str(server.make_url("")).rstrip("/")
-    yield fake
+    fake.hang()
+    try:
+        yield fake
+    finally:
+        fake.answer_again()
 
 
 @asynccontextmanager

@@ -104,7 +104,7 @@ async def test_an_unreachable_cortex_url_is_an_inline_error(
     )
 
     assert answer["response_action"] == "errors"
-    assert "Could not reach Cortex" in answer["errors"][ids.CONNECT_CORTEX_URL_BLOCK]
+    assert "No Cortex API answered" in answer["errors"][ids.CONNECT_CORTEX_URL_BLOCK]
     assert await slack_app.services.workspaces.get(TEAM) is None
 
 

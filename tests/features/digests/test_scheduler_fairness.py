@@ -27,6 +27,7 @@ from tests.support.services import KEYRING
 from tests.support.slack_harness import ADMIN, BOT_TOKEN, eventually
 
 SLOW, QUICK = "T0SLOW", "T0QUICK"
+KEY_OF_SLOW = "cortex-key-of-the-slow-workspace-0123"
 CREATED = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
 SLOT = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 DAILY_AT_NINE = Recurrence("daily", time(9, 0), "UTC")
@@ -41,8 +42,9 @@ async def services(
     fake_slack: FakeSlack,
     aiohttp_server: ServerFactory,
 ) -> AsyncIterator[Services]:
-    hanging = FakeCortex(latency=3600.0)
+    hanging = FakeCortex(api_keys={KEY_OF_SLOW})
     hanging_url = str((await aiohttp_server(hanging.app())).make_url("")).rstrip("/")
+    hanging.hang()
     settings = Settings(
         _env_file=None,
         cortex_api_url=fake_cortex.base_url,
@@ -53,9 +55,10 @@ async def services(
     )
     fake_cortex.add_service("payments-api", "Payments API")
     async with open_services(settings, KEYRING, PATIENT) as opened:
-        await opened.workspaces.save(SLOW, NewKeys(hanging_url, CORTEX_KEY, None), ADMIN)
+        await opened.workspaces.save(SLOW, NewKeys(hanging_url, KEY_OF_SLOW, None), ADMIN)
         await opened.workspaces.save(QUICK, NewKeys(fake_cortex.base_url, CORTEX_KEY, None), ADMIN)
         yield opened
+    hanging.answer_again()
 
 
 async def schedule(services: Services, team_id: str, channel: str, group: str = "") -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.http import path_segment
+from bot.http import MAX_BODY_BYTES, path_segment
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
@@ -365,3 +365,13 @@ async def test_a_garbled_part_of_the_card_hides_only_that_part(
     assert card["text"] == "Payments API"
     assert "Moves money" in blocks
     assert note in blocks
+
+
+async def test_an_oversized_answer_is_said_so_in_one_sentence(app: SlackApp) -> None:
+    app.cortex.add_service("huge", "Huge", description="x" * (MAX_BODY_BYTES + 1))
+
+    answer = await app.answer("huge")
+
+    assert "Cortex answered with more than the bot reads for one request" in answer["text"]
+    assert "over 8 MiB" in answer["text"]
+    assert "not answering" not in answer["text"]

@@ -34,6 +34,12 @@ class PlannedFault(Protocol):
     def response(self) -> web.Response | None: ...
 
 
+def _set_event() -> asyncio.Event:
+    answering = asyncio.Event()
+    answering.set()
+    return answering
+
+
 @dataclass
 class Received:
     method: str
@@ -60,6 +66,8 @@ class ContractFake:
     in_flight: int = 0
     max_in_flight: int = 0
     _handling: dict[int, web.Request] = field(default_factory=dict)
+    # Set while the server answers; `hang()` makes every request wait until `answer_again()`.
+    _answering: asyncio.Event = field(default_factory=_set_event)
     # A hostile server: every listing claims this many pages, whatever it holds, and serves this
     # many items a page, whatever was asked.
     claimed_pages: int | None = None
@@ -70,6 +78,12 @@ class ContractFake:
     def count(self, method: str = "GET", path_prefix: str | None = None) -> int:
         prefix = self.API_PREFIX if path_prefix is None else path_prefix
         return sum(1 for r in self.received if r.method == method and r.path.startswith(prefix))
+
+    def hang(self) -> None:
+        self._answering.clear()
+
+    def answer_again(self) -> None:
+        self._answering.set()
 
     @property
     def held(self) -> int:
@@ -122,6 +136,7 @@ class ContractFake:
     async def _answer(
         self, request: web.Request, handler: Handler, raw_body: bytes
     ) -> web.StreamResponse:
+        await self._answering.wait()
         if self.latency:
             await asyncio.sleep(self.latency)
         fault: PlannedFault | None = next((f for f in self.faults if f.matches(request)), None)
