@@ -34,20 +34,16 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.load import process, serving
-from bot.crypto import Keyring, new_key
-from bot.storage import create_engine, migrate
-from bot.workspaces import NewKeys, WorkspaceStore
-from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
+from bench.load import BOT_TOKEN, TEAM, bot_environment, connect_workspace, process, serving
+from tests.support.fakes.cortex import FakeCortex
 from tests.support.fakes.slack import FakeSlack
 from tests.support.processes import cortex_bot_command, free_port
-from tests.support.slack_harness import SIGNING_SECRET, signature_headers
+from tests.support.slack_harness import signature_headers
 
-HANGING, QUIET = "T0HANGING", "T0QUIET"
+HANGING, QUIET = "T0HANGING", TEAM
 # Each workspace has its own Cortex key (the rate budget and the caps are per key).
-KEYS = {HANGING: "cortex-key-of-a-0123456789abcdef", QUIET: CORTEX_KEY}
+KEY_OF_A = "cortex-key-of-a-0123456789abcdef"
 ADMIN = "U0ADMIN"
-BOT_TOKEN = "xoxb-bench-isolation"
 # A's lookups end after the bot's 8 s deadline; the run is cut off after this long whatever happens.
 RUN_SECONDS = 300.0
 # Longer than aiohttp's keep-alive (15 s): the bot's idle connections are closed by then.
@@ -168,15 +164,6 @@ async def hanging_lookups(
         kinds["still in flight"] = len(outstanding)
 
 
-async def connect(database_url: str, key: str, urls: dict[str, str]) -> None:
-    await asyncio.to_thread(migrate, database_url)
-    engine = create_engine(database_url)
-    store = WorkspaceStore(engine, Keyring.from_encoded([key]))
-    for team, url in urls.items():
-        await store.save(team, NewKeys(url, KEYS[team], None), connected_by=ADMIN)
-    await engine.dispose()
-
-
 @dataclass(frozen=True)
 class Outcome:
     alone: Pass
@@ -190,7 +177,7 @@ async def main(cards: int, modals: int, in_flight: int, latency: float) -> Outco
     slack.add_workspace(QUIET, BOT_TOKEN)
     slack.add_user(ADMIN, QUIET, admin=True)
     quiet = FakeCortex(latency=latency, check_contract=False)
-    hanging = FakeCortex(check_contract=False, api_keys={KEYS[HANGING]})
+    hanging = FakeCortex(check_contract=False, api_keys={KEY_OF_A})
     for number in range(2 * cards + 1):
         quiet.add_service(f"svc-{number:03d}", f"Service {number:03d}")
     for number in range(SERVICES_OF_A):
@@ -202,21 +189,12 @@ async def main(cards: int, modals: int, in_flight: int, latency: float) -> Outco
     ):
         slack.base_url = slack_url
         with tempfile.TemporaryDirectory() as folder:
-            key = new_key()
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await connect(database_url, key, {QUIET: quiet_url, HANGING: hanging_url})
+            env = await bot_environment(Path(folder), slack_url, quiet_url)  # B is connected
+            database_url, key = env["DATABASE_URL"], env["ENCRYPTION_KEYS"]
+            await connect_workspace(database_url, key, hanging_url, HANGING, KEY_OF_A)
             port = free_port()
-            env = {
-                "PORT": str(port),
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": f"{slack_url}/api/",
-                "CORTEX_API_URL": quiet_url,
-                "DATABASE_URL": database_url,
-                "ENCRYPTION_KEYS": key,
-                # A's self-managed Cortex is on 127.0.0.1, like every fake here.
-                "ALLOW_PRIVATE_CORTEX_URLS": "true",
-            }
+            # A's self-managed Cortex is on 127.0.0.1, like every fake here.
+            env |= {"PORT": str(port), "ALLOW_PRIVATE_CORTEX_URLS": "true"}
             tags = [f"svc-{number:03d}" for number in range(2 * cards + 1)]
             async with (
                 process([*cortex_bot_command(), "serve"], env, port) as bot,

@@ -143,11 +143,13 @@ async def load(
     return acks, answers
 
 
-async def connect_workspace(database_url: str, key: str, cortex_url: str) -> None:
+async def connect_workspace(
+    database_url: str, key: str, cortex_url: str, team: str = TEAM, cortex_key: str = CORTEX_KEY
+) -> None:
     await asyncio.to_thread(migrate, database_url)
     engine = create_engine(database_url)
     store = WorkspaceStore(engine, Keyring.from_encoded([key]))
-    await store.save(TEAM, NewKeys(cortex_url, CORTEX_KEY, None), connected_by="U0BENCH")
+    await store.save(team, NewKeys(cortex_url, cortex_key, None), connected_by="U0BENCH")
     await engine.dispose()
 
 
