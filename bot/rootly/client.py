@@ -23,6 +23,7 @@ from bot.http import (
     read_pages,
 )
 from bot.rootly.models import (
+    IncidentEvent,
     Resource,
     RootlyIncident,
     RootlyOncall,
@@ -32,6 +33,7 @@ from bot.rootly.models import (
     ServiceAttributes,
     TeamAttributes,
     WriteModel,
+    WebhookEndpoint,
 )
 
 SERVICE_NAME = "Rootly"
@@ -58,6 +60,7 @@ BULK_SERVICE_FIELDS = frozenset(
         "opsgenie_id",
     }
 )
+WEBHOOKS = "/v1/webhooks/endpoints"
 
 ResourceT = TypeVar("ResourceT", bound=Resource)
 
@@ -110,6 +113,10 @@ class RootlyClient(ApiClient):
         """Every service matching the filters (Rootly's own matching), all pages."""
         params = _filters(cortex_id=cortex_id, name=name)
         return await self._all_pages("/v1/services", params, RootlyService)
+
+    async def get_service(self, service_id: str) -> RootlyService:
+        payload = await self._get(f"/v1/services/{path_segment(service_id)}")
+        return _parse_resource(RootlyService, payload)
 
     async def create_service(self, attrs: ServiceAttributes) -> RootlyService:
         body = _document("services", attrs.to_attributes())
@@ -199,6 +206,31 @@ class RootlyClient(ApiClient):
         return [
             oncall.model_copy(update={"user": users.get(str(oncall.user_id))}) for oncall in oncalls
         ]
+
+    async def add_incident_event(self, incident_id: str, text: str) -> IncidentEvent:
+        """A line on the incident's timeline, visible to responders only."""
+        body = _document("incident_events", {"event": text, "visibility": "internal"})
+        path = f"/v1/incidents/{path_segment(incident_id)}/events"
+        return _parse_resource(IncidentEvent, await self._write("POST", path, body))
+
+    async def create_webhook_endpoint(
+        self, *, name: str, url: str, secret: str, event_types: Sequence[str]
+    ) -> WebhookEndpoint:
+        """Registers `url` for these events; Rootly signs each delivery with `secret`."""
+        attributes = {
+            "name": name,
+            "url": url,
+            "secret": secret,
+            "event_types": list(event_types),
+            "enabled": True,
+        }
+        body = _document("webhooks_endpoints", attributes)
+        return _parse_resource(WebhookEndpoint, await self._write("POST", WEBHOOKS, body))
+
+    async def delete_webhook_endpoint(self, endpoint_id: str) -> None:
+        # Deleting twice changes nothing more, so a failed attempt may be retried.
+        path = f"{WEBHOOKS}/{path_segment(endpoint_id)}"
+        await self._request("DELETE", path, idempotent=True)
 
     async def _all_pages(
         self, path: str, params: QueryParams, model: type[ResourceT]

@@ -133,6 +133,21 @@ class RootlyIncident(Resource):
     started_at: datetime | None = None
     created_at: datetime
     service_ids: tuple[str, ...] = ()
+    # The services given whole (the official document's shape), with their `cortex_id`.
+    services: tuple[RootlyService, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _services_from_references(cls, data: Any) -> Any:
+        # Applied after the envelope is flattened: an incident a webhook carries is flat already.
+        if not isinstance(data, dict) or not isinstance(data.get("services"), list):
+            return data
+        references = data["services"]
+        return {
+            **data,
+            "service_ids": data.get("service_ids") or tuple(_reference_ids(references)),
+            "services": tuple(_whole_services(references)),
+        }
 
     @classmethod
     def _flatten(cls, resource: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +155,24 @@ class RootlyIncident(Resource):
         referenced = _service_references(resource)
         if referenced is not None:
             flat["service_ids"] = tuple(_reference_ids(referenced))
+            flat["services"] = tuple(_whole_services(referenced))
         return flat
+
+    @property
+    def begun_at(self) -> datetime:
+        """When the incident began: its start, or its creation while it has not started."""
+        return self.started_at or self.created_at
+
+
+class WebhookEndpoint(Resource):
+    name: str
+    url: str
+    event_types: tuple[str, ...] = ()
+    enabled: bool = True
+
+
+class IncidentEvent(Resource):
+    event: str
 
 
 def _service_references(resource: dict[str, Any]) -> list[Any] | None:
@@ -152,6 +184,16 @@ def _service_references(resource: dict[str, Any]) -> list[Any] | None:
         if isinstance(candidate, list):
             return candidate
     return None
+
+
+def _whole_services(references: list[Any]) -> list[Any]:
+    """The references that carry a whole service (its attributes), not just an id."""
+    found = []
+    for reference in references:
+        inner = reference.get("data", reference) if isinstance(reference, dict) else None
+        if isinstance(inner, dict) and isinstance(inner.get("attributes"), dict):
+            found.append(inner)
+    return found
 
 
 def _reference_ids(references: list[Any]) -> list[str]:

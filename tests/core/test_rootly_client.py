@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,6 +262,104 @@ def test_incident_services_are_read_from_any_shape(resource: dict[str, Any]) -> 
     incident = RootlyIncident.model_validate({"id": "i1", "type": "incidents", **resource})
 
     assert incident.service_ids == ("s1",)
+
+
+async def test_an_incident_carries_its_services_whole_with_their_cortex_id(
+    rootly: RootlyClient, fake_rootly: FakeRootly
+) -> None:
+    api = fake_rootly.add_service("API", cortex_id="api")
+    hand_made = fake_rootly.add_service("Hand made")
+    incident_id = fake_rootly.add_incident("db down", service_ids=(api, hand_made))
+
+    incident = await rootly.get_incident(incident_id)
+
+    assert [(s.id, s.name, s.cortex_id) for s in incident.services] == [
+        (api, "API", "api"),
+        (hand_made, "Hand made", None),
+    ]
+
+
+def test_an_incident_as_a_webhook_carries_it_is_read_too(fake_rootly: FakeRootly) -> None:
+    api = fake_rootly.add_service("API", cortex_id="api")
+    incident_id = fake_rootly.add_incident("db down", service_ids=(api,), created_at=NOW)
+    delivered = json.loads(fake_rootly.delivery_body("incident.created", incident_id))
+
+    incident = RootlyIncident.model_validate(delivered["data"])
+
+    assert (incident.id, incident.begun_at, incident.service_ids) == (incident_id, NOW, (api,))
+    assert [s.cortex_id for s in incident.services] == ["api"]
+
+
+async def test_get_service(rootly: RootlyClient, fake_rootly: FakeRootly) -> None:
+    api = fake_rootly.add_service("API", cortex_id="api")
+
+    service = await rootly.get_service(api)
+
+    assert (service.id, service.name, service.cortex_id) == (api, "API", "api")
+
+
+async def test_an_incident_event_is_an_internal_line_on_the_timeline(
+    rootly: RootlyClient, fake_rootly: FakeRootly
+) -> None:
+    incident_id = fake_rootly.add_incident("db down")
+
+    event = await rootly.add_incident_event(incident_id, "Cortex: 2 deploys before the start")
+
+    assert event.event == "Cortex: 2 deploys before the start"
+    assert [e["event"] for e in fake_rootly.incident_events[incident_id]] == [event.event]
+    body = fake_rootly.requests_to(f"/v1/incidents/{incident_id}/events", "POST")[0].body
+    assert body == {
+        "data": {
+            "type": "incident_events",
+            "attributes": {"event": event.event, "visibility": "internal"},
+        }
+    }
+
+
+async def test_a_webhook_endpoint_is_created_with_its_secret_and_events(
+    rootly: RootlyClient, fake_rootly: FakeRootly
+) -> None:
+    endpoint = await rootly.create_webhook_endpoint(
+        name="Cortex bot",
+        url="https://bot.example.com/rootly/webhooks/abc",
+        secret="s3cr3t",
+        event_types=("incident.created", "incident.updated"),
+    )
+
+    stored = fake_rootly.webhook_endpoints[endpoint.id]
+    assert (stored["url"], stored["secret"], stored["event_types"], stored["enabled"]) == (
+        "https://bot.example.com/rootly/webhooks/abc",
+        "s3cr3t",
+        ["incident.created", "incident.updated"],
+        True,
+    )
+    assert endpoint.event_types == ("incident.created", "incident.updated")
+
+
+async def test_a_webhook_endpoint_is_deleted_and_a_second_delete_is_not_found(
+    rootly: RootlyClient, fake_rootly: FakeRootly
+) -> None:
+    endpoint = await rootly.create_webhook_endpoint(
+        name="Cortex bot", url="https://bot.example.com/x", secret="s", event_types=()
+    )
+
+    await rootly.delete_webhook_endpoint(endpoint.id)
+
+    assert fake_rootly.webhook_endpoints == {}
+    with pytest.raises(NotFoundError):
+        await rootly.delete_webhook_endpoint(endpoint.id)
+
+
+async def test_a_key_that_may_not_manage_webhooks_is_refused(
+    rootly: RootlyClient, fake_rootly: FakeRootly
+) -> None:
+    fake_rootly.refuse_webhooks = 403
+
+    with pytest.raises(UnauthorizedError):
+        await rootly.create_webhook_endpoint(
+            name="Cortex bot", url="https://bot.example.com/x", secret="s", event_types=()
+        )
+    assert fake_rootly.webhook_endpoints == {}
 
 
 # --- retries, limits and errors ----------------------------------------------------------------

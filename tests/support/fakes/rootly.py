@@ -12,6 +12,8 @@ a service or team name is taken once. Every exchange is checked against
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import re
@@ -124,6 +126,10 @@ class FakeRootly(ContractFake):
     # False: a refused bulk upsert says only that the batch failed, not which record (errors_list).
     names_refused_records: bool = True
     refused: int = 0
+    incident_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    webhook_endpoints: Resources = field(default_factory=dict)
+    # The status creating a webhook endpoint answers with instead, as for a key that may not.
+    refuse_webhooks: int | None = None
     _calls: dict[tuple[str, bool], deque[float]] = field(default_factory=dict, repr=False)
     _indexes: dict[int, _Index] = field(default_factory=dict, repr=False)
 
@@ -261,6 +267,28 @@ class FakeRootly(ContractFake):
         attributes = {**self.incidents[incident_id], "services": services}
         return {"id": incident_id, "type": "incidents", "attributes": attributes}
 
+    # --- webhook deliveries, as Rootly sends them ------------------------------------------------
+
+    def delivery_body(
+        self, event_type: str, incident_id: str, *, event_id: str | None = None
+    ) -> bytes:
+        """What Rootly POSTs: the event, and the incident as it is now."""
+        incident = self.incident_resource(incident_id)
+        body = {
+            "event": {
+                "id": event_id or str(uuid.uuid4()),
+                "type": event_type,
+                "issued_at": iso(datetime.now(UTC)),
+            },
+            "data": {"id": incident_id, **incident["attributes"]},
+        }
+        return json.dumps(body).encode()
+
+    def endpoint_for(self, url_prefix: str) -> dict[str, Any]:
+        """The one registered endpoint whose URL starts with `url_prefix`."""
+        (found,) = [e for e in self.webhook_endpoints.values() if e["url"].startswith(url_prefix)]
+        return found
+
     # --- the HTTP side -------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -354,6 +382,13 @@ def _write(fake: FakeRootly, resources: Resources, resource_id: str, attributes:
     index.remove(resource_id, resources[resource_id])
     resources[resource_id].update(attributes, updated_at=iso(datetime.now(UTC)))
     index.add(resource_id, resources[resource_id])
+
+
+def sign_delivery(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Rootly's signature header: HMAC-SHA256 of the timestamp followed by the raw body."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Rootly-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
 
 
 def _existing(resources: Resources, reference: str) -> str:
@@ -615,6 +650,57 @@ async def _list_oncalls(fake: FakeRootly, request: web.Request, _id: str) -> web
     return jsonapi_response(answer)
 
 
+async def _get_service(fake: FakeRootly, _: web.Request, ref: str) -> web.Response:
+    return jsonapi_response({"data": fake.service_resource(_existing(fake.services, ref))})
+
+
+async def _add_incident_event(fake: FakeRootly, request: web.Request, ref: str) -> web.Response:
+    incident_id = _existing(fake.incidents, ref)
+    attributes = await _attributes(request, "incident_events")
+    if attributes is None or not attributes.get("event"):
+        return _invalid("an incident event needs its text")
+    now = iso(datetime.now(UTC))
+    stored = {"occurred_at": now, "created_at": now, "updated_at": now, **attributes}
+    fake.incident_events.setdefault(incident_id, []).append(stored)
+    resource = {"id": str(uuid.uuid4()), "type": "incident_events", "attributes": stored}
+    return jsonapi_response({"data": resource}, 201)
+
+
+def _endpoint_resource(fake: FakeRootly, endpoint_id: str) -> dict[str, Any]:
+    attributes = fake.webhook_endpoints[endpoint_id]
+    return {"id": endpoint_id, "type": "webhooks_endpoints", "attributes": attributes}
+
+
+async def _create_webhook_endpoint(
+    fake: FakeRootly, request: web.Request, _id: str
+) -> web.Response:
+    if fake.refuse_webhooks is not None:
+        return error_response(fake.refuse_webhooks, "Forbidden", "not allowed to manage webhooks")
+    attributes = await _attributes(request, "webhooks_endpoints")
+    if attributes is None or not attributes.get("url"):
+        return _invalid("a webhook endpoint needs a URL")
+    endpoint_id = str(uuid.uuid4())
+    now = iso(datetime.now(UTC))
+    fake.webhook_endpoints[endpoint_id] = {
+        "slug": _slug(attributes["name"]),
+        "event_types": [],
+        "enabled": True,
+        "created_at": now,
+        "updated_at": now,
+        # Rootly makes up a secret when none is given.
+        "secret": uuid.uuid4().hex,
+        **attributes,
+    }
+    return jsonapi_response({"data": _endpoint_resource(fake, endpoint_id)}, 201)
+
+
+async def _delete_webhook_endpoint(fake: FakeRootly, _: web.Request, ref: str) -> web.Response:
+    endpoint_id = _existing(fake.webhook_endpoints, ref)
+    resource = _endpoint_resource(fake, endpoint_id)
+    del fake.webhook_endpoints[endpoint_id]
+    return jsonapi_response({"data": resource})
+
+
 ID = r"(?P<id>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/v1/services"), _list_services),
@@ -628,4 +714,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(rf"/v1/incidents/{ID}"), _get_incident),
     ("PUT", re.compile(rf"/v1/incidents/{ID}"), _update_incident),
     ("GET", re.compile(r"/v1/oncalls"), _list_oncalls),
+    ("POST", re.compile(rf"/v1/incidents/{ID}/events"), _add_incident_event),
+    ("POST", re.compile(r"/v1/webhooks/endpoints"), _create_webhook_endpoint),
+    ("DELETE", re.compile(rf"/v1/webhooks/endpoints/{ID}"), _delete_webhook_endpoint),
 ]
