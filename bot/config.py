@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     cortex_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_CORTEX_API_URL)
     rootly_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_ROOTLY_API_URL)
     database_url: str = DEFAULT_DATABASE_URL
+    # Where Slack and Rootly reach this bot from outside (`https://bot.example.com`).
+    public_url: AnyHttpUrl | None = None
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Lets workspaces connect a Cortex on loopback, private or link-local addresses, or over http.
@@ -107,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def rootly_base_url(self) -> str:
         return _normalise_url(self.rootly_api_url)
+
+    @property
+    def public_base_url(self) -> str | None:
+        return None if self.public_url is None else _normalise_url(self.public_url)
 
     @property
     def slack_base_url(self) -> str:

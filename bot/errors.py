@@ -195,3 +195,10 @@ class ChannelsUnavailableError(BotError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"Slack channels could not be listed: {reason}")
         self.reason = reason
+
+
+class PublicUrlMissingError(BotError):
+    """Something needs the bot's public address (PUBLIC_URL), and the operator has not set it."""
+
+    def __init__(self) -> None:
+        super().__init__("PUBLIC_URL is not set, so Rootly has no address to send webhooks to")

@@ -182,3 +182,13 @@ BUDGET_REMAINING = Gauge(
     "Requests left in the rolling window of the workspace's Cortex key, when it last sent one",
     ["team"],
 )
+AUTOPILOT_DELIVERIES = Counter(
+    "cortex_bot_autopilot_deliveries",
+    "Rootly webhook deliveries to the incident autopilot, by outcome",
+    ["outcome"],
+)
+AUTOPILOT_POST_SECONDS = Histogram(
+    "cortex_bot_autopilot_post_seconds",
+    "From receiving a Rootly delivery to its incident's Cortex context posted or updated in Slack",
+    buckets=(0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 30),
+)

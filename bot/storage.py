@@ -14,9 +14,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     DateTime,
+    Integer,
     MetaData,
     String,
     Table,
@@ -187,4 +189,42 @@ digest_slots = Table(
     Column("state", String(16), nullable=False),
     Column("holder", String(64)),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# The incident autopilot (`bot.autopilot`): each workspace's Rootly webhook. A delivery is matched
+# by the SHA-256 of the token in its URL; the secret that signs deliveries is sealed like the keys.
+# `endpoint_id` is Rootly's id of the endpoint the bot registered (None: entered in Rootly by hand).
+autopilot_webhooks = Table(
+    "autopilot_webhooks",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("secret", Text, nullable=False),
+    Column("endpoint_id", String(64)),
+    Column("channel_id", String(32), nullable=False),
+    Column("window_minutes", Integer, nullable=False),
+    Column("enabled_by", String(32), nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=False),
+    Column("last_delivery_at", DateTime(timezone=True)),
+    Column("last_incident_id", String(64)),
+    Column("last_incident_title", String(300)),
+    Column("last_outcome", String(32)),
+    Column("last_detail", String(300)),
+    Column("last_channel_id", String(32)),
+)
+
+# The one Cortex context message of each incident: where it is, which Cortex services it shows
+# (a JSON list), whether every part could be read, and the changes already put on the incident's
+# Rootly timeline (a JSON list of their ids).
+autopilot_incidents = Table(
+    "autopilot_incidents",
+    metadata,
+    Column("team_id", String(32), primary_key=True),
+    Column("incident_id", String(64), primary_key=True),
+    Column("channel_id", String(32), nullable=False),
+    Column("message_ts", String(32), nullable=False),
+    Column("services", Text, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("timeline", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

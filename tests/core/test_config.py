@@ -25,6 +25,7 @@ VARIABLES = (
     "ENCRYPTION_KEYS",
     "BOT_ADMINS",
     "PORT",
+    "PUBLIC_URL",
 )
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 OTHER_KEY = base64.urlsafe_b64encode(bytes(range(32, 64))).decode()
@@ -48,6 +49,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.encryption_keys == []
     assert settings.bot_admins == []
     assert settings.slack_bot_token is None
+    assert settings.public_base_url is None
 
 
 def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,6 +58,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ENCRYPTION_KEYS", f"{KEY},{OTHER_KEY}")
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
     monkeypatch.setenv("CORTEX_API_URL", "https://cortex.internal.example.com/")
+    monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com/")
 
     settings = load_settings()
 
@@ -64,6 +67,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert [key.get_secret_value() for key in settings.encryption_keys] == [KEY, OTHER_KEY]
     assert settings.slack_base_url == "http://127.0.0.1:9999/api/"
     assert settings.cortex_base_url == "https://cortex.internal.example.com"
+    assert settings.public_base_url == "https://bot.example.com"
 
 
 def test_values_come_from_a_dotenv_file(tmp_path: Path) -> None:

@@ -169,6 +169,17 @@ class FakeCortex(ContractFake):
             {"id": provider_id, "provider": provider, "source": "DEFINED", "type": "SERVICE_FILTER"}
         )
 
+    def add_dependency(self, caller: str, callee: str) -> None:
+        """`caller` depends on `callee` (both services)."""
+        self.dependencies.setdefault(caller, []).append(
+            {
+                "callerTag": caller,
+                "callerType": "service",
+                "calleeTag": callee,
+                "calleeType": "service",
+            }
+        )
+
     def add_deploy(self, tag: str, title: str, when: datetime, **fields: Any) -> dict[str, Any]:
         deploy = {
             "uuid": str(uuid.uuid4()),
@@ -291,14 +302,21 @@ class FakeCortex(ContractFake):
         for method, pattern, handler in ROUTES:
             found = pattern.fullmatch(request.path)
             if found and method == request.method:
-                tag = found.groupdict().get("tag", "")
-                if tag and tag not in self.entities:
-                    return error_response(404, "Entity not found", "NOT_FOUND")
-                scorecard = found.groupdict().get("scorecard", "")
+                # `{tagOrId}` paths take an entity's id too; `{callerTag}` ones only its tag.
+                named = found.groupdict()
+                tag = self._tag_of(named["tag"]) if "tag" in named else named.get("caller", "")
+                if ("tag" in named or "caller" in named) and tag not in self.entities:
+                    return _entity_not_found(request)
+                scorecard = named.get("scorecard", "")
                 if scorecard and scorecard not in self.scorecards:
                     return error_response(404, "Scorecard not found", "NOT_FOUND")
                 return await handler(self, request, tag or scorecard)
         return error_response(404, f"no fake route for {request.method} {request.path}")
+
+    def _tag_of(self, tag_or_id: str) -> str:
+        if tag_or_id in self.entities:
+            return tag_or_id
+        return next((t for t, e in self.entities.items() if e["id"] == tag_or_id), tag_or_id)
 
     def _over_limit(self, key: str, arrived: float) -> float:
         """Seconds until the key may send again, if this request is past the limit; else 0."""
@@ -310,6 +328,13 @@ class FakeCortex(ContractFake):
             return max(window[0] + period - arrived, 0.001)
         bisect.insort(window, arrived)
         return 0.0
+
+
+def _entity_not_found(request: web.Request) -> web.Response:
+    if request.path.endswith("/custom-events"):
+        # The official document gives this 404 the shape of an (empty) listing.
+        return _json({"events": [], "page": 0, "total": 0, "totalPages": 0}, status=404)
+    return error_response(404, "Entity not found", "NOT_FOUND")
 
 
 def rule(
@@ -456,8 +481,12 @@ async def _dependencies(fake: FakeCortex, _: web.Request, tag: str) -> web.Respo
     found = fake.dependencies.get(tag)
     if not found:
         return error_response(404, "Entity dependencies not found", "NOT_FOUND")
-    # The official document describes this answer as a single dependency object.
-    return _json(found[0])
+    # The official document describes this answer as a single dependency object; Cortex lists
+    # them (`dependencies`). With several, the fake answers both ways at once: the first one's
+    # fields, as the document wants, and the list, as a client reading Cortex's listing wants.
+    if len(found) == 1:
+        return _json(found[0])
+    return _json({**found[0], "dependencies": found})
 
 
 async def _list_scorecards(fake: FakeCortex, request: web.Request, _tag: str) -> web.Response:
@@ -526,6 +555,7 @@ def _parse_time(text: str) -> datetime:
 
 TAG = r"(?P<tag>[^/]+)"
 SCORECARD = r"(?P<scorecard>[^/]+)"
+CALLER = r"(?P<caller>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/api/v1/catalog"), _list_catalog),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}"), _entity_details),
@@ -536,7 +566,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/scorecards"), _scores),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/current"), _oncall),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/registration"), _registration),
-    ("GET", re.compile(rf"/api/v1/catalog/{TAG}/dependencies"), _dependencies),
+    ("GET", re.compile(rf"/api/v1/catalog/{CALLER}/dependencies"), _dependencies),
     ("GET", re.compile(r"/api/v1/scorecards"), _list_scorecards),
     ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/scores"), _scorecard_scores),
     ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/next-steps"), _next_steps),
