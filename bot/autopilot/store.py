@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pydantic import SecretStr
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import ColumnElement
 
 from bot.crypto import Keyring
@@ -113,12 +113,7 @@ class AutopilotStore:
 
     async def get(self, team_id: str) -> AutopilotSettings | None:
         async with self._engine.connect() as connection:
-            row = (
-                (await connection.execute(select(autopilot_webhooks).where(_webhook_of(team_id))))
-                .mappings()
-                .first()
-            )
-        return None if row is None else _settings(row)
+            return await _settings_of(connection, team_id)
 
     async def secret_for(self, token: str) -> tuple[str, SecretStr] | None:
         """The workspace a webhook token belongs to, and the secret its deliveries are signed
@@ -139,13 +134,9 @@ class AutopilotStore:
     async def remove(self, team_id: str) -> AutopilotSettings | None:
         """Turn the autopilot off, forgetting the secret; what it was, if it was on."""
         async with self._engine.begin() as connection:
-            row = (
-                (await connection.execute(select(autopilot_webhooks).where(_webhook_of(team_id))))
-                .mappings()
-                .first()
-            )
+            settings = await _settings_of(connection, team_id)
             await connection.execute(delete(autopilot_webhooks).where(_webhook_of(team_id)))
-        return None if row is None else _settings(row)
+        return settings
 
     async def record_delivery(self, team_id: str, delivery: LastDelivery) -> None:
         async with self._engine.begin() as connection:
@@ -243,6 +234,12 @@ def _webhook_of(team_id: str) -> ColumnElement[bool]:
 
 def _minutes(window: timedelta) -> int:
     return int(window.total_seconds() // 60)
+
+
+async def _settings_of(connection: AsyncConnection, team_id: str) -> AutopilotSettings | None:
+    found = await connection.execute(select(autopilot_webhooks).where(_webhook_of(team_id)))
+    row = found.mappings().first()
+    return None if row is None else _settings(row)
 
 
 def _settings(row: RowMapping) -> AutopilotSettings:

@@ -50,6 +50,10 @@ class FakeSlack:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    # Channels the bot may not post in, and what Slack answers there (`not_in_channel`...).
+    closed_channels: dict[str, str] = field(default_factory=dict)
+    # (channel, ts) -> the message posted there, as updated since
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Socket Mode: the app-level token, what to send down the socket, and what the app sent back.
     app_token: str = ""
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -277,8 +281,21 @@ def _views_publish(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[s
 
 def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
     fake.check_message("chat.postMessage", args)
+    channel = str(args.get("channel"))
+    if channel in fake.closed_channels:
+        return {"ok": False, "error": fake.closed_channels[channel]}
     ts = f"{1_700_000_000 + len(fake.calls)}.000100"
-    return _ok(channel=args.get("channel"), ts=ts, message={"text": args.get("text", "")})
+    fake.messages[(channel, ts)] = args
+    return _ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
+
+
+def _update_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    fake.check_message("chat.update", args)
+    channel, ts = str(args.get("channel")), str(args.get("ts"))
+    if (channel, ts) not in fake.messages:
+        return {"ok": False, "error": "message_not_found"}
+    fake.messages[(channel, ts)] = args
+    return _ok(channel=channel, ts=ts, text=args.get("text", ""))
 
 
 def _post_ephemeral(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
@@ -325,7 +342,7 @@ METHODS: dict[str, Handler] = {
     "chat.getPermalink": _permalink,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
-    "chat.update": _post_message,
+    "chat.update": _update_message,
     "conversations.list": _conversations_list,
     "oauth.v2.access": _oauth_access,
 }
