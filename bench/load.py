@@ -144,12 +144,17 @@ async def load(
 
 
 async def connect_workspace(
-    database_url: str, key: str, cortex_url: str, team: str = TEAM, cortex_key: str = CORTEX_KEY
+    database_url: str,
+    key: str,
+    cortex_url: str,
+    team: str = TEAM,
+    cortex_key: str = CORTEX_KEY,
+    rootly_key: str | None = None,
 ) -> None:
     await asyncio.to_thread(migrate, database_url)
     engine = create_engine(database_url)
     store = WorkspaceStore(engine, Keyring.from_encoded([key]))
-    await store.save(team, NewKeys(cortex_url, cortex_key, None), connected_by="U0BENCH")
+    await store.save(team, NewKeys(cortex_url, cortex_key, rootly_key), connected_by="U0BENCH")
     await engine.dispose()
 
 
