@@ -25,11 +25,11 @@ from bench.load import BOT_TOKEN, TEAM, connect_workspace, process, serving
 from bot.autopilot.store import AutopilotStore, NewWebhook
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine
-from tests.fakes.cortex import FakeCortex
-from tests.fakes.rootly import ROOTLY_KEY, FakeRootly, sign_delivery
-from tests.fakes.slack import FakeSlack
-from tests.processes import cortex_bot_command, free_port
-from tests.slack_harness import SIGNING_SECRET
+from tests.support.fakes.cortex import FakeCortex
+from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, sign_delivery
+from tests.support.fakes.slack import FakeSlack
+from tests.support.processes import cortex_bot_command, free_port
+from tests.support.slack_harness import SIGNING_SECRET
 
 TOKEN = "bench-webhook-token-0123456789abcdefghijklmn"
 SECRET = "bench-webhook-secret"

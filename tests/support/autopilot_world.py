@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tests.fakes.cortex import FakeCortex
-from tests.fakes.rootly import FakeRootly
+from tests.support.fakes.cortex import FakeCortex
+from tests.support.fakes.rootly import FakeRootly
 
 INCIDENT_CHANNEL = "C0INCIDENT"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.autopilot.signature import SIGNATURE_HEADER, signature_problem
-from tests.fakes.rootly import sign_delivery
+from tests.support.fakes.rootly import sign_delivery
 
 SECRET = "whsec-0123456789abcdef"
 BODY = b'{"event": {"id": "ev1", "type": "incident.created"}, "data": {"id": "inc1"}}'

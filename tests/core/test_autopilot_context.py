@@ -16,10 +16,10 @@ from bot.catalog import Catalog
 from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyService
 from bot.snapshot import ServiceSnapshot
-from tests.autopilot_world import seed
-from tests.conftest import FAST_RETRIES
-from tests.fakes.cortex import FakeCortex, Fault
-from tests.fakes.rootly import FakeRootly
+from tests.support.apis import FAST_RETRIES
+from tests.support.autopilot_world import seed
+from tests.support.fakes.cortex import FakeCortex, Fault
+from tests.support.fakes.rootly import FakeRootly
 
 BEGAN = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 DAY = timedelta(hours=24)
