@@ -14,8 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.installations import ExpiringOAuthStateStore
+from bot.autopilot import Deliveries
 from bot.scheduler import DueJob
 from bot.services import Services
+from handlers.autopilot.publisher import SlackPublisher
 from handlers.common.context import SERVICES_KEY
 from handlers.common.middleware import request_context
 from handlers.digests.job import digest_job
@@ -83,6 +85,11 @@ def attach_slack(services: Services) -> None:
     """Give the core what only Slack can tell it: the sync reads channel ids through the Web API.
     Every process that runs syncs (`serve`, `worker`, `cortex-bot sync`) calls this once."""
     services.sync.channels = SlackChannels(services, slack_client)
+
+
+def incident_deliveries(services: Services) -> Deliveries:
+    """The incident autopilot's receiver of Rootly's deliveries, posting with the Slack side."""
+    return Deliveries(services, SlackPublisher(services, slack_client))
 
 
 def scheduled_jobs(services: Services) -> list[DueJob]:

@@ -11,6 +11,7 @@ from functools import cached_property
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.autopilot.setup import Autopilot
 from bot.budget import BudgetLimits, Ledger, LocalLedger
 from bot.cache import DEFAULT_STALE_FOR, Clock, ResponseCache, SharedEntries
 from bot.catalog import Catalog
@@ -49,6 +50,11 @@ class Services:
     digests: DigestStore
     tasks: BackgroundTasks
     redis: SharedRedis | None = None
+
+    @cached_property
+    def autopilot(self) -> Autopilot:
+        """The incident autopilot's settings: on, off, and the last delivery of each workspace."""
+        return Autopilot(self)
 
     @cached_property
     def sync(self) -> SyncEngine:

@@ -18,7 +18,17 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import INSTALL_PATH, REDIRECT_PATH, attach_slack, build_bolt_app, scheduled_jobs
+from bot.app import (
+    INSTALL_PATH,
+    REDIRECT_PATH,
+    attach_slack,
+    build_bolt_app,
+    incident_deliveries,
+    scheduled_jobs,
+)
+from bot.autopilot import Deliveries, Verdict
+from bot.autopilot.setup import WEBHOOK_PATH
+from bot.autopilot.signature import SIGNATURE_HEADER
 from bot.cache import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
@@ -30,9 +40,14 @@ from bot.storage import database_answers
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+ROOTLY_WEBHOOK_PATH = WEBHOOK_PATH + "{token}"
+# Rootly's deliveries are one incident each: a larger body is refused unread.
+MAX_WEBHOOK_BYTES = 1024 * 1024
 SERVICES = web.AppKey("services", Services)
 BOLT_APP = web.AppKey("bolt_app", AsyncApp)
 VERIFIER = web.AppKey("verifier", SignatureVerifier)
+DELIVERIES = web.AppKey("deliveries", Deliveries)
+WEBHOOK_REFUSALS = {Verdict.REJECTED: 401, Verdict.MALFORMED: 400}
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -129,6 +144,33 @@ async def slack_events(request: web.Request) -> web.Response:
     return await to_aiohttp_response(await request.app[BOLT_APP].async_dispatch(bolt_request))
 
 
+async def rootly_webhook(request: web.Request) -> web.Response:
+    """A Rootly delivery: answered as soon as it is verified; the work goes on in the background.
+    Neither the body nor the token ever reaches a log."""
+    body = await _body_at_most(request, MAX_WEBHOOK_BYTES)
+    if body is None:
+        log.warning("Rootly webhook rejected: a body over %d bytes", MAX_WEBHOOK_BYTES)
+        return web.json_response({"ok": False, "error": "too large"}, status=413)
+    verdict = await request.app[DELIVERIES].accept(
+        request.match_info["token"], request.headers.get(SIGNATURE_HEADER), body
+    )
+    if verdict is Verdict.ACCEPTED:
+        return web.json_response({"ok": True})
+    return web.json_response({"ok": False, "error": verdict}, status=WEBHOOK_REFUSALS[verdict])
+
+
+async def _body_at_most(request: web.Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it is known to be longer than `limit`."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 async def metrics(_request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -157,6 +199,7 @@ def _lifecycle(
             app[SERVICES] = services
             attach_slack(services)
             bolt = app[BOLT_APP] = build_bolt_app(services)
+            app[DELIVERIES] = incident_deliveries(services)
             scheduler = Scheduler(scheduled_jobs(services))
             scheduler.start()
             socket_mode = None
@@ -189,6 +232,7 @@ def create_web_app(
     if settings.slack_signing_secret is not None:
         app[VERIFIER] = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
         app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    app.router.add_post(ROOTLY_WEBHOOK_PATH, rootly_webhook)
     if settings.uses_oauth:
         app.router.add_get(INSTALL_PATH, slack_install)
         app.router.add_get(REDIRECT_PATH, slack_oauth_redirect)

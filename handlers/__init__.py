@@ -12,7 +12,18 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import connect, digests, help, home, incident, lookup, recording, scorecards, sync
+from handlers import (
+    autopilot,
+    connect,
+    digests,
+    help,
+    home,
+    incident,
+    lookup,
+    recording,
+    scorecards,
+    sync,
+)
 from handlers.common import errors, ids
 from handlers.common.commands import Commands, Subcommand
 
@@ -42,6 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     sync,
     digests,
     scorecards,
+    autopilot,
     home,
 )
 COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMANDS])

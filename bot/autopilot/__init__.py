@@ -9,16 +9,22 @@
 """
 
 from bot.autopilot.context import Change, IncidentContext, ServiceContext
-from bot.autopilot.deliveries import Autopilot, Posted, Publisher, PublishError, Verdict
-from bot.autopilot.setup import AutopilotSetup, ManualSetup, TurnedOff, TurnedOn, parse_window
-from bot.autopilot.store import AutopilotSettings, AutopilotStore, LastDelivery
+from bot.autopilot.deliveries import (
+    Deliveries,
+    Posted,
+    Publisher,
+    PublishError,
+    Verdict,
+)
+from bot.autopilot.setup import Autopilot, ManualSetup, TurnedOff, TurnedOn, parse_window
+from bot.autopilot.store import AutopilotSettings, AutopilotStore, LastDelivery, WebhookOutcome
 
 __all__ = [
     "Autopilot",
     "AutopilotSettings",
-    "AutopilotSetup",
     "AutopilotStore",
     "Change",
+    "Deliveries",
     "IncidentContext",
     "LastDelivery",
     "ManualSetup",
@@ -29,5 +35,6 @@ __all__ = [
     "TurnedOff",
     "TurnedOn",
     "Verdict",
+    "WebhookOutcome",
     "parse_window",
 ]

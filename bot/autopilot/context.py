@@ -64,6 +64,7 @@ class ServiceContext:
 @dataclass(frozen=True)
 class IncidentContext:
     incident: RootlyIncident
+    cortex_url: str  # the workspace's Cortex API, whose app the message links to
     window: Window  # the changes shown happened in it
     services: tuple[ServiceContext, ...]
     more_services: int  # mapped services beyond MAX_SERVICES, not read
@@ -112,6 +113,7 @@ async def gather_context(
     await reading.dependencies_done()
     return IncidentContext(
         incident=incident,
+        cortex_url=catalog.client.base_url,
         window=window,
         services=tuple(contexts),
         more_services=len(services) - len(shown),

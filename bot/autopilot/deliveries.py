@@ -1,6 +1,6 @@
 """Rootly's webhook deliveries: verified, answered at once, worked on in the background.
 
-`Autopilot.accept` checks a delivery (its token, its signature, its shape) and starts `handle` as
+`Deliveries.accept` checks a delivery (its token, its signature, its shape) and starts `handle` as
 a tracked task; the web server answers Rootly as soon as `accept` returns. `handle`:
 1. claims the event id in the database, so a delivery Rootly repeats, or one that two processes
    both receive, is worked on once;
@@ -26,26 +26,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import ValidationError
 
-from bot.autopilot.context import (
-    IncidentContext,
-    gather_context,
-    mapped_services,
-)
+from bot.autopilot.context import MAX_SERVICES, IncidentContext, gather_context, mapped_services
 from bot.autopilot.signature import signature_problem
-from bot.autopilot.store import AutopilotSettings, AutopilotStore, IncidentMessage, LastDelivery
+from bot.autopilot.store import AutopilotSettings, IncidentMessage, LastDelivery, WebhookOutcome
 from bot.autopilot.timeline import new_suspects, timeline_text
 from bot.errors import ApiError
 from bot.observability import AUTOPILOT_DELIVERIES, AUTOPILOT_POST_SECONDS, begin_request
 from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyIncident, RootlyService
 from bot.scheduler import WallClock, utc_now
-from bot.services import Services
 from bot.sync.lease import Lease, LeaseStore
 from bot.workspaces import Connection
+
+if TYPE_CHECKING:  # the services hold the autopilot
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -67,19 +65,6 @@ class Verdict(StrEnum):
     ACCEPTED = "accepted"  # 200: being worked on
     REJECTED = "rejected"  # 401: not provably from Rootly for a workspace that is on
     MALFORMED = "malformed"  # 400: signed, but not a delivery
-
-
-class Outcome(StrEnum):
-    """What came of a delivery: the metric's label, and what status shows."""
-
-    POSTED = "posted"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-    NO_SERVICES = "no services"
-    SKIPPED = "skipped"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -117,22 +102,17 @@ class Publisher(Protocol):
 
 @dataclass(frozen=True)
 class Result:
-    outcome: Outcome
+    outcome: WebhookOutcome
     detail: str = ""
     incident: RootlyIncident | None = None
     channel_id: str | None = None  # where the message is
 
 
-class Autopilot:
+class Deliveries:
     def __init__(
-        self,
-        services: Services,
-        store: AutopilotStore,
-        publisher: Publisher,
-        *,
-        clock: WallClock = utc_now,
+        self, services: Services, publisher: Publisher, *, clock: WallClock = utc_now
     ) -> None:
-        self.store = store
+        self.store = services.autopilot.store
         self._services = services
         self._publisher = publisher
         self._leases = LeaseStore(services.engine)
@@ -153,7 +133,7 @@ class Autopilot:
         delivery = _parse(team_id, body, received_at)
         if delivery is None:
             log.warning("Rootly webhook for %s is signed but is not a delivery; ignored", team_id)
-            AUTOPILOT_DELIVERIES.labels(Outcome.REJECTED).inc()
+            AUTOPILOT_DELIVERIES.labels(WebhookOutcome.REJECTED).inc()
             return Verdict.MALFORMED
         self._services.tasks.spawn(
             self.handle(delivery), f"rootly {delivery.event_type} {delivery.event_id}"
@@ -166,13 +146,13 @@ class Autopilot:
         begin_request(delivery.team_id, f"rootly {delivery.event_type}")
         if delivery.event_type not in HANDLED_EVENTS:
             log.info("Rootly %s ignored: not an event the autopilot acts on", delivery.event_type)
-            AUTOPILOT_DELIVERIES.labels(Outcome.SKIPPED).inc()
+            AUTOPILOT_DELIVERIES.labels(WebhookOutcome.SKIPPED).inc()
             return
         if not await self._services.claims.claim(
             delivery.team_id, "rootly-delivery", delivery.event_id
         ):
             log.info("Rootly delivery %s was already received", delivery.event_id)
-            AUTOPILOT_DELIVERIES.labels(Outcome.DUPLICATE).inc()
+            AUTOPILOT_DELIVERIES.labels(WebhookOutcome.DUPLICATE).inc()
             return
         try:
             result = await self._under_lease(delivery)
@@ -183,14 +163,14 @@ class Autopilot:
                 delivery.incident_id,
                 delivery.team_id,
             )
-            result = Result(Outcome.FAILED, "an unexpected error (see the logs)")
+            result = Result(WebhookOutcome.FAILED, "an unexpected error (see the logs)")
         await self._record(delivery, result)
         AUTOPILOT_DELIVERIES.labels(result.outcome).inc()
 
     async def _under_lease(self, delivery: Delivery) -> Result:
         lease = await self._wait_for_lease(delivery)
         if lease is None:
-            return Result(Outcome.FAILED, "another process kept the incident busy")
+            return Result(WebhookOutcome.FAILED, "another process kept the incident busy")
         try:
             return await lease.run_while_held(self._work(delivery))
         finally:
@@ -210,7 +190,7 @@ class Autopilot:
         team_id = delivery.team_id
         settings = await self.store.get(team_id)
         if settings is None:
-            return Result(Outcome.SKIPPED, "the autopilot was turned off")
+            return Result(WebhookOutcome.SKIPPED, "the autopilot was turned off")
         connection = await self._services.workspaces.get(team_id)
         if connection is None:
             log.warning(
@@ -218,12 +198,12 @@ class Autopilot:
                 delivery.event_id,
                 team_id,
             )
-            return Result(Outcome.SKIPPED, "not posted: Cortex is not connected")
+            return Result(WebhookOutcome.SKIPPED, "not posted: Cortex is not connected")
         rootly = _rootly(self._services, connection)
         incident, missing = await self._read_incident(rootly, delivery)
         if incident is None:
             return Result(
-                Outcome.FAILED, "Rootly could not be read and the delivery had no incident"
+                WebhookOutcome.FAILED, "Rootly could not be read and the delivery had no incident"
             )
         return await self._post_or_update(
             _Job(delivery, settings, connection, rootly, incident, missing)
@@ -253,19 +233,17 @@ class Autopilot:
         incident = job.incident
         previous = await self.store.message(job.delivery.team_id, incident.id)
         if previous is None and (incident.status or "") in CLOSED_STATUSES:
-            return Result(
-                Outcome.SKIPPED, f"not posted: the incident is {incident.status}", incident
-            )
+            why = f"not posted: the incident is {incident.status}"
+            return Result(WebhookOutcome.SKIPPED, why, incident)
         mapped = mapped_services(incident.services)
         if not mapped and previous is None:
-            return Result(Outcome.NO_SERVICES, "not posted: no service maps to Cortex", incident)
-        if (
-            previous
-            and previous.complete
-            and previous.services
-            == tuple(service.cortex_id for service in mapped)[: len(previous.services) or None]
-        ):
-            return Result(Outcome.UNCHANGED, "the services did not change", incident)
+            why = "not posted: no service maps to Cortex"
+            return Result(WebhookOutcome.NO_SERVICES, why, incident)
+        shown = tuple(service.cortex_id for service in mapped[:MAX_SERVICES])
+        if previous is not None and previous.complete and previous.services == shown:
+            return Result(
+                WebhookOutcome.UNCHANGED, incident=incident, channel_id=previous.channel_id
+            )
         context = await gather_context(
             self._services.catalog(job.connection),
             incident,
@@ -284,7 +262,7 @@ class Autopilot:
                 incident.id,
                 error.reason,
             )
-            return Result(Outcome.FAILED, f"Slack refused it ({error.reason})", incident)
+            return Result(WebhookOutcome.FAILED, f"Slack refused it ({error.reason})", incident)
         AUTOPILOT_POST_SECONDS.observe(time.monotonic() - job.delivery.received_at)
         on_timeline = await self._add_to_timeline(job, context, posted, previous)
         await self.store.save_message(
@@ -303,17 +281,22 @@ class Autopilot:
 
     async def _publish(
         self, job: _Job, context: IncidentContext, previous: IncidentMessage | None
-    ) -> tuple[Posted, Outcome]:
+    ) -> tuple[Posted, WebhookOutcome]:
         team_id = job.delivery.team_id
         if previous is not None:
             message = Posted(previous.channel_id, previous.ts, None)
             try:
-                return await self._publisher.update(team_id, message, context), Outcome.UPDATED
+                updated = await self._publisher.update(team_id, message, context)
             except PublishError as error:
                 if not error.gone:
                     raise
+                log.info(
+                    "the message of incident %s was deleted; posting it again", job.incident.id
+                )
+            else:
+                return updated, WebhookOutcome.UPDATED
         channels = [job.incident.slack_channel_id, job.settings.channel_id]
-        return await self._post_in_first_open(team_id, channels, context), Outcome.POSTED
+        return await self._post_in_first_open(team_id, channels, context), WebhookOutcome.POSTED
 
     async def _post_in_first_open(
         self, team_id: str, channels: Sequence[str | None], context: IncidentContext
@@ -424,5 +407,5 @@ def _parse(team_id: str, body: bytes, received_at: float) -> Delivery | None:
 
 def _rejected(line: str) -> Verdict:
     log.warning(line)
-    AUTOPILOT_DELIVERIES.labels(Outcome.REJECTED).inc()
+    AUTOPILOT_DELIVERIES.labels(WebhookOutcome.REJECTED).inc()
     return Verdict.REJECTED

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.autopilot.store import AutopilotSettings, AutopilotStore, NewWebhook
 from bot.errors import (
@@ -23,7 +24,9 @@ from bot.errors import (
     RootlyNotConnectedError,
     UnauthorizedError,
 )
-from bot.services import Services
+
+if TYPE_CHECKING:  # the services hold the autopilot
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +73,15 @@ class TurnedOff:
     left_in_rootly: ApiError | RootlyNotConnectedError | None = None
 
 
-class AutopilotSetup:
-    def __init__(self, services: Services, store: AutopilotStore) -> None:
+class Autopilot:
+    """One process's autopilot settings of every workspace: on, off, and what they are."""
+
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self._store = store
+        self.store = AutopilotStore(services.engine, services.keyring)
+
+    async def status(self, team_id: str) -> AutopilotSettings | None:
+        return await self.store.get(team_id)
 
     async def turn_on(
         self, team_id: str, *, channel_id: str, window: timedelta, by: str, now: datetime
@@ -84,7 +92,7 @@ class AutopilotSetup:
         connection = await self._services.connection(team_id)
         if connection.rootly_key is None:
             raise RootlyNotConnectedError(team_id)
-        if await self._store.change(team_id, channel_id=channel_id, window=window):
+        if await self.store.change(team_id, channel_id=channel_id, window=window):
             return TurnedOn(already_on=True, manual=None)
         token, secret = secrets.token_urlsafe(32), secrets.token_hex(32)
         url = public_url + WEBHOOK_PATH + token
@@ -103,7 +111,7 @@ class AutopilotSetup:
             endpoint_id = None
         else:
             endpoint_id = endpoint.id
-        await self._store.save(
+        await self.store.save(
             team_id,
             NewWebhook(token, secret, endpoint_id),
             channel_id=channel_id,
@@ -115,10 +123,15 @@ class AutopilotSetup:
 
     async def turn_off(self, team_id: str) -> TurnedOff:
         """Forget the secret first (deliveries stop being accepted), then delete the endpoint."""
-        removed = await self._store.remove(team_id)
+        removed = await self.store.remove(team_id)
         if removed is None:
             return TurnedOff(was_on=False)
         return TurnedOff(was_on=True, left_in_rootly=await self._delete_endpoint(removed))
+
+    async def forget_workspace(self, team_id: str) -> None:
+        """The app was uninstalled: off, and every incident message forgotten too."""
+        await self.turn_off(team_id)
+        await self.store.forget_workspace(team_id)
 
     async def _delete_endpoint(
         self, removed: AutopilotSettings

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from pydantic import SecretStr
 from sqlalchemy import delete, insert, select, update
@@ -30,6 +31,19 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class WebhookOutcome(StrEnum):
+    """What came of a delivery: the metric's label, and what status shows."""
+
+    POSTED = "posted"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    NO_SERVICES = "no services"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class LastDelivery:
     """The last delivery a workspace received: when, which incident, and what came of it."""
@@ -37,8 +51,8 @@ class LastDelivery:
     at: datetime
     incident_id: str
     incident_title: str
-    outcome: str
-    detail: str  # why nothing was posted, or what is missing
+    outcome: WebhookOutcome
+    detail: str  # why nothing was posted
     channel_id: str | None  # where the message was posted or updated
 
 
@@ -249,7 +263,7 @@ def _settings(row: RowMapping) -> AutopilotSettings:
             at=as_utc(row["last_delivery_at"]),
             incident_id=row["last_incident_id"] or "",
             incident_title=row["last_incident_title"] or "",
-            outcome=row["last_outcome"] or "",
+            outcome=WebhookOutcome(row["last_outcome"]),
             detail=row["last_detail"] or "",
             channel_id=row["last_channel_id"],
         )

@@ -162,3 +162,8 @@ def cortex_app_url(cortex_api_url: str, path: str) -> str:
     host = parsed.netloc.removeprefix("api.")
     web_host = f"app.{host}" if parsed.netloc.startswith("api.") else host
     return f"{parsed.scheme}://{web_host}{path}"
+
+
+def cortex_web_url(cortex_api_url: str, tag: str) -> str:
+    """The entity's page in the Cortex app (the card and the incident autopilot link to it)."""
+    return cortex_app_url(cortex_api_url, f"/admin/service/{quote(tag, safe='')}")

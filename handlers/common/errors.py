@@ -30,6 +30,7 @@ from bot.errors import (
     NotConnectedError,
     NotFoundError,
     OversizeAnswerError,
+    PublicUrlMissingError,
     RateLimitedError,
     RootlyNotConnectedError,
     SyncInProgressError,
@@ -138,6 +139,11 @@ def user_message(error: BaseException) -> Mrkdwn:
             return Mrkdwn(
                 "The sync stopped: another process took it over after this one fell silent. "
                 "`/cortex sync status` shows the latest result."
+            )
+        case PublicUrlMissingError():
+            return (
+                "Rootly needs an address to send incidents to, and this bot has none yet: "
+                "an operator must set PUBLIC_URL (the bot's public https address)."
             )
         case DecryptionError():
             return Mrkdwn(

@@ -1,8 +1,9 @@
 """App Home: the workspace at a glance, and the parts of it that features show on their own too.
 
-The home tab shows the connection, the last sync and its schedule, and the channels' digests. The
-home feature publishes it when the tab is opened and the connect feature after a connection, and
-the sync and digest answers show the same status and schedule lines, so they are built here, once.
+The home tab shows the connection, the last sync and its schedule, the channels' digests and the
+incident autopilot. The home feature publishes it when the tab is opened and the connect feature
+after a connection, and the sync, digest and autopilot answers show the same status lines, so
+they are built here, once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
+from bot.autopilot import AutopilotSettings, LastDelivery, WebhookOutcome
+from bot.autopilot.timeline import window_text
 from bot.digests import Digest, Scope
 from bot.sync import (
     BY_CLI,
@@ -41,10 +44,12 @@ async def publish_home(invocation: Invocation, user_id: str) -> None:
     if connection is None:
         view = home_view(None)
     else:
-        status, digests = await asyncio.gather(
-            services.sync.status(team_id), services.digests.for_workspace(team_id)
+        status, digests, autopilot = await asyncio.gather(
+            services.sync.status(team_id),
+            services.digests.for_workspace(team_id),
+            services.autopilot.status(team_id),
         )
-        view = home_view(connection, status, digests)
+        view = home_view(connection, status, digests, autopilot)
     await invocation.client.views_publish(user_id=user_id, view=view)
 
 
@@ -52,6 +57,7 @@ def home_view(
     connection: ConnectionInfo | None,
     sync_status: SyncStatus | None = None,
     digests: Sequence[Digest] = (),
+    autopilot: AutopilotSettings | None = None,
 ) -> View:
     blocks: list[Block] = [header("Cortex")]
     if connection is None:
@@ -61,6 +67,7 @@ def home_view(
         if sync_status is not None:
             blocks += sync_home_blocks(sync_status, rootly_connected=connection.has_rootly)
         blocks += [DividerBlock(), *digest_home_blocks(digests)]
+        blocks += [DividerBlock(), *autopilot_status_blocks(autopilot, connection.has_rootly)]
     help_line = Mrkdwn("Type `/cortex help` in any channel to get started.")
     blocks += [DividerBlock(), section(help_line)]
     return home(blocks)

@@ -52,6 +52,8 @@ class Word:
     text: str
     key: str | None = None
     link: str | None = None
+    # What a value that is exactly one Slack mention names: `#C123`, `@U123`, `!here`.
+    mention: str | None = None
 
     @property
     def as_url(self) -> str:
@@ -83,7 +85,7 @@ def _read_word(text: str, start: int) -> tuple[Word, int]:
         unquoted = _UNQUOTED_VALUE.match(text, start)
         # Nothing matches only right after a `key=` that has no value.
         raw, end = (unquoted.group(), unquoted.end()) if unquoted else ("", start)
-    return Word(text=_as_seen(raw), key=key, link=_link_target(raw)), end
+    return Word(text=_as_seen(raw), key=key, link=_link_target(raw), mention=_mention(raw)), end
 
 
 def _read_quoted(text: str, start: int) -> tuple[str, int]:
@@ -117,6 +119,12 @@ def _link_target(raw: str) -> str | None:
         return None
     target = link.group(1).partition("|")[0]
     return None if target[:1] in _MENTION_SIGILS else _unescape(target)
+
+
+def _mention(raw: str) -> str | None:
+    link = _SLACK_LINK.fullmatch(raw)
+    target = link.group(1).partition("|")[0] if link else ""
+    return target if target[:1] in _MENTION_SIGILS else None
 
 
 def _unescape(text: str) -> str:

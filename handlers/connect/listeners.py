@@ -186,6 +186,8 @@ async def disconnect_command(invocation: Invocation, _command: Disconnect) -> No
 
 
 async def confirm_disconnect(invocation: Invocation) -> None:
+    # The autopilot's webhook is deleted with the Rootly key, so before it is forgotten.
+    await invocation.services.autopilot.turn_off(invocation.team_id)
     await invocation.services.workspaces.forget(invocation.team_id)
     log.info("workspace %s disconnected by %s", invocation.team_id, invocation.user_id)
     done = Mrkdwn("Disconnected: {} deleted this workspace's keys.").format(
@@ -207,6 +209,7 @@ async def forget_workspace(invocation: Invocation) -> None:
         await services.installations.async_delete_all(
             enterprise_id=invocation.body.get("enterprise_id"), team_id=team_id
         )
+    await services.autopilot.forget_workspace(team_id)  # with the Rootly key, so first
     had_keys = await services.workspaces.forget(team_id)
     await services.digests.forget_workspace(team_id)
     await services.sync.forget(team_id)

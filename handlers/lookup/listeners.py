@@ -94,7 +94,10 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
 
 async def show_service(invocation: Invocation) -> None:
     answer = await service_answer(await invocation.catalog(), invocation.value)
-    await invocation.respond(answer, replace_original=True)
+    # A button on a private answer (search, "did you mean") gives way to the card; one on a
+    # message the channel shares (the incident autopilot's) stays, and the card comes beside it.
+    private = invocation.body.get("container", {}).get("is_ephemeral", True)
+    await invocation.respond(answer, replace_original=private)
 
 
 async def more_deploys(invocation: Invocation) -> None:

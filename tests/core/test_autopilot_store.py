@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.autopilot.store import AutopilotStore, IncidentMessage, LastDelivery, NewWebhook
+from bot.autopilot.store import (
+    AutopilotStore,
+    IncidentMessage,
+    LastDelivery,
+    NewWebhook,
+    WebhookOutcome,
+)
 from bot.crypto import DecryptionError, Keyring, new_key
 from bot.storage import autopilot_webhooks
 
@@ -122,7 +128,7 @@ async def test_the_last_delivery_is_recorded(engine: AsyncEngine) -> None:
         at=NOW,
         incident_id="inc-1",
         incident_title="Payments <!channel> down " + "x" * 400,
-        outcome="posted",
+        outcome=WebhookOutcome.POSTED,
         detail="",
         channel_id="C0INCIDENT",
     )
@@ -135,7 +141,7 @@ async def test_the_last_delivery_is_recorded(engine: AsyncEngine) -> None:
         at=NOW,
         incident_id="inc-1",
         incident_title=delivery.incident_title[:300],
-        outcome="posted",
+        outcome=WebhookOutcome.POSTED,
         detail="",
         channel_id="C0INCIDENT",
     )

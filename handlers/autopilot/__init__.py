@@ -1,0 +1,28 @@
+"""The incident autopilot from Slack: `/cortex incidents …`, and the message each Rootly incident
+gets (posted from outside any request, by `publisher`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.autopilot import listeners
+from handlers.autopilot.grammar import parse_incidents
+from handlers.common.commands import Subcommand
+
+SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
+    # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
+    Subcommand(
+        "incidents",
+        "/cortex incidents auto on [#channel] [window=24h] / incidents auto off / incidents status",
+        parse_incidents,
+        listeners.incidents_command,
+    ),
+)
+EVENTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[str, ...] = ()
+
+
+def register(app: AsyncApp) -> None:
+    """The subcommand is all: the buttons of its message open cards (the lookup feature's)."""

@@ -1,0 +1,70 @@
+"""The autopilot's Slack side outside any request: post or update an incident's Cortex context
+message with the workspace's bot token (refreshed first when it rotates), and tell the core
+what Slack's refusals mean."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.autopilot import IncidentContext, Posted, PublishError
+from bot.services import Services
+from handlers.autopilot.blocks import context_message
+from handlers.common.posting import CHANNEL_GONE, ClientFactory, slack_error, workspace_client
+
+# Slack's answers to chat.update when the message to update is no longer there.
+MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
+
+
+class SlackPublisher:
+    """`bot.autopilot.Publisher` for Slack."""
+
+    def __init__(self, services: Services, new_client: ClientFactory) -> None:
+        self._services = services
+        self._new_client = new_client
+
+    async def post(self, team_id: str, channel_id: str, context: IncidentContext) -> Posted:
+        client = await self._client(team_id)
+        message = context_message(context)
+        try:
+            answer = await client.chat_postMessage(
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            reason = slack_error(error)
+            raise PublishError(reason, channel_closed=reason in CHANNEL_GONE) from None
+        return await _with_link(client, str(answer["channel"]), str(answer["ts"]))
+
+    async def update(self, team_id: str, message: Posted, context: IncidentContext) -> Posted:
+        client = await self._client(team_id)
+        content = context_message(context)
+        try:
+            await client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=content.text, blocks=content.blocks
+            )
+        except SlackApiError as error:
+            reason = slack_error(error)
+            raise PublishError(reason, gone=reason in MESSAGE_GONE) from None
+        return await _with_link(client, message.channel_id, message.ts)
+
+    async def _client(self, team_id: str) -> AsyncWebClient:
+        try:
+            client = await workspace_client(self._services, self._new_client, team_id)
+        except SlackTokenRotationError as error:
+            raise PublishError(f"token refresh refused: {slack_error(error.api_error)}") from None
+        if client is None:
+            raise PublishError("app_not_installed")
+        return client
+
+
+async def _with_link(client: AsyncWebClient, channel_id: str, ts: str) -> Posted:
+    """Where the message is, and its permalink for Rootly's timeline (None if Slack won't say)."""
+    try:
+        answer = await client.chat_getPermalink(channel=channel_id, message_ts=ts)
+    except SlackApiError:
+        return Posted(channel_id, ts, None)
+    return Posted(channel_id, ts, str(answer["permalink"]))
