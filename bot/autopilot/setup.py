@@ -94,7 +94,8 @@ class Autopilot:
             raise RootlyNotConnectedError(team_id)
         if await self.store.change(team_id, channel_id=channel_id, window=window):
             return TurnedOn(already_on=True, manual=None)
-        token, secret = secrets.token_urlsafe(32), secrets.token_hex(32)
+        # Hex: the log redaction scrubs long runs of word characters, so a URL's token too.
+        token, secret = secrets.token_hex(24), secrets.token_hex(32)
         url = public_url + WEBHOOK_PATH + token
         rootly = self._services.rootly_client(connection.rootly_key.get_secret_value())
         manual = None

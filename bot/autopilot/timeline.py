@@ -13,11 +13,10 @@ TIMELINE_CHANGES = 5
 
 
 def window_text(window: timedelta) -> str:
-    """24 h, 90 min, 2 days: how long a look-back window is, in the unit it was given in."""
+    """90 min, 24 h, 2 days: how long a look-back window is, in the largest whole unit."""
     minutes = int(window.total_seconds() // 60)
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return f"{days} day" if days == 1 else f"{days} days"
+    if minutes % (24 * 60) == 0 and minutes > 24 * 60:
+        return f"{minutes // (24 * 60)} days"
     if minutes % 60 == 0:
         return f"{minutes // 60} h"
     return f"{minutes} min"

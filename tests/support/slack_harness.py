@@ -324,13 +324,19 @@ async def start_app(
     rootly: FakeRootly,
     tmp_path: Path,
     retries: RetryPolicy = APP_RETRIES,
+    *,
+    database_url: str | None = None,
+    keyring: Keyring | None = None,
     **extra: Any,
 ) -> SlackApp:
+    """The app on a database of its own in `tmp_path`, or on `database_url` (migrated already)
+    with `keyring`, as another process sharing that database would run."""
     database_file = tmp_path / "cortex-bot.db"
-    database_url = f"sqlite+aiosqlite:///{database_file}"
+    if database_url is None:
+        database_url = f"sqlite+aiosqlite:///{database_file}"
+        await migrate_in_thread(database_url)
     settings = app_settings(slack, cortex, rootly, database_url, **extra)
-    keyring = Keyring.from_encoded([new_key()])
-    await migrate_in_thread(database_url)
+    keyring = keyring or Keyring.from_encoded([new_key()])
     clock = ManualClock()
     http = await client_factory(create_web_app(settings, keyring, retries, clock))
     return SlackApp(

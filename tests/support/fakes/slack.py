@@ -104,6 +104,10 @@ class FakeSlack:
 
     # --- inspection ----------------------------------------------------------------------------
 
+    def messages_of(self, channel: str) -> list[str]:
+        """The ts of the messages posted in `channel`, oldest first."""
+        return sorted(ts for (posted_in, ts) in self.messages if posted_in == channel)
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
