@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.app import attach_slack, scheduled_jobs
+from bot.autopilot.store import AutopilotStore
 from bot.config import ConfigError, Settings, load_settings, sqlite_path
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
 from bot.installations import EncryptedInstallationStore
@@ -75,24 +76,28 @@ def keygen(_settings: Settings, _arguments: argparse.Namespace) -> int:
     return 0
 
 
-async def _reseal_everything(settings: Settings, keyring: Keyring) -> tuple[int, int]:
+async def _reseal_everything(settings: Settings, keyring: Keyring) -> tuple[int, int, int]:
     engine = create_engine(settings.database_url)
     try:
         keys = await WorkspaceStore(engine, keyring).reseal_all()
         tokens = await EncryptedInstallationStore(
             settings.slack_client_id or "", engine, keyring
         ).reseal_all()
+        secrets = await AutopilotStore(engine, keyring).reseal_all()
     finally:
         await engine.dispose()
-    return keys, tokens
+    return keys, tokens, secrets
 
 
 def rotate_keys(settings: Settings, _arguments: argparse.Namespace) -> int:
     """Re-encrypt every stored secret under the first of ENCRYPTION_KEYS."""
     keyring = load_keyring(settings)
     migrate(settings.database_url)
-    keys, tokens = asyncio.run(_reseal_everything(settings, keyring))
-    print(f"re-encrypted {keys} API keys and {tokens} Slack tokens under the first key")
+    keys, tokens, secrets = asyncio.run(_reseal_everything(settings, keyring))
+    print(
+        f"re-encrypted {keys} API keys, {tokens} Slack tokens and {secrets} Rootly webhook "
+        "secrets under the first key"
+    )
     return 0
 
 

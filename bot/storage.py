@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -55,6 +56,8 @@ request_claims = Table(
     Column("claim_key", String(64), primary_key=True),
     Column("team_id", String(32), nullable=False),
     Column("claimed_at", DateTime(timezone=True), nullable=False),
+    # Old claims are swept by time (`bot.claims`).
+    Index("request_claims_claimed_at", "claimed_at"),
 )
 
 

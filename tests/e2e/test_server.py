@@ -6,10 +6,12 @@ import asyncio
 import os
 import signal
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.autopilot.store import AutopilotStore, NewWebhook
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine
 from bot.web import SERVICES
@@ -113,6 +115,14 @@ async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) ->
     await WorkspaceStore(engine, Keyring.from_encoded([old])).save(
         "T1", NewKeys("https://cortex.example", "cortex-key-1234", None), "U1"
     )
+    await AutopilotStore(engine, Keyring.from_encoded([old])).save(
+        "T1",
+        NewWebhook("webhook-token", "webhook-secret", None),
+        channel_id="C1",
+        window=timedelta(hours=24),
+        enabled_by="U1",
+        now=datetime.now(UTC),
+    )
     await engine.dispose()
 
     code, out, err = await run_cli(
@@ -120,12 +130,15 @@ async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) ->
     )
 
     assert code == 0, err
-    assert "re-encrypted 1 API keys" in out
+    assert "re-encrypted 1 API keys, 0 Slack tokens and 1 Rootly webhook secrets" in out
     engine = create_engine(database_url)
     reopened = await WorkspaceStore(engine, Keyring.from_encoded([new])).get("T1")
+    webhook = await AutopilotStore(engine, Keyring.from_encoded([new])).secret_for("webhook-token")
     await engine.dispose()
     assert reopened is not None
     assert reopened.cortex_key.get_secret_value() == "cortex-key-1234"
+    assert webhook is not None
+    assert webhook[1].get_secret_value() == "webhook-secret"
 
 
 async def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ def test_command_and_interactivity_use_slack_events(manifest: dict[str, Any]) ->
 
     assert command["command"] == "/cortex"
     assert command["url"].endswith("/slack/events")
+    assert command["should_escape"] is True  # `#channel` arrives as <#C123|name>: its ID
     assert interactivity["is_enabled"] is True
     assert interactivity["request_url"].endswith("/slack/events")
     assert interactivity["message_menu_options_url"].endswith("/slack/events")
