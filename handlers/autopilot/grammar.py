@@ -32,16 +32,12 @@ def parse_incidents(arguments: Sequence[Word]) -> AutopilotCommand:
         raise InvalidCommand("`incidents` needs `auto on`, `auto off` or `status`.")
     first = pick(plain[0].text, ("auto", "status"), "`incidents` takes")
     if first == "status":
-        _no_options("incidents status", options)
-        expect_nothing("incidents status", plain[1:])
-        return AutopilotCommand(action="status")
+        return _alone("status", "incidents status", plain[1:], options)
     if len(plain) == 1:
         raise InvalidCommand("`incidents auto` needs `on` or `off`.")
     action = pick(plain[1].text, ("on", "off"), "`incidents auto` takes")
     if action == "off":
-        _no_options("incidents auto off", options)
-        expect_nothing("incidents auto off", plain[2:])
-        return AutopilotCommand(action="off")
+        return _alone("off", "incidents auto off", plain[2:], options)
     if len(plain) > 3:
         raise InvalidCommand("`incidents auto on` takes one channel at most.")
     channel = _channel(plain[2]) if len(plain) == 3 else None
@@ -49,9 +45,14 @@ def parse_incidents(arguments: Sequence[Word]) -> AutopilotCommand:
     return AutopilotCommand(action="on", channel_id=channel, window=window)
 
 
-def _no_options(name: str, options: dict[str, Word]) -> None:
+def _alone(
+    action: AutopilotAction, name: str, rest: Sequence[Word], options: dict[str, Word]
+) -> AutopilotCommand:
+    """An action that takes nothing more."""
     if options:
         raise InvalidCommand(f"`{name}` takes no options.")
+    expect_nothing(name, rest)
+    return AutopilotCommand(action=action)
 
 
 def _channel(word: Word) -> str:

@@ -52,24 +52,8 @@ def seed_cortex(cortex: FakeCortex, began: datetime) -> None:
     )
     cortex.add_deploy("search", "search 7", began - timedelta(minutes=30))
     cortex.add_event("checkout", "Flag new-cart on", began - timedelta(minutes=20), type="FLAG")
-    cortex.oncall["payments-api"] = [
-        {
-            "provider": "PAGERDUTY",
-            "escalations": [
-                {"escalationLevel": 1, "schedules": [{"user": {"name": "Cy Oncall"}}]},
-            ],
-        }
-    ]
-    cortex.scores["payments-api"] = [
-        {
-            "scorecardId": 1,
-            "scorecardName": "Readiness",
-            "score": 9,
-            "scorePercentage": 0.9,
-            "totalPossibleScore": 10,
-            "ladderLevels": [{"level": {"name": "Gold", "number": 1}}],
-        }
-    ]
+    cortex.add_oncall("payments-api", "Cy Oncall")
+    cortex.add_score("payments-api", "Readiness", "Gold")
 
 
 def seed(cortex: FakeCortex, rootly: FakeRootly, began: datetime) -> World:

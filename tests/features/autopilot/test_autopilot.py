@@ -86,6 +86,15 @@ async def deliver(
     return await app.http.post(hook.path, data=body, headers=sign_delivery(hook.secret, body))
 
 
+async def posted(app: SlackApp, world: World) -> Webhook:
+    """The autopilot on, and the incident's first message posted."""
+    hook = await turn_on(app)
+    await deliver(app, hook, world.incident_id)
+    await app.slack.next_call("chat.postMessage")
+    await settled(app)
+    return hook
+
+
 async def settled(app: SlackApp) -> None:
     """Every delivery's background work has ended."""
     await app.services.tasks.join()
@@ -312,12 +321,12 @@ async def test_cortex_reads_count_as_one_snapshot_per_service_then_the_dependenc
     await deliver(app, hook, world.incident_id)
     await app.slack.next_call("chat.postMessage")
 
-    paths = [request.path for request in app.cortex.received]
-    assert sorted(path for path in paths if "/ledger-db/" in path) == [
+    paths = {request.path for request in app.cortex.received}
+    assert {path for path in paths if "/ledger-db" in path} == {
         "/api/v1/catalog/ledger-db/custom-events",
         "/api/v1/catalog/ledger-db/deploys",
-    ]
-    assert len([path for path in paths if "/payments-api" in path]) == 6
+    }
+    assert len({path for path in paths if "/payments-api" in path}) == 6
 
 
 async def test_the_same_delivery_twice_posts_once(app: SlackApp, world: World) -> None:
@@ -399,10 +408,7 @@ async def test_two_events_about_one_incident_at_once_make_one_message(
 async def test_new_services_update_the_same_message_and_add_their_suspects(
     app: SlackApp, world: World
 ) -> None:
-    hook = await turn_on(app)
-    await deliver(app, hook, world.incident_id)
-    await app.slack.next_call("chat.postMessage")
-    await settled(app)
+    hook = await posted(app, world)
     updated_before = deliveries("updated")
 
     app.rootly.incident_services[world.incident_id].append(world.search)
@@ -423,10 +429,7 @@ async def test_new_services_update_the_same_message_and_add_their_suspects(
 
 
 async def test_an_update_without_new_services_changes_nothing(app: SlackApp, world: World) -> None:
-    hook = await turn_on(app)
-    await deliver(app, hook, world.incident_id)
-    await app.slack.next_call("chat.postMessage")
-    await settled(app)
+    hook = await posted(app, world)
 
     await deliver(app, hook, world.incident_id, UPDATED)
     await settled(app)
@@ -436,10 +439,7 @@ async def test_an_update_without_new_services_changes_nothing(app: SlackApp, wor
 
 
 async def test_a_service_removed_is_dropped_from_the_message(app: SlackApp, world: World) -> None:
-    hook = await turn_on(app)
-    await deliver(app, hook, world.incident_id)
-    await app.slack.next_call("chat.postMessage")
-    await settled(app)
+    hook = await posted(app, world)
 
     app.rootly.incident_services[world.incident_id].remove(world.checkout)
     await deliver(app, hook, world.incident_id, UPDATED)
@@ -524,9 +524,7 @@ async def test_titles_that_mention_everyone_ping_nobody(app: SlackApp, world: Wo
 async def test_the_card_button_opens_the_card_beside_the_shared_message(
     app: SlackApp, world: World
 ) -> None:
-    hook = await turn_on(app)
-    await deliver(app, hook, world.incident_id)
-    await app.slack.next_call("chat.postMessage")
+    await posted(app, world)
     answered = len(app.slack.responses)
 
     await app.interact(
@@ -664,10 +662,7 @@ async def test_a_signed_body_that_is_not_a_delivery_is_refused(app: SlackApp) ->
 async def test_status_and_app_home_show_the_settings_and_the_last_delivery(
     app: SlackApp, world: World
 ) -> None:
-    hook = await turn_on(app)
-    await deliver(app, hook, world.incident_id)
-    await app.slack.next_call("chat.postMessage")
-    await settled(app)
+    await posted(app, world)
 
     status = await ephemeral_answer(app, "incidents status", user=MEMBER)
     await app.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})

@@ -45,25 +45,8 @@ def seed(cortex: FakeCortex) -> None:
             environment="prod",
             deployer={"name": "Bo Deployer", "email": "bo@example.com"},
         )
-    cortex.oncall["payments-api"] = [
-        {
-            "provider": "PAGERDUTY",
-            "escalations": [
-                {"escalationLevel": 1, "schedules": [{"user": {"name": "Cy Oncall"}}]},
-                {"escalationLevel": 2, "schedules": [{"user": {"name": "Di Backup"}}]},
-            ],
-        }
-    ]
-    cortex.scores["payments-api"] = [
-        {
-            "scorecardId": 1,
-            "scorecardName": "Readiness",
-            "score": 9,
-            "scorePercentage": 0.9,
-            "totalPossibleScore": 10,
-            "ladderLevels": [{"level": {"name": "Gold", "number": 1}}],
-        }
-    ]
+    cortex.add_oncall("payments-api", "Cy Oncall", "Di Backup")
+    cortex.add_score("payments-api", "Readiness", "Gold")
     cortex.dependencies["payments-api"] = [
         {
             "callerTag": "payments-api",

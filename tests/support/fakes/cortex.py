@@ -180,6 +180,27 @@ class FakeCortex(ContractFake):
             }
         )
 
+    def add_score(self, tag: str, scorecard: str, level: str, score: float = 9) -> None:
+        """`tag` scored `score` of 10 on `scorecard`, reaching its ladder's `level`."""
+        self.scores.setdefault(tag, []).append(
+            {
+                "scorecardId": len(self.scores.get(tag, ())) + 1,
+                "scorecardName": scorecard,
+                "score": score,
+                "scorePercentage": score / 10,
+                "totalPossibleScore": 10,
+                "ladderLevels": [{"level": {"name": level, "number": 1}}],
+            }
+        )
+
+    def add_oncall(self, tag: str, *levels: str, provider: str = "PAGERDUTY") -> None:
+        """Who is on call for `tag`: one person per escalation level, from level 1."""
+        escalations = [
+            {"escalationLevel": number, "schedules": [{"user": {"name": name}}]}
+            for number, name in enumerate(levels, start=1)
+        ]
+        self.oncall[tag] = [{"provider": provider, "escalations": escalations}]
+
     def add_deploy(self, tag: str, title: str, when: datetime, **fields: Any) -> dict[str, Any]:
         deploy = {
             "uuid": str(uuid.uuid4()),
