@@ -38,7 +38,7 @@ from bot.errors import ApiError
 from bot.observability import AUTOPILOT_DELIVERIES, AUTOPILOT_POST_SECONDS, begin_request
 from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyIncident, RootlyService
-from bot.scheduler import WallClock, utc_now
+from bot.scheduler import utc_now
 from bot.sync.lease import Lease, LeaseStore
 from bot.workspaces import Connection
 
@@ -109,14 +109,11 @@ class Result:
 
 
 class Deliveries:
-    def __init__(
-        self, services: Services, publisher: Publisher, *, clock: WallClock = utc_now
-    ) -> None:
+    def __init__(self, services: Services, publisher: Publisher) -> None:
         self.store = services.autopilot.store
         self._services = services
         self._publisher = publisher
         self._leases = LeaseStore(services.engine)
-        self._clock = clock
 
     # --- receiving -------------------------------------------------------------------------------
 
@@ -249,7 +246,7 @@ class Deliveries:
             incident,
             mapped,
             job.settings.window,
-            self._clock(),
+            utc_now(),
             job.missing,
         )
         try:
@@ -264,6 +261,15 @@ class Deliveries:
             )
             return Result(WebhookOutcome.FAILED, f"Slack refused it ({error.reason})", incident)
         AUTOPILOT_POST_SECONDS.observe(time.monotonic() - job.delivery.received_at)
+        missing = "; ".join(context.missing)
+        if missing:
+            log.warning(
+                "Rootly delivery %s for %s: incident %s posted without %s",
+                job.delivery.event_id,
+                job.delivery.team_id,
+                incident.id,
+                missing,
+            )
         on_timeline = await self._add_to_timeline(job, context, posted, previous)
         await self.store.save_message(
             job.delivery.team_id,
@@ -275,9 +281,9 @@ class Deliveries:
                 complete=context.complete,
                 timeline=on_timeline,
             ),
-            self._clock(),
+            utc_now(),
         )
-        return Result(outcome, incident=incident, channel_id=posted.channel_id)
+        return Result(outcome, missing, incident, posted.channel_id)
 
     async def _publish(
         self, job: _Job, context: IncidentContext, previous: IncidentMessage | None
@@ -339,7 +345,7 @@ class Deliveries:
         await self.store.record_delivery(
             delivery.team_id,
             LastDelivery(
-                at=self._clock(),
+                at=utc_now(),
                 incident_id=delivery.incident_id,
                 incident_title=incident.title if incident else "",
                 outcome=result.outcome,

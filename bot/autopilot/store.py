@@ -52,7 +52,7 @@ class LastDelivery:
     incident_id: str
     incident_title: str
     outcome: WebhookOutcome
-    detail: str  # why nothing was posted
+    detail: str  # why nothing was posted, or what the message could not show
     channel_id: str | None  # where the message was posted or updated
 
 

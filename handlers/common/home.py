@@ -31,7 +31,7 @@ from bot.workspaces import ConnectionInfo
 from handlers.common.blocks import connection_summary, not_connected_blocks
 from handlers.common.context import Invocation
 from handlers.common.kit import SECTION_TEXT, context, fitted, header, home, section
-from handlers.common.mrkdwn import Mrkdwn, channel_link, mention, moment
+from handlers.common.mrkdwn import Mrkdwn, channel_link, escaped, mention, moment
 
 SYNC_TITLE = "Cortex → Rootly sync"
 SHOWN_PROBLEMS = 5
@@ -219,3 +219,51 @@ def digest_home_blocks(digests: Sequence[Digest]) -> list[Block]:
     ]
     body = fitted(lines, SECTION_TEXT - len(heading) - 1)
     return [section(Mrkdwn("\n").join((heading, body)))]
+
+
+# --- the incident autopilot ----------------------------------------------------------------------
+
+
+def autopilot_status_blocks(
+    settings: AutopilotSettings | None, rootly_connected: bool
+) -> list[Block]:
+    """Whether the autopilot is on, where it posts, how far back it looks, the last delivery."""
+    if settings is None:
+        how = (
+            Mrkdwn("an admin can turn it on with `/cortex incidents auto on`.")
+            if rootly_connected
+            else Mrkdwn("it needs Rootly: an admin can add its key with `/cortex connect`.")
+        )
+        return [section(Mrkdwn("*Incident autopilot*: off; {}").format(how))]
+    webhook = (
+        "registered in Rootly by the bot" if settings.endpoint_id else "entered in Rootly by hand"
+    )
+    lines = [
+        Mrkdwn("*Incident autopilot*: on since {} (set by {}); the webhook was {}.").format(
+            moment(settings.enabled_at), mention(settings.enabled_by), webhook
+        ),
+        Mrkdwn(
+            "Posts in each incident's channel, or in {} when it has none or I may not post "
+            "there; shows what changed in the {} before an incident began."
+        ).format(channel_link(settings.channel_id), window_text(settings.window)),
+    ]
+    return [
+        section(Mrkdwn("\n").join(lines)),
+        context(_last_delivery(settings.last_delivery)),
+    ]
+
+
+def _last_delivery(last: LastDelivery | None) -> Mrkdwn:
+    if last is None:
+        return Mrkdwn("No delivery from Rootly yet.")
+    if last.outcome in (WebhookOutcome.POSTED, WebhookOutcome.UPDATED):
+        where = channel_link(last.channel_id or "")
+        without = Mrkdwn(" (not available then: {})").format(last.detail) if last.detail else ""
+        what = Mrkdwn("{} in {}{}").format(last.outcome, where, without)
+    elif last.outcome is WebhookOutcome.UNCHANGED:
+        what = Mrkdwn("nothing new to show")
+    else:
+        what = escaped(last.detail or last.outcome)
+    return Mrkdwn("Last delivery {}: incident *{}*, {}.").format(
+        moment(last.at), last.incident_title or last.incident_id, what
+    )
