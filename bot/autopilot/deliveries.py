@@ -37,7 +37,7 @@ from bot.autopilot.timeline import new_suspects, timeline_text
 from bot.errors import ApiError
 from bot.observability import AUTOPILOT_DELIVERIES, AUTOPILOT_POST_SECONDS, begin_request
 from bot.rootly import RootlyClient
-from bot.rootly.models import RootlyIncident, RootlyService
+from bot.rootly.models import RootlyIncident
 from bot.scheduler import utc_now
 from bot.sync.lease import Lease, LeaseStore
 from bot.workspaces import Connection
@@ -55,8 +55,6 @@ MAX_ID_LENGTH = 64
 LEASE_TTL = timedelta(seconds=60)
 LEASE_WAIT_SECONDS = 120.0
 LEASE_POLL_SECONDS = 0.2
-# Services an incident names by id only are read one by one; at most this many.
-MAX_SERVICE_READS = 20
 
 
 class Verdict(StrEnum):
@@ -223,8 +221,7 @@ class Deliveries:
                 error,
             )
             return delivery.carried, ["the incident from Rootly (as the webhook described it)"]
-        services, missing = await _whole_services(rootly, incident)
-        return incident.model_copy(update={"services": services}), missing
+        return incident, []
 
     async def _post_or_update(self, job: _Job) -> Result:
         incident = job.incident
@@ -368,30 +365,6 @@ class _Job:
 def _rootly(services: Services, connection: Connection) -> RootlyClient | None:
     key = connection.rootly_key
     return None if key is None else services.rootly_client(key.get_secret_value())
-
-
-async def _whole_services(
-    rootly: RootlyClient, incident: RootlyIncident
-) -> tuple[tuple[RootlyService, ...], list[str]]:
-    """The incident's services with their attributes, reading those it names by id only."""
-    known = {service.id: service for service in incident.services}
-    unread = [service_id for service_id in incident.service_ids if service_id not in known]
-    missing = []
-    if len(unread) > MAX_SERVICE_READS:
-        missing.append(f"{len(unread) - MAX_SERVICE_READS} more of the incident's services")
-    reads = await asyncio.gather(
-        *(rootly.get_service(service_id) for service_id in unread[:MAX_SERVICE_READS]),
-        return_exceptions=True,
-    )
-    for service_id, read in zip(unread, reads, strict=False):
-        if isinstance(read, RootlyService):
-            known[service_id] = read
-        elif isinstance(read, ApiError):
-            missing.append(f"the Rootly service {service_id}")
-        else:
-            raise read
-    ordered = [known[service_id] for service_id in incident.service_ids if service_id in known]
-    return tuple(ordered or known.values()), missing
 
 
 def _parse(team_id: str, body: bytes, received_at: float) -> Delivery | None:

@@ -114,10 +114,6 @@ class RootlyClient(ApiClient):
         params = _filters(cortex_id=cortex_id, name=name)
         return await self._all_pages("/v1/services", params, RootlyService)
 
-    async def get_service(self, service_id: str) -> RootlyService:
-        payload = await self._get(f"/v1/services/{path_segment(service_id)}")
-        return _parse_resource(RootlyService, payload)
-
     async def create_service(self, attrs: ServiceAttributes) -> RootlyService:
         body = _document("services", attrs.to_attributes())
         payload = await self._write("POST", "/v1/services", body)

@@ -290,14 +290,6 @@ def test_an_incident_as_a_webhook_carries_it_is_read_too(fake_rootly: FakeRootly
     assert [s.cortex_id for s in incident.services] == ["api"]
 
 
-async def test_get_service(rootly: RootlyClient, fake_rootly: FakeRootly) -> None:
-    api = fake_rootly.add_service("API", cortex_id="api")
-
-    service = await rootly.get_service(api)
-
-    assert (service.id, service.name, service.cortex_id) == (api, "API", "api")
-
-
 async def test_an_incident_event_is_an_internal_line_on_the_timeline(
     rootly: RootlyClient, fake_rootly: FakeRootly
 ) -> None:

@@ -650,10 +650,6 @@ async def _list_oncalls(fake: FakeRootly, request: web.Request, _id: str) -> web
     return jsonapi_response(answer)
 
 
-async def _get_service(fake: FakeRootly, _: web.Request, ref: str) -> web.Response:
-    return jsonapi_response({"data": fake.service_resource(_existing(fake.services, ref))})
-
-
 async def _add_incident_event(fake: FakeRootly, request: web.Request, ref: str) -> web.Response:
     incident_id = _existing(fake.incidents, ref)
     attributes = await _attributes(request, "incident_events")
