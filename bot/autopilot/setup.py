@@ -101,7 +101,7 @@ class Autopilot:
         manual = None
         try:
             endpoint = await rootly.create_webhook_endpoint(
-                name=f"Cortex Slack bot ({team_id})",
+                name=f"{ENDPOINT_NAME} ({team_id})",
                 url=url,
                 secret=secret,
                 event_types=EVENT_TYPES,

@@ -14,7 +14,7 @@ from datetime import timedelta
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject, SectionBlock
 
 from bot.autopilot import Change, IncidentContext, ManualSetup, ServiceContext, TurnedOff, TurnedOn
-from bot.autopilot.setup import EVENT_TYPES
+from bot.autopilot.setup import ENDPOINT_NAME
 from bot.autopilot.timeline import window_text
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
@@ -154,7 +154,7 @@ def turned_on_message(turned_on: TurnedOn, channel_id: str, window: timedelta) -
 
 
 def _manual_setup(manual: ManualSetup, where: str) -> list[Block]:
-    events = ", ".join(f"`{event}`" for event in EVENT_TYPES)
+    events = ", ".join(f"`{event}`" for event in manual.event_types)
     return [
         section(
             ":warning: Rootly did not let this workspace's API key register the webhook "
@@ -181,6 +181,6 @@ def turned_off_message(turned_off: TurnedOff) -> Message:
         text += (
             " The webhook could not be deleted in Rootly "
             f"({escaped(user_message(turned_off.left_in_rootly))}) An admin can delete it there "
-            "(Configuration → Webhooks, the one named “Cortex Slack bot”)."
+            f"(Configuration → Webhooks, the one named “{ENDPOINT_NAME}”)."
         )
     return Message("The incident autopilot is off", plain_blocks(text))

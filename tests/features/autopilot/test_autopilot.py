@@ -20,6 +20,7 @@ from bot.workspaces import NewKeys
 from tests.support.autopilot_world import INCIDENT_CHANNEL, World, seed
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
 from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, sign_delivery
+from tests.support.fakes.rootly import Fault as RootlyFault
 from tests.support.fakes.slack import Call, FakeSlack
 from tests.support.slack_harness import (
     ADMIN,
@@ -238,6 +239,19 @@ async def test_off_deletes_the_webhook_and_later_deliveries_are_refused(
     assert app.rootly.webhook_endpoints == {}
     assert response.status == 401
     assert await app.services.autopilot.status(TEAM) is None
+
+
+async def test_off_when_rootly_cannot_delete_the_webhook_says_where_to_delete_it(
+    app: SlackApp, world: World
+) -> None:
+    hook = await turn_on(app)
+    app.rootly.faults += [RootlyFault(status=503, path_contains="/v1/webhooks/endpoints/")] * 3
+
+    answer = await ephemeral_answer(app, "incidents auto off")
+
+    assert "could not be deleted in Rootly" in json.dumps(answer["blocks"])
+    assert "Cortex Slack bot" in json.dumps(answer["blocks"])
+    assert (await deliver(app, hook, world.incident_id)).status == 401
 
 
 @pytest.mark.parametrize(
@@ -570,8 +584,8 @@ async def test_rootly_failing_posts_from_the_delivery_and_says_so(
     app: SlackApp, world: World
 ) -> None:
     hook = await turn_on(app)
-    app.rootly.faults += [Fault(status=503, path_contains=f"/v1/incidents/{world.incident_id}")]
-    app.rootly.faults += [Fault(status=503, path_contains=f"/v1/incidents/{world.incident_id}")]
+    incident_path = f"/v1/incidents/{world.incident_id}"
+    app.rootly.faults += [RootlyFault(status=503, path_contains=incident_path)] * 2
 
     await deliver(app, hook, world.incident_id)
     message = await app.slack.next_call("chat.postMessage")
