@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.catalog import Catalog
 from bot.cortex.models import CustomEvent, Deploy, DeployType
 from bot.digests.content import Window
-from bot.errors import ApiError
+from bot.errors import CallError
 from bot.rootly.models import RootlyIncident, RootlyService
 from bot.snapshot import ServiceSnapshot, take_snapshot
 
@@ -53,7 +53,7 @@ class ServiceContext:
 
     rootly_name: str
     cortex_id: str
-    known: ServiceSnapshot | ApiError
+    known: ServiceSnapshot | CallError
 
     @property
     def tag(self) -> str:
@@ -141,7 +141,7 @@ class _Reading:
             snapshot = await take_snapshot(
                 self._catalog, cortex_id, events_since=self._events_since
             )
-        except ApiError as error:
+        except CallError as error:
             self.missing.append(f"the service {cortex_id}")
             return ServiceContext(service.rootly_name, cortex_id, error)
         tag = snapshot.entity.tag
@@ -159,7 +159,7 @@ class _Reading:
             # Rootly named the entity by its id: Cortex lists dependencies by tag only.
             try:
                 dependencies = (await self._catalog.dependencies(tag)).value
-            except ApiError:
+            except CallError:
                 self.missing.append(f"dependencies of {tag}")
                 return
         for dependency in dependencies:
@@ -177,7 +177,7 @@ class _Reading:
                 self._catalog.deploys(tag),
                 self._catalog.events_since(tag, self._window.start),
             )
-        except ApiError:
+        except CallError:
             self.missing.append(f"changes of {tag} (a dependency of {dependent})")
             return
         self._keep(tag, dependent, deploys.value, events.value)

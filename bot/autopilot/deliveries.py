@@ -34,7 +34,7 @@ from bot.autopilot.context import MAX_SERVICES, IncidentContext, gather_context,
 from bot.autopilot.signature import signature_problem
 from bot.autopilot.store import AutopilotSettings, IncidentMessage, LastDelivery, WebhookOutcome
 from bot.autopilot.timeline import new_suspects, timeline_text
-from bot.errors import ApiError
+from bot.errors import CallError
 from bot.observability import AUTOPILOT_DELIVERIES, AUTOPILOT_POST_SECONDS, begin_request
 from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyIncident
@@ -212,7 +212,7 @@ class Deliveries:
             return delivery.carried, ["the incident from Rootly (Rootly is not connected)"]
         try:
             incident = await rootly.get_incident(delivery.incident_id)
-        except ApiError as error:
+        except CallError as error:
             log.warning(
                 "Rootly delivery %s for %s: incident %s could not be read: %s",
                 delivery.event_id,
@@ -326,7 +326,7 @@ class Deliveries:
         text = timeline_text(context, changes, posted.link)
         try:
             await job.rootly.add_incident_event(job.incident.id, text)
-        except ApiError as error:
+        except CallError as error:
             log.warning(
                 "Rootly delivery %s for %s: the timeline of incident %s was not updated: %s",
                 job.delivery.event_id,

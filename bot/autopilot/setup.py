@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from bot.autopilot.store import AutopilotSettings, AutopilotStore, NewWebhook
 from bot.errors import (
     ApiError,
+    CallError,
     InvalidRequestError,
     NotFoundError,
     PublicUrlMissingError,
@@ -70,7 +71,7 @@ class TurnedOn:
 class TurnedOff:
     was_on: bool
     # Set when the endpoint may still be in Rootly: why it could not be deleted.
-    left_in_rootly: ApiError | RootlyNotConnectedError | None = None
+    left_in_rootly: CallError | RootlyNotConnectedError | None = None
 
 
 class Autopilot:
@@ -136,7 +137,7 @@ class Autopilot:
 
     async def _delete_endpoint(
         self, removed: AutopilotSettings
-    ) -> ApiError | RootlyNotConnectedError | None:
+    ) -> CallError | RootlyNotConnectedError | None:
         if removed.endpoint_id is None:
             return None
         connection = await self._services.workspaces.get(removed.team_id)
@@ -147,7 +148,7 @@ class Autopilot:
             await rootly.delete_webhook_endpoint(removed.endpoint_id)
         except NotFoundError:
             return None  # someone deleted it in Rootly already
-        except ApiError as error:
+        except CallError as error:
             log.warning(
                 "the Rootly webhook endpoint of %s could not be deleted: %s", removed.team_id, error
             )

@@ -89,14 +89,11 @@ def _service_block(service: ServiceContext, cortex_api_url: str) -> SectionBlock
     )
     owners = [team.name or team.tag for team in entity.owners.teams]
     owners += [person.email for person in entity.owners.individuals]
-    oncall = (
-        "_unavailable right now_" if "on-call" in known.problems else oncall_summary(known.oncall)
-    )
     lines = [
         f"*{link(cortex_web_url(cortex_api_url, entity.tag), entity.name)}* `{escaped(entity.tag)}`"
         + (f" · {levels}" if levels else ""),
         f"Owners: {escaped(', '.join(owners)) or '_none in Cortex_'}",
-        f"On call now: {oncall}",
+        f"On call now: {oncall_summary(known.oncall)}",
     ]
     return section("\n".join(lines), card)
 

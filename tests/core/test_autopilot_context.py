@@ -57,7 +57,7 @@ async def test_services_and_their_dependencies_changes_in_the_window_newest_firs
     assert isinstance(payments, ServiceSnapshot)
     assert [team.name for team in payments.entity.owners.teams] == ["Team-Pay"]
     assert payments.oncall is not None
-    assert [user.name for user in payments.oncall[0].users] == ["Cy Oncall"]
+    assert [user.name for user in payments.oncall.levels[0].users] == ["Cy Oncall"]
     assert [score.level for score in payments.scores] == ["Gold"]
     assert titles(context) == [
         ("checkout", "Flag new-cart on", None),

@@ -105,6 +105,13 @@ def text_of(call: Call) -> str:
     return f"{call.args.get('text')} {json.dumps(call.args.get('blocks'))}"
 
 
+def budget_sent(lane: str) -> float:
+    found = REGISTRY.get_sample_value(
+        "cortex_bot_budget_requests_total", {"lane": lane, "outcome": "sent"}
+    )
+    return found or 0.0
+
+
 def markdown_of(blocks: Any) -> list[str]:
     """Every mrkdwn text in the blocks: what Slack parses for mentions and links."""
     if isinstance(blocks, dict):
@@ -327,13 +334,19 @@ async def test_a_new_incident_gets_one_message_with_its_services_and_what_change
     assert timeline["visibility"] == "internal"
 
 
-async def test_cortex_reads_count_as_one_snapshot_per_service_then_the_dependencies(
+async def test_cortex_reads_are_a_snapshot_per_service_then_the_dependencies_all_interactive(
     app: SlackApp, world: World
 ) -> None:
     hook = await turn_on(app)
+    sent_before = {lane: budget_sent(lane) for lane in ("interactive", "background")}
 
     await deliver(app, hook, world.incident_id)
     await app.slack.next_call("chat.postMessage")
+
+    # People are waiting in the incident channel: every read goes before background work.
+    sent = budget_sent("interactive") - sent_before["interactive"]
+    assert sent == len(app.cortex.received)
+    assert budget_sent("background") == sent_before["background"]
 
     paths = {request.path for request in app.cortex.received}
     assert {path for path in paths if "/ledger-db" in path} == {
