@@ -21,15 +21,14 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.load import BOT_TOKEN, TEAM, connect_workspace, process, serving
+from bench.load import BOT_TOKEN, TEAM, bot_environment, process, serving
 from bot.autopilot.store import AutopilotStore, NewWebhook
-from bot.crypto import Keyring, new_key
+from bot.crypto import Keyring
 from bot.storage import create_engine
 from tests.support.fakes.cortex import FakeCortex
 from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, sign_delivery
 from tests.support.fakes.slack import FakeSlack
 from tests.support.processes import cortex_bot_command, free_port
-from tests.support.slack_harness import SIGNING_SECRET
 
 TOKEN = "bench-webhook-token-0123456789abcdefghijklmn"
 SECRET = "bench-webhook-secret"
@@ -156,20 +155,12 @@ async def main(latency: float, warm: int, burst: int) -> list[Pass]:
     ):
         slack.base_url, rootly.base_url = slack_url, rootly_url
         with tempfile.TemporaryDirectory() as folder:
-            key = new_key()
-            database_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await connect_workspace(database_url, key, cortex_url, ROOTLY_KEY)
-            await turn_on(database_url, key)
+            env = await bot_environment(Path(folder), slack_url, cortex_url, ROOTLY_KEY)
+            await turn_on(env["DATABASE_URL"], env["ENCRYPTION_KEYS"])
             port = free_port()
-            env = {
+            env |= {
                 "PORT": str(port),
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": f"{slack_url}/api/",
-                "CORTEX_API_URL": cortex_url,
                 "ROOTLY_API_URL": rootly_url,
-                "DATABASE_URL": database_url,
-                "ENCRYPTION_KEYS": key,
                 "PUBLIC_URL": "https://bot.example.com",
             }
             async with process([*cortex_bot_command(), "serve"], env, port) as bot:

@@ -158,12 +158,15 @@ async def connect_workspace(
     await engine.dispose()
 
 
-async def bot_environment(folder: Path, slack_url: str, cortex_url: str) -> dict[str, str]:
+async def bot_environment(
+    folder: Path, slack_url: str, cortex_url: str, rootly_key: str | None = None
+) -> dict[str, str]:
     """The environment of a `cortex-bot serve` (but its PORT) in single-workspace mode, with a
-    fresh SQLite database in `folder` where the workspace is already connected to Cortex."""
+    fresh SQLite database in `folder` where the workspace is already connected to Cortex (and to
+    Rootly with `rootly_key`)."""
     key = new_key()
     database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    await connect_workspace(database_url, key, cortex_url)
+    await connect_workspace(database_url, key, cortex_url, rootly_key)
     return {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
