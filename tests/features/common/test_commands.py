@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers import COMMANDS
+from handlers.autopilot.grammar import AutopilotCommand
 from handlers.common.commands import Listing, ParseError
 from handlers.connect.grammar import Connect, Disconnect
 from handlers.digests.grammar import DigestCommand
@@ -37,6 +38,7 @@ Command: TypeAlias = (
     | DigestCommand
     | Scores
     | ScorecardQuery
+    | AutopilotCommand
 )
 SUBCOMMANDS = {name: entry.usage for name, entry in COMMANDS.subcommands.items()}
 usage = COMMANDS.usage
@@ -346,6 +348,7 @@ FRAGMENTS = st.sampled_from(
         *SUBCOMMANDS,
         *DEPLOY_TYPES,
         "at", "9:30", "auto", "dry-run", "hourly", "weekly", "on=mon", "group=g", "api",
+        "on", "off", "status", "window=90m", "window=",
         "env=", "env=prod", "sha=abc1234", "type=", "url=", "url=<https://x.y|x.y>", "=",
         '"', "“", "”", "'", "‘", "’", "<", ">", "<#C1|c>", "<@U1>", "&amp;", "&lt;", "\x00",
     ]
