@@ -13,8 +13,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
-from bot.installations import ExpiringOAuthStateStore
 from bot.autopilot import Deliveries
+from bot.installations import ExpiringOAuthStateStore
 from bot.scheduler import DueJob
 from bot.services import Services
 from handlers.autopilot.publisher import SlackPublisher

@@ -1,4 +1,5 @@
-"""The aiohttp application: Slack's endpoints, the health check, and the process's resources."""
+"""The aiohttp application: Slack's endpoints, Rootly's webhook, the health check, and the process's
+resources."""
 
 from __future__ import annotations
 

@@ -17,13 +17,10 @@ from bot.scheduler import utc_now
 from handlers.autopilot.blocks import turned_off_message, turned_on_message
 from handlers.autopilot.grammar import AutopilotAction, AutopilotCommand
 from handlers.common.acking import admin_only
-from handlers.common.blocks import Message
 from handlers.common.context import Invocation
 from handlers.common.home import autopilot_status_blocks
-
-
-async def _respond(invocation: Invocation, message: Message) -> None:
-    await invocation.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+from handlers.common.kit import Message
+from handlers.common.mrkdwn import Mrkdwn
 
 
 async def turn_on(invocation: Invocation, command: AutopilotCommand) -> None:
@@ -35,20 +32,20 @@ async def turn_on(invocation: Invocation, command: AutopilotCommand) -> None:
         by=invocation.user_id,
         now=utc_now(),
     )
-    await _respond(invocation, turned_on_message(turned_on, channel_id, command.window))
+    await invocation.respond(turned_on_message(turned_on, channel_id, command.window))
 
 
 async def turn_off(invocation: Invocation, _command: AutopilotCommand) -> None:
     turned_off = await invocation.services.autopilot.turn_off(invocation.team_id)
-    await _respond(invocation, turned_off_message(turned_off))
+    await invocation.respond(turned_off_message(turned_off))
 
 
 async def show_status(invocation: Invocation, _command: AutopilotCommand) -> None:
     connection = await invocation.services.connection(invocation.team_id)
     settings = await invocation.services.autopilot.status(invocation.team_id)
     blocks = autopilot_status_blocks(settings, connection.has_rootly)
-    text = "The incident autopilot is on" if settings else "The incident autopilot is off"
-    await _respond(invocation, Message(text, blocks))
+    text = Mrkdwn("The incident autopilot is {}").format("on" if settings else "off")
+    await invocation.respond(Message(text, blocks))
 
 
 ACTIONS: dict[AutopilotAction, Callable[[Invocation, AutopilotCommand], Awaitable[None]]] = {

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.autopilot import IncidentContext, Posted, PublishError
 from bot.services import Services
 from handlers.autopilot.blocks import context_message
+from handlers.common.context import post_message, update_message
 from handlers.common.posting import CHANNEL_GONE, ClientFactory, slack_error, workspace_client
 
 # Slack's answers to chat.update when the message to update is no longer there.
@@ -25,15 +26,8 @@ class SlackPublisher:
 
     async def post(self, team_id: str, channel_id: str, context: IncidentContext) -> Posted:
         client = await self._client(team_id)
-        message = context_message(context)
         try:
-            answer = await client.chat_postMessage(
-                channel=channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            answer = await post_message(client, channel_id, context_message(context))
         except SlackApiError as error:
             reason = slack_error(error)
             raise PublishError(reason, channel_closed=reason in CHANNEL_GONE) from None
@@ -41,11 +35,8 @@ class SlackPublisher:
 
     async def update(self, team_id: str, message: Posted, context: IncidentContext) -> Posted:
         client = await self._client(team_id)
-        content = context_message(context)
         try:
-            await client.chat_update(
-                channel=message.channel_id, ts=message.ts, text=content.text, blocks=content.blocks
-            )
+            await update_message(client, message.channel_id, message.ts, context_message(context))
         except SlackApiError as error:
             reason = slack_error(error)
             raise PublishError(reason, gone=reason in MESSAGE_GONE) from None

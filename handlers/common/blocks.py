@@ -5,7 +5,7 @@ and `handlers.common.mrkdwn` (escaping)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from slack_sdk.models.blocks import Block, ExternalDataSelectElement, InputBlock
 

@@ -141,7 +141,7 @@ def user_message(error: BaseException) -> Mrkdwn:
                 "`/cortex sync status` shows the latest result."
             )
         case PublicUrlMissingError():
-            return (
+            return Mrkdwn(
                 "Rootly needs an address to send incidents to, and this bot has none yet: "
                 "an operator must set PUBLIC_URL (the bot's public https address)."
             )

@@ -12,7 +12,7 @@ from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
 from handlers.common.blocks import (
-    cortex_app_url,
+    cortex_web_url,
     deploy_line,
     older_data_note,
     oncall_summary,
@@ -33,11 +33,6 @@ from handlers.common.mrkdwn import Mrkdwn, escaped, link
 CARD_DEPLOYS = 5
 DEPLOYS_PAGE = 10
 SEARCH_RESULTS = 10
-
-
-def cortex_web_url(cortex_api_url: str, tag: str) -> str:
-    """The entity's page in the Cortex app."""
-    return cortex_app_url(cortex_api_url, f"/admin/service/{quote(tag, safe='')}")
 
 
 def _owners(entity: EntityDetails) -> Mrkdwn:

@@ -13,7 +13,7 @@ from bot.errors import UnavailableError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.autopilot.blocks import MAX_CHANGES, context_message
-from handlers.common.blocks import SECTION_TEXT_LIMIT
+from handlers.common.kit import SECTION_TEXT
 
 BEGAN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ def test_a_big_incident_stays_within_slacks_limits() -> None:
     assert len(blocks) <= 50
     assert len(blocks[0]["text"]["text"]) <= 150
     sections = [block["text"]["text"] for block in blocks if block["type"] == "section"]
-    assert all(len(text) <= SECTION_TEXT_LIMIT for text in sections)
+    assert all(len(text) <= SECTION_TEXT for text in sections)
     shown = json.dumps(blocks, ensure_ascii=False)
     assert "…and 4 more services" in shown
     changes = sections[-1]
