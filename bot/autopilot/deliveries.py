@@ -34,6 +34,7 @@ from bot.autopilot.context import MAX_SERVICES, IncidentContext, gather_context,
 from bot.autopilot.signature import signature_problem
 from bot.autopilot.store import AutopilotSettings, IncidentMessage, LastDelivery, WebhookOutcome
 from bot.autopilot.timeline import new_suspects, timeline_text
+from bot.crypto import DecryptionError
 from bot.errors import CallError
 from bot.observability import AUTOPILOT_DELIVERIES, AUTOPILOT_POST_SECONDS, begin_request
 from bot.rootly import RootlyClient
@@ -118,7 +119,11 @@ class Deliveries:
     async def accept(self, token: str, signature: str | None, body: bytes) -> Verdict:
         """Verify a delivery and start working on it; never logs the body or the token."""
         received_at = time.monotonic()
-        found = await self.store.secret_for(token)
+        try:
+            found = await self.store.secret_for(token)
+        except DecryptionError as error:
+            # Refused like a bad signature: nothing unverified is acted on. Rootly retries later.
+            return _rejected(f"Rootly webhook rejected: {error} (see ENCRYPTION_KEYS)")
         if found is None:
             return _rejected("Rootly webhook for an unknown token rejected")
         team_id, secret = found

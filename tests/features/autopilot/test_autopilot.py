@@ -15,6 +15,7 @@ import pytest
 from aiohttp import ClientResponse
 from prometheus_client import REGISTRY
 
+from bot.autopilot.store import AutopilotStore, NewWebhook
 from bot.crypto import Keyring, new_key
 from bot.http import RetryPolicy
 from bot.workspaces import NewKeys
@@ -699,6 +700,28 @@ async def test_what_is_not_a_fresh_signed_delivery_changes_nothing_and_is_not_lo
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name != "aiohttp.access")
     for private in (world.incident_id, "Payments failing", hook.path.rsplit("/", 1)[1]):
         assert private not in ours
+
+
+async def test_a_secret_no_configured_key_opens_refuses_deliveries_and_says_why_in_the_log(
+    app: SlackApp, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook = await turn_on(app)
+    # The database now holds a secret sealed with a key the process no longer has.
+    other_key = AutopilotStore(app.services.engine, Keyring.from_encoded([new_key()]))
+    await other_key.save(
+        TEAM,
+        NewWebhook(hook.path.rsplit("/", 1)[1], hook.secret, None),
+        channel_id=FALLBACK,
+        window=timedelta(hours=24),
+        enabled_by=ADMIN,
+        now=datetime.now(UTC),
+    )
+
+    response = await deliver(app, hook, world.incident_id)
+
+    assert response.status == 401
+    assert posts(app) == []
+    assert "ENCRYPTION_KEYS" in caplog.text
 
 
 async def test_a_signed_body_that_is_not_a_delivery_is_refused(app: SlackApp) -> None:
