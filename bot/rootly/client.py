@@ -32,8 +32,8 @@ from bot.rootly.models import (
     RootlyUser,
     ServiceAttributes,
     TeamAttributes,
-    WriteModel,
     WebhookEndpoint,
+    WriteModel,
 )
 
 SERVICE_NAME = "Rootly"

@@ -11,7 +11,8 @@ from bot.autopilot import IncidentContext, Posted, PublishError
 from bot.services import Services
 from handlers.autopilot.blocks import context_message
 from handlers.common.context import post_message, update_message
-from handlers.common.posting import CHANNEL_GONE, ClientFactory, slack_error, workspace_client
+from handlers.common.errors import CHANNEL_GONE, slack_error
+from handlers.common.tokens import ClientFactory, workspace_client
 
 # Slack's answers to chat.update when the message to update is no longer there.
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})

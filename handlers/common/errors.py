@@ -156,6 +156,10 @@ def user_message(error: BaseException) -> Mrkdwn:
             )
 
 
+# Slack's answers meaning a channel is closed to the bot for good (until someone acts).
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
 def slack_error(error: SlackApiError) -> str:
     """Slack's own name for what went wrong (`not_in_channel`, `missing_scope`...)."""
     return str(error.response.get("error") or "unknown_error")

@@ -26,6 +26,15 @@ ClientFactory = Callable[[Services, str | None], AsyncWebClient]
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
 
 
+async def workspace_client(
+    services: Services, new_client: ClientFactory, team_id: str
+) -> AsyncWebClient | None:
+    """A Web API client with the workspace's bot token; None when the app is not installed there.
+    `SlackTokenRotationError` when Slack refuses to refresh a rotating token."""
+    token = await bot_token(services, team_id, new_client(services, None))
+    return None if token is None else new_client(services, token)
+
+
 async def bot_token(services: Services, team_id: str, oauth_client: AsyncWebClient) -> str | None:
     """The workspace's bot token (SLACK_BOT_TOKEN in single-workspace mode); None when the app is
     not installed there. A rotating token is refreshed through `oauth_client` (a client without a

@@ -19,15 +19,14 @@ from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
 from handlers.common.context import post_message
-from handlers.common.errors import slack_error
+from handlers.common.errors import CHANNEL_GONE, slack_error
 from handlers.common.kit import Message
-from handlers.common.tokens import ClientFactory, bot_token
+from handlers.common.tokens import ClientFactory, workspace_client
 from handlers.digests.blocks import channel_gone_text, digest_message
 
 log = logging.getLogger(__name__)
 
 # Slack's answers meaning the channel is closed to the bot for good (until someone acts).
-CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 NOT_INSTALLED = "app_not_installed"
 
 
@@ -45,16 +44,14 @@ class SlackPoster:
         self._new_client = new_client
 
     async def __call__(self, digest: Digest, content: DigestContent) -> Delivery:
-        oauth_client = self._new_client(self._services, None)
         try:
-            token = await bot_token(self._services, digest.team_id, oauth_client)
+            client = await workspace_client(self._services, self._new_client, digest.team_id)
         except SlackTokenRotationError as error:
             return Delivery(
                 DeliveryOutcome.RETRY, f"token refresh refused: {slack_error(error.api_error)}"
             )
-        if token is None:
+        if client is None:
             return Delivery(DeliveryOutcome.DISABLE, NOT_INSTALLED)
-        client = self._new_client(self._services, token)
         try:
             await post_digest(client, digest.channel_id, content, digest.recurrence.frequency)
         except SlackApiError as error:

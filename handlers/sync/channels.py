@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from bot.errors import ChannelsUnavailableError
 from bot.services import Services
 from handlers.common.errors import slack_error
-from handlers.common.tokens import ClientFactory, bot_token
+from handlers.common.tokens import ClientFactory, workspace_client
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,11 @@ class SlackChannels:
     async def __call__(self, team_id: str) -> Mapping[str, str]:
         """Channel name → id; `ChannelsUnavailableError` says why Slack could not tell."""
         try:
-            token = await bot_token(self._services, team_id, self._new_client(self._services, None))
+            client = await workspace_client(self._services, self._new_client, team_id)
         except SlackTokenRotationError as error:
             raise ChannelsUnavailableError(_reason(error.api_error)) from None
-        if token is None:
+        if client is None:
             raise ChannelsUnavailableError("the app is not installed in this workspace")
-        client = self._new_client(self._services, token)
         channels: dict[str, str] = {}
         pages = 0
         try:
