@@ -166,7 +166,7 @@ async def bot_environment(
     Rootly with `rootly_key`)."""
     key = new_key()
     database_url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-    await connect_workspace(database_url, key, cortex_url, rootly_key)
+    await connect_workspace(database_url, key, cortex_url, rootly_key=rootly_key)
     return {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
-
 from bot.autopilot.context import (
     MAX_DEPENDENCIES,
     IncidentContext,
@@ -16,14 +14,13 @@ from bot.autopilot.context import (
 )
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
-from bot.cortex import CortexClient, cortex_api
-from bot.http import RetryPolicy
+from bot.cortex import CortexClient
 from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyService
 from bot.snapshot import ServiceSnapshot
 from tests.support.apis import FAST_RETRIES
 from tests.support.autopilot_world import seed
-from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
+from tests.support.fakes.cortex import FakeCortex, Fault
 from tests.support.fakes.rootly import FakeRootly
 
 BEGAN = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
@@ -148,14 +145,13 @@ async def test_a_cortex_id_that_cortex_does_not_know_is_named(
 
 
 async def test_dependencies_are_read_once_and_capped(
-    http_session: aiohttp.ClientSession,
+    patient_cortex: CortexClient,
     fake_cortex: FakeCortex,
     fake_rootly: FakeRootly,
     rootly: RootlyClient,
 ) -> None:
     # Fifty reads at once: time enough for each, so that none is retried on a busy machine.
-    patient = cortex_api(http_session, RetryPolicy(request_timeout=10, deadline=20))
-    catalog = Catalog(CortexClient(patient, fake_cortex.base_url, CORTEX_KEY), ResponseCache(), "T")
+    catalog = Catalog(patient_cortex, ResponseCache(), "T")
     fake_cortex.add_service("api")
     fake_cortex.add_service("web")
     for number in range(MAX_DEPENDENCIES + 3):
