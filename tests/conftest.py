@@ -2,6 +2,7 @@
 tests/support (import helpers from there, never from this file)."""
 
 pytest_plugins = [
+    "tests.support.contract",
     "tests.support.apis",
     "tests.support.databases",
     "tests.support.lost_failures",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 
+from tests.support.contract import requires_specs
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
+
+pytestmark = requires_specs
 
 AUTH = {"Authorization": f"Bearer {CORTEX_KEY}"}
 

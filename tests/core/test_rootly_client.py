@@ -23,6 +23,7 @@ from bot.rootly import RootlyClient, rootly_api
 from bot.rootly.client import describe_rootly_error
 from bot.rootly.models import RootlyIncident, ServiceAttributes
 from tests.support.apis import FAST_RETRIES, RecordingSleep
+from tests.support.contract import requires_specs
 from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly, Fault, Quota
 
 # The fixtures `fake_rootly`, `rootly_transport` and `rootly`.
@@ -546,6 +547,7 @@ def test_describe_rootly_error(payload: Any, expected: tuple[str, tuple[str, ...
 # --- the fake keeps us honest ------------------------------------------------------------------
 
 
+@requires_specs
 async def test_the_contract_check_catches_an_unknown_attribute(
     rootly_transport: JsonApi, fake_rootly: FakeRootly
 ) -> None:

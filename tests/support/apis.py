@@ -15,7 +15,6 @@ from bot.cortex import CortexClient, cortex_api
 from bot.egress import AddressPolicy, Egress, open_egress
 from bot.http import JsonApi, RetryPolicy
 from bot.rootly import RootlyClient, rootly_api
-from tests.support.contract import SPECS_DIR
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
 from tests.support.fakes.rootly import ROOTLY_KEY, FakeRootly
 
@@ -29,15 +28,6 @@ FAST_RETRIES = RetryPolicy(
 PATIENT = RetryPolicy(attempts=1, request_timeout=60.0, deadline=120.0)
 
 ServerFactory = Callable[[Application], Awaitable[TestServer]]
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if not (SPECS_DIR / "cortex-openapi.json").is_file():
-        pytest.exit(
-            f"The official API documents are missing from {SPECS_DIR}: "
-            "check out ../shared beside the project or set SPECS_DIR.",
-            returncode=4,
-        )
 
 
 class RecordingSleep:

@@ -2,6 +2,12 @@
 
 The fakes call `OpenApiContract.check(...)` for every exchange; anything the official document would
 reject is recorded as a violation, and the fixtures fail the test that caused it.
+
+The documents are found at `SPECS_DIR`, else at `../shared/specs` beside the project (as CI has
+them). A clone of the project alone has neither: then only these checks are skipped (the fakes
+answer unchecked, and the tests of the checks themselves are skipped), and one line at the end of
+pytest's summary says so and how to turn them on. CI must run every check: `.ci/run` sets
+`REQUIRE_SPECS=1`, which stops the run at once when the documents are missing.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jsonschema import ValidationError
 from multidict import CIMultiDict, MultiDict
 from openapi_core import Config, OpenAPI
@@ -22,7 +29,34 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator, validate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SPECS_DIR = Path(os.environ.get("SPECS_DIR", PROJECT_ROOT.parent / "shared" / "specs"))
+SPECS_DIR = Path(os.environ.get("SPECS_DIR") or PROJECT_ROOT.parent / "shared" / "specs")
+SPEC_FILES = ("cortex-openapi.json", "rootly-openapi.json", "slack-manifest.schema.json")
+SPECS_PRESENT = all((SPECS_DIR / name).is_file() for name in SPEC_FILES)
+WHY_SKIPPED = (
+    f"the official API documents are not in {SPECS_DIR}; "
+    "put the shared specs at ../shared/specs beside the project or set SPECS_DIR to run them"
+)
+requires_specs = pytest.mark.skipif(not SPECS_PRESENT, reason=WHY_SKIPPED)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("REQUIRE_SPECS") == "1" and not SPECS_PRESENT:
+        pytest.exit(f"REQUIRE_SPECS is set but {WHY_SKIPPED}.", returncode=4)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, whatever the number of tests, when the contract checks did not run."""
+    if SPECS_PRESENT:
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", ())
+        if WHY_SKIPPED in str(getattr(report, "longrepr", ""))
+    ]
+    terminalreporter.write_line(
+        f"Contract checks skipped ({len(skipped)} tests skipped, the fakes' answers unchecked): "
+        f"{WHY_SKIPPED}."
+    )
 
 
 @dataclass
