@@ -34,27 +34,15 @@ class RecordEvent:
     url: str | None = None
 
 
-_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
+# Cortex takes any string as a deploy's `sha` (short SHAs, build numbers, image digests are all
+# real), so the only field checked here is the link, which must be one people can open.
 # A host, then optionally a path, query or fragment. After the host only `/`, `?` or `#` may come,
 # so the check is linear on any input (`[^\s/?#]+\S*` backtracked quadratically on long values).
 _HTTP_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
-def is_sha(text: str) -> bool:
-    """A commit SHA as Cortex takes it: 7 to 40 hexadecimal characters (the modals check it too)."""
-    return _SHA.fullmatch(text) is not None
-
-
 def is_http_url(text: str) -> bool:
     return _HTTP_URL.fullmatch(text) is not None
-
-
-def _sha(word: Word) -> str:
-    if not is_sha(word.text):
-        raise InvalidCommand(
-            f"`sha` must be 7 to 40 hexadecimal characters, not {shown(word.text)}."
-        )
-    return word.text
 
 
 def _deploy_type(word: Word) -> DeployType:
@@ -85,7 +73,7 @@ def parse_deploy(arguments: Sequence[Word]) -> RecordDeploy:
         tag=tag,
         title=title,
         environment=option(options, "env"),
-        sha=option(options, "sha", _sha),
+        sha=option(options, "sha"),
         deploy_type=None
         if deploy_type is None
         else pick(deploy_type.text, DEPLOY_TYPES, "`type` must be"),

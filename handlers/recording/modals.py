@@ -25,7 +25,7 @@ from handlers.common import ids
 from handlers.common.blocks import service_picker
 from handlers.common.kit import modal, options, plain
 from handlers.common.mrkdwn import cut
-from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent, is_http_url, is_sha
+from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent, is_http_url
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,13 @@ def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
         _text_input(
             ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_INPUT, "Environment", prefill.environment
         ),
-        _text_input(ids.SHA_BLOCK, ids.SHA_INPUT, "Commit SHA", prefill.sha, limit=40),
+        _text_input(
+            ids.SHA_BLOCK,
+            ids.SHA_INPUT,
+            "Commit SHA or version",
+            prefill.sha,
+            hint="A commit, build number or image digest.",
+        ),
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
     ]
     return _modal(ids.DEPLOY_VIEW, "Record a deploy", "Record", blocks, channel)
@@ -186,7 +192,9 @@ async def service_error(catalog: Catalog, tag: str) -> str | None:
     return f"Cortex has no service `{tag}`; pick one from the list."
 
 
-def _common_errors(form: Form) -> dict[str, str]:
+def deploy_errors(form: Form) -> dict[str, str]:
+    """What Cortex needs of a deploy that a person can get wrong: a title, and a link (if any)
+    that opens. (Its other fields are free text to Cortex.) Events need the same, and a type."""
     errors = {}
     if not form.title:
         errors[ids.TITLE_BLOCK] = "Give it a title."
@@ -195,16 +203,8 @@ def _common_errors(form: Form) -> dict[str, str]:
     return errors
 
 
-def deploy_errors(form: Form) -> dict[str, str]:
-    errors = _common_errors(form)
-    sha = form.text(ids.SHA_BLOCK, ids.SHA_INPUT)
-    if sha and not is_sha(sha):
-        errors[ids.SHA_BLOCK] = "A commit SHA is 7 to 40 hexadecimal characters."
-    return errors
-
-
 def event_errors(form: Form) -> dict[str, str]:
-    errors = _common_errors(form)
+    errors = deploy_errors(form)
     if not form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT):
         errors[ids.EVENT_TYPE_BLOCK] = "Give the event a type, such as INCIDENT."
     return errors
