@@ -48,29 +48,33 @@ class Recorder:
     origin: Origin
 
     async def deploy(self, tag: str, deploy: NewDeploy) -> None:
-        body = deploy.model_dump_json(exclude={"timestamp"})
         recorded = await self._once(
-            "deploy", tag, body, lambda: self.catalog.add_deploy(tag, deploy)
+            "deploy", tag, deploy, lambda: self.catalog.add_deploy(tag, deploy)
         )
         if recorded is not None:
             await self.announce(deploy_recorded(self.origin.user_id, tag, recorded))
 
     async def event(self, tag: str, event: NewCustomEvent) -> None:
-        body = event.model_dump_json()
         recorded = await self._once(
-            "event", tag, body, lambda: self.catalog.add_custom_event(tag, event)
+            "event", tag, event, lambda: self.catalog.add_custom_event(tag, event)
         )
         if recorded is not None:
             await self.announce(event_recorded(self.origin.user_id, tag, recorded))
 
     async def _once(
-        self, kind: str, tag: str, body: str, write: Callable[[], Awaitable[T]]
+        self,
+        kind: str,
+        tag: str,
+        what: NewDeploy | NewCustomEvent,
+        write: Callable[[], Awaitable[T]],
     ) -> T | None:
         """`write`'s result the first time this request asks for it; None for a repeat. A write
         Cortex refused (say, 404 for a service it does not know) releases the claim, so asking
         again later is not taken for a repeat; one that may have been applied keeps it."""
         origin = self.origin
-        parts = (kind, origin.request_id, tag, body)
+        # The time is left out: a command's record is stamped when its request is handled, so a
+        # Slack retry of it carries the same content at a later time.
+        parts = (kind, origin.request_id, tag, what.model_dump_json(exclude={"timestamp"}))
         claims = self.services.claims
         if not await claims.claim(origin.team_id, *parts):
             log.info("ignored a repeated %s request for %s in %s", kind, tag, origin.team_id)

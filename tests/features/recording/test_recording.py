@@ -129,9 +129,26 @@ async def test_a_slack_retry_of_the_same_command_records_once(app: SlackApp) -> 
         },
     )
     await app.command("deploy payments-api v1", trigger_id=app.trigger_ids[0])
-    await app.slack.wait_for(lambda: len(app.cortex.received) >= 1)
+    await app.services.tasks.join()  # each retry was acked; its work has ended
 
     assert len(posted_deploys(app)) == 1
+    assert len(app.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_slack_retry_of_the_same_event_records_once(app: SlackApp) -> None:
+    text = 'event payments-api "Flag on" type=FEATURE_FLAG'
+    await app.command(text)
+    await app.slack.next_call("chat.postMessage")
+
+    await app.command(
+        text,
+        trigger_id=app.trigger_ids[0],
+        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    await app.command(text, trigger_id=app.trigger_ids[0], **{"X-Slack-Retry-Num": "2"})
+    await app.services.tasks.join()  # each retry was acked; its work has ended
+
+    assert len(posted_events(app)) == 1
     assert len(app.slack.calls_to("chat.postMessage")) == 1
 
 
