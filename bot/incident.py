@@ -18,7 +18,8 @@ from bot.rootly import RootlyClient
 from bot.rootly.models import RootlyIncident
 
 INCIDENT_EVENT_TYPE = "INCIDENT"
-ACTIVE_STATUSES = ("started", "mitigated")
+# Rootly's statuses of an incident still being worked on; a new one starts in triage.
+ACTIVE_STATUSES = ("in_triage", "started", "mitigated")
 
 
 @dataclass

@@ -164,11 +164,12 @@ async def test_active_incidents_newest_first(rootly: RootlyClient, fake_rootly: 
     incidents = await rootly.list_incidents(statuses=ACTIVE_STATUSES)
 
     assert [(incident.title, incident.status) for incident in incidents] == [
+        ("triage", "in_triage"),
         ("new", "mitigated"),
         ("old", "started"),
     ]
     query = fake_rootly.requests_to("/v1/incidents")[0].query
-    assert query["filter[status]"] == "started,mitigated"
+    assert query["filter[status]"] == "in_triage,started,mitigated"
     assert query["sort"] == "-created_at"
 
 

@@ -136,6 +136,22 @@ async def test_the_command_opens_the_modal_first_and_preselects_the_channels_inc
     assert len(picker["element"]["options"]) == 2
 
 
+async def test_incidents_in_triage_are_offered_with_the_other_active_ones(app: SlackApp) -> None:
+    rootly = app.rootly
+    rootly.add_incident("Being fixed", status="mitigated", created_at=NOW - timedelta(hours=1))
+    rootly.add_incident("Just declared", status="in_triage", created_at=NOW)
+    rootly.add_incident("Long over", status="resolved", created_at=NOW - timedelta(hours=2))
+
+    await app.command("incident")
+    updated = await app.slack.next_call("views.update")
+
+    picker = next(
+        b for b in updated.args["view"]["blocks"] if b.get("block_id") == ids.INCIDENT_BLOCK
+    )
+    offered = [option["text"]["text"] for option in picker["element"]["options"]]
+    assert offered == ["#2 Just declared (in_triage)", "#1 Being fixed (mitigated)"]
+
+
 @pytest.mark.parametrize(
     ("callback_id", "message"),
     [
