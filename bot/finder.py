@@ -13,6 +13,8 @@ from typing import Generic, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process, utils
 
+from bot.cortex.models import Entity
+
 SUGGESTION_CUTOFF = 60.0
 SUGGESTIONS = 5
 
@@ -71,6 +73,28 @@ def rank_for_typeahead(text: str, items: Sequence[NamedT], limit: int) -> list[N
     wanted = text.strip().lower()
     if not wanted:
         return sorted(items, key=lambda item: item.name.lower())[:limit]
+    return _then_closest(text, _by_tag_or_name(wanted, items), items, limit)
+
+
+def search(text: str, entities: Sequence[Entity], limit: int) -> list[Entity]:
+    """Cortex's kind of search: tag and name matches first (ranked as in the pickers), then the
+    services whose description, owners or groups hold every word, then fuzzy matches."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return []
+    named = _by_tag_or_name(wanted, entities)
+    taken = {entity.tag for entity in named}
+    words = wanted.split()
+    described = [
+        entity
+        for entity in entities
+        if entity.tag not in taken and all(word in _searchable(entity) for word in words)
+    ]
+    return _then_closest(text, named + described, entities, limit)
+
+
+def _by_tag_or_name(wanted: str, items: Sequence[NamedT]) -> list[NamedT]:
+    """Tags or names that start with `wanted` (shortest tag first), then those that hold it."""
     prefix, inside = [], []
     for item in items:
         tag, name = item.tag.lower(), item.name.lower()
@@ -78,9 +102,29 @@ def rank_for_typeahead(text: str, items: Sequence[NamedT], limit: int) -> list[N
             prefix.append(item)
         elif wanted in tag or wanted in name:
             inside.append(item)
-    ranked = sorted(prefix, key=lambda item: len(item.tag)) + inside
+    return sorted(prefix, key=lambda item: len(item.tag)) + inside
+
+
+def _then_closest(
+    text: str, ranked: list[NamedT], items: Sequence[NamedT], limit: int
+) -> list[NamedT]:
     if len(ranked) < limit:
         taken = {item.tag for item in ranked}
         rest = [item for item in items if item.tag not in taken]
-        ranked += closest(text, rest, limit - len(ranked))
+        ranked = ranked + closest(text, rest, limit - len(ranked))
     return ranked[:limit]
+
+
+def _searchable(entity: Entity) -> str:
+    """Everything about a service a search word may be found in, lower-cased."""
+    owners = entity.owners
+    return " ".join(
+        (
+            entity.tag,
+            entity.name,
+            entity.description or "",
+            *entity.groups,
+            *(f"{team.tag} {team.name}" for team in owners.teams),
+            *(person.email for person in owners.individuals),
+        )
+    ).lower()

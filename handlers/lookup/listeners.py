@@ -23,6 +23,7 @@ from handlers.common.context import Invocation, catalog_of, open_modal
 from handlers.common.kit import OPTIONS, Message, modal, options
 from handlers.common.mrkdwn import Mrkdwn, escaped
 from handlers.lookup.blocks import (
+    SEARCH_RESULTS,
     deploys_page,
     oncall_blocks,
     search_results,
@@ -68,7 +69,7 @@ async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
 
 
 async def search(invocation: Invocation, command: Search) -> None:
-    matches = await (await invocation.catalog()).typeahead(command.words)
+    matches = await (await invocation.catalog()).search(command.words, SEARCH_RESULTS)
     text = Mrkdwn("Services matching {}").format(command.words)
     await _reply(invocation, Message(text, search_results(command.words, matches)))
 

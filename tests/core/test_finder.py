@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.cortex.models import Entity
-from bot.finder import find_named, rank_for_typeahead
+from bot.cortex.models import Entity, OwnerPerson, Owners, OwnerTeam
+from bot.finder import find_named, rank_for_typeahead, search
 
 CATALOG = [
     Entity(tag="payments-api", name="Payments API"),
@@ -68,3 +68,41 @@ def test_typeahead_without_text_lists_by_name() -> None:
 
 def test_typeahead_falls_back_to_fuzzy_matches() -> None:
     assert "search" in tags(rank_for_typeahead("serch", CATALOG, limit=5))
+
+
+DESCRIBED = [
+    *CATALOG,
+    Entity(tag="billing", name="Billing", description="Invoices and Refunds for customers."),
+    Entity(tag="refunds-ui", name="Refunds UI"),
+    Entity(tag="vault", name="Vault", groups=("payments",)),
+    Entity(
+        tag="notifier",
+        name="Notifier",
+        owners=Owners(
+            teams=(OwnerTeam(tag="team-growth", name="Growth"),),
+            individuals=(OwnerPerson(email="lea@example.com"),),
+        ),
+    ),
+]
+
+
+def test_search_finds_a_word_only_in_a_description_after_tag_and_name_matches() -> None:
+    assert tags(search("refunds", DESCRIBED, limit=10))[:2] == ["refunds-ui", "billing"]
+
+
+def test_search_finds_owners_and_groups() -> None:
+    assert tags(search("growth", DESCRIBED, limit=10))[0] == "notifier"
+    assert tags(search("lea@example", DESCRIBED, limit=10))[0] == "notifier"
+    assert "vault" in tags(search("payments", DESCRIBED, limit=10))
+
+
+def test_search_needs_every_word_somewhere_in_the_service() -> None:
+    assert tags(search("customers invoices", DESCRIBED, limit=10))[0] == "billing"
+    assert "billing" not in tags(search("customers ledger", DESCRIBED, limit=10))[:1]
+
+
+def test_search_ranks_names_before_descriptions_then_fuzzy() -> None:
+    found = tags(search("payments", DESCRIBED, limit=10))
+
+    assert found[:2] == ["payments-api", "payments-worker"]
+    assert found[2] == "vault"

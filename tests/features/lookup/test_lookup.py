@@ -160,6 +160,31 @@ async def test_search_lists_matches_with_buttons(app: SlackApp) -> None:
     assert buttons[0]["accessory"]["value"] == "payments-api"
 
 
+async def test_search_finds_words_in_descriptions_owners_and_groups_from_the_catalog(
+    app: SlackApp,
+) -> None:
+    app.cortex.add_service("billing", "Billing", description="Invoices, refunds and credits.")
+    app.cortex.add_service("refunds-ui", "Refunds UI")
+    app.cortex.add_service("vault", "Vault", groups=("treasury",))
+    app.cortex.add_service("notifier", "Notifier", teams=("team-growth",))
+
+    by_description = await answer_to(app, "search refunds")
+    by_group = await answer_to(app, "search treasury")
+    by_owner = await answer_to(app, "search team-growth")
+
+    def found(answer: dict[str, Any]) -> list[str]:
+        return [
+            b["accessory"]["value"]
+            for b in answer["blocks"]
+            if b.get("accessory", {}).get("action_id") == ids.SHOW_SERVICE
+        ]
+
+    assert found(by_description)[:2] == ["refunds-ui", "billing"]
+    assert found(by_group)[0] == "vault"
+    assert found(by_owner)[0] == "notifier"
+    assert app.cortex.count() == 1  # one listing of the catalog, then answers from the cache
+
+
 async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
     for number in range(20):
         app.cortex.add_deploy("search", f"build {number:02d}", NOW - timedelta(days=number))
