@@ -51,12 +51,13 @@ SERVED_STALE = (UnavailableError, RateLimitedError, BudgetBusyError)
 @dataclass(frozen=True)
 class Cached(Generic[T]):
     """An answer and where it came from: `stale` means the API failed (or the budget for it was
-    busy: `because`) and this is older data."""
+    busy: `because`) and this is older data; `from_cache` that no request was made for it."""
 
     value: T
     fetched_at: float
     stale: bool = False
     because: CallError | None = None
+    from_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,13 @@ class Entry:
     fresh_until: float
     missing: NotFoundError | None = None
 
-    def answer(self, because: CallError | None = None) -> Cached[Any]:
+    def answer(self, because: CallError | None = None, *, from_cache: bool = True) -> Cached[Any]:
         """The answer; `because`: why this older one is served instead of a new one."""
         if self.missing is not None:
             raise NotFoundError(
                 self.missing.service, self.missing.detail, status=404, code=self.missing.code
             )
-        return Cached(self.value, self.fetched_at, because is not None, because)
+        return Cached(self.value, self.fetched_at, because is not None, because, from_cache)
 
 
 class SharedEntries(Protocol):
@@ -169,7 +170,7 @@ class ResponseCache:
             CACHE_LOOKUPS.labels(kind, "stale").inc()
             result: Cached[T] = entry.answer(because=failure)
             return result
-        return fetched.answer()
+        return fetched.answer(from_cache=False)
 
     def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1

@@ -55,6 +55,9 @@ class Ttl:
     DEPENDENCIES = 300.0
 
 
+SERVICE = "service"
+
+
 def may_be_tag(text: str) -> bool:
     """Whether `text` could be a tag: one word, and not `.` or `..` (which a URL path would
     read as "here" or "up", so asking for it would reach another Cortex path)."""
@@ -108,7 +111,7 @@ class Catalog:
         return await self._read(
             Ttl.SERVICES,
             Shape.ENTITIES,
-            lambda: self.client.list_entities(types=("service",)),
+            lambda: self.client.list_entities(types=(SERVICE,)),
             "services",
         )
 
@@ -127,7 +130,7 @@ class Catalog:
         return await self._read(
             Ttl.SERVICES,
             Shape.ENTITIES,
-            lambda: self.client.list_entities(types=("service",), include_archived=True),
+            lambda: self.client.list_entities(types=(SERVICE,), include_archived=True),
             "services+archived",
         )
 
@@ -246,19 +249,30 @@ class Catalog:
         return found.match
 
     async def resolve(self, text: str, use: Callable[[str], Awaitable[T]]) -> T:
-        """`use` applied to the service `text` names: as a tag first (straight to `use`, so a known
-        tag costs no extra round trip), then by exact tag or name in the catalog. When none
-        matches, `UnknownServiceError` carries the closest services (fuzzy) to offer instead."""
+        """`use` applied to the service `text` names, by exact tag or name in the cached catalog,
+        so that only a service that exists costs the requests `use` makes. When none matches,
+        `UnknownServiceError` carries the closest services (fuzzy) to offer instead: a typo costs
+        at most one request (the catalog's listing, or the check for a new service below)."""
         query = text.strip()
-        if may_be_tag(query):
-            try:
-                return await use(query)
-            except NotFoundError:
-                pass
-        found = await self.find(query)
-        if found.match is None:
-            raise UnknownServiceError(query, found.suggestions)
-        return await use(found.match.tag)
+        listing = await self.services()
+        found = find_service(query, listing.value)
+        if found.match is not None:
+            return await use(found.match.tag)
+        if listing.from_cache and may_be_tag(query) and await self._created_since(query):
+            return await use(query)
+        raise UnknownServiceError(query, found.suggestions)
+
+    async def _created_since(self, tag: str) -> bool:
+        """Whether `tag` is a service created after the cached listing was read (which is then
+        read again next time). A listing just read needs no such check."""
+        try:
+            entity = (await self.entity(tag)).value
+        except NotFoundError:
+            return False
+        if entity.type != SERVICE or entity.is_archived:
+            return False  # not what the listing holds, so not what a person may pick either
+        await self._cache.invalidate((*self._scope, "services"))
+        return True
 
     async def typeahead(self, text: str, limit: int = 100) -> list[Entity]:
         return rank_for_typeahead(text, (await self.services()).value, limit)

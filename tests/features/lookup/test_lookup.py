@@ -60,7 +60,7 @@ def seed(cortex: FakeCortex) -> None:
 # --- the card ----------------------------------------------------------------------------------
 
 
-async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: SlackApp) -> None:
+async def test_the_card_reads_the_catalog_then_every_part_at_once(app: SlackApp) -> None:
     app.cortex.latency = 0.05
 
     card = await app.answer("payments-api")
@@ -83,7 +83,7 @@ async def test_the_card_shows_everything_from_one_concurrent_round_trip(app: Sla
     assert "release 6" not in shown  # the last five deploys only
     for action in (ids.RECORD_DEPLOY, ids.ADD_EVENT, ids.MORE_DEPLOYS, ids.OPEN_IN_CORTEX):
         assert action in shown
-    assert app.cortex.count() == 5
+    assert app.cortex.count() == 6  # the catalog's listing, then the card's five parts
     assert app.cortex.max_in_flight == 5
 
 
@@ -115,6 +115,57 @@ async def test_a_misspelt_name_offers_the_closest_services(app: SlackApp) -> Non
     card = await app.slack.next_response(2)
     assert card["replace_original"] is True
     assert "Moves money" in str(card["blocks"])
+
+
+async def test_a_typo_costs_one_cortex_request_whether_the_catalog_is_cached_or_not(
+    app: SlackApp,
+) -> None:
+    cold = await answer_to(app, "paymnts")
+    cold_requests = app.cortex.count()
+    warm = await answer_to(app, "paymnts")
+
+    assert "No service matches" in str(cold["blocks"])
+    assert "No service matches" in str(warm["blocks"])
+    assert cold_requests == 1  # the catalog's listing
+    # From the cached catalog: one read of the tag, in case it is a service created since.
+    assert app.cortex.count() - cold_requests == 1
+    assert app.cortex.requests_to("/api/v1/catalog/paymnts") != []
+
+
+async def test_a_name_that_is_no_tag_costs_nothing_once_the_catalog_is_cached(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "paymnts")
+    before = app.cortex.count()
+
+    answer = await answer_to(app, "service Paymnts Worker")
+
+    assert "No service matches" in str(answer["blocks"])
+    assert app.cortex.count() == before
+
+
+async def test_a_service_created_after_the_catalog_was_cached_is_found(app: SlackApp) -> None:
+    await answer_to(app, "payments-worker")
+    app.cortex.add_service("brand-new", "Brand New", description="Made a minute ago.")
+
+    card = await answer_to(app, "brand-new")
+    await app.options(ids.SERVICE_SELECT, "brand")
+
+    assert "Made a minute ago." in str(card["blocks"])
+    # The listing that missed it is read again for the next picker.
+    assert len(app.cortex.requests_to("/api/v1/catalog")) == 2
+
+
+async def test_an_entity_the_catalog_does_not_list_is_unknown_cached_or_not(
+    app: SlackApp,
+) -> None:
+    app.cortex.add_service("orders-db", "Orders DB", entity_type="resource")
+    app.cortex.add_service("old-api", "Old API", archived=True)
+
+    answers = [await answer_to(app, text) for text in ("orders-db", "orders-db", "old-api")]
+
+    assert all("No service matches" in str(answer["blocks"]) for answer in answers)
+    assert app.cortex.requests_to("/api/v1/catalog/orders-db/deploys") == []
 
 
 async def test_a_mistyped_subcommand_is_pointed_out(app: SlackApp) -> None:
