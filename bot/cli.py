@@ -14,13 +14,13 @@ from aiohttp import web
 
 from bot.app import attach_slack, scheduled_jobs
 from bot.autopilot.store import AutopilotStore
-from bot.config import ConfigError, Settings, load_settings, sqlite_path
+from bot.config import ConfigError, Settings, load_settings
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
 from bot.installations import EncryptedInstallationStore
 from bot.observability import configure_logging
 from bot.scheduler import Scheduler
 from bot.services import open_services
-from bot.storage import create_engine, migrate
+from bot.storage import DatabaseNotReadyError, create_engine, migrate, prepare_database
 from bot.sync import cli as sync_cli
 from bot.web import create_web_app
 from bot.workspaces import WorkspaceStore
@@ -28,16 +28,10 @@ from bot.workspaces import WorkspaceStore
 log = logging.getLogger("bot")
 
 
-def _migrate_embedded(settings: Settings) -> None:
-    # The embedded SQLite default has no release phase: bring its schema up to date here.
-    if sqlite_path(settings.database_url) is not None:
-        migrate(settings.database_url)
-
-
 def serve(settings: Settings, _arguments: argparse.Namespace) -> int:
     settings.require_slack_credentials()
     keyring = load_keyring(settings)
-    _migrate_embedded(settings)
+    prepare_database(settings.database_url)
     log.info("listening on port %d", settings.port)
     web.run_app(create_web_app(settings, keyring), port=settings.port, print=None)
     return 0
@@ -60,7 +54,7 @@ async def _run_scheduler(settings: Settings, keyring: Keyring) -> None:
 def worker(settings: Settings, _arguments: argparse.Namespace) -> int:
     """The scheduler alone, for a process that serves no HTTP (Procfile's `worker`)."""
     keyring = load_keyring(settings)
-    _migrate_embedded(settings)
+    prepare_database(settings.database_url)
     asyncio.run(_run_scheduler(settings, keyring))
     return 0
 
@@ -140,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         return COMMANDS[arguments.command].run(settings, arguments)
-    except (ConfigError, DecryptionError) as error:
+    except (ConfigError, DecryptionError, DatabaseNotReadyError) as error:
         print(f"cortex-bot: {error}", file=sys.stderr)
         return 2
 

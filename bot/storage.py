@@ -1,18 +1,27 @@
 """The database: engine, tables the bot owns, and Alembic migrations.
 
 SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is used when several processes
-share state. The schema is owned by Alembic (`bot/migrations`); `cortex-bot migrate` applies it, and
-`serve` applies it on start for the embedded default.
+share state. The schema is owned by Alembic (`bot/migrations`); `cortex-bot migrate` applies it.
+Processes that use the database (`serve`, `worker`, `sync`) start through `prepare_database`: the
+embedded default is migrated there (it has no release phase); any other database must already be
+up to date, or the process refuses to start, naming `cortex-bot migrate`. `/healthz` reads
+`database_health`, so it is 503 whenever the schema falls behind too.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import (
     Boolean,
     Column,
@@ -25,8 +34,8 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import sqlite_path
@@ -94,23 +103,104 @@ def migrate(database_url: str) -> None:
 HEALTH_CHECK_SECONDS = 2.0
 
 
-async def database_answers(engine: AsyncEngine) -> bool:
-    """Whether the database answers a read of one of the bot's tables within
-    `HEALTH_CHECK_SECONDS`. (`SELECT 1` is not enough: it needs no table, so SQLite answers it
-    even when the file is locked.) A read that takes longer is left to finish on its own (it never
+class Schema(StrEnum):
+    CURRENT = "current"
+    # No schema yet, or an older one: `cortex-bot migrate` brings it up to date.
+    BEHIND = "behind"
+    # Migrated by a newer release of the bot, during a rolling deploy: still this one's tables.
+    NEWER = "newer"
+    # The database did not answer.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class DatabaseHealth:
+    answers: bool
+    schema: Schema
+
+    @property
+    def usable(self) -> bool:
+        return self.answers and self.schema in (Schema.CURRENT, Schema.NEWER)
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def _applied(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def _known(revision: str) -> bool:
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def schema_of(applied: tuple[str, ...]) -> Schema:
+    """Where the applied revisions stand against this code's migrations."""
+    if set(applied) == set(_scripts().get_heads()):
+        return Schema.CURRENT
+    if applied and not all(_known(revision) for revision in applied):
+        return Schema.NEWER
+    return Schema.BEHIND
+
+
+async def database_health(engine: AsyncEngine) -> DatabaseHealth:
+    """Whether the database answers within `HEALTH_CHECK_SECONDS`, and where its schema stands.
+    The schema's version is read from a table (`SELECT 1` needs none, so SQLite answers it even
+    when the file is locked). A read that takes longer is left to finish on its own (it never
     raises): cancelling it would wait for SQLite's busy timeout."""
-    read = asyncio.ensure_future(_read_a_table(engine))
+    read = asyncio.ensure_future(_read_health(engine))
     done, _ = await asyncio.wait({read}, timeout=HEALTH_CHECK_SECONDS)
-    return read in done and read.result()
+    return read.result() if read in done else DatabaseHealth(answers=False, schema=Schema.UNKNOWN)
 
 
-async def _read_a_table(engine: AsyncEngine) -> bool:
+async def _read_health(engine: AsyncEngine) -> DatabaseHealth:
     try:
         async with engine.connect() as connection:
-            await connection.execute(select(workspaces.c.team_id).limit(1))
+            applied = await connection.run_sync(_applied)
     except Exception:
-        return False
-    return True
+        return DatabaseHealth(answers=False, schema=Schema.UNKNOWN)
+    return DatabaseHealth(answers=True, schema=schema_of(applied))
+
+
+class DatabaseNotReadyError(Exception):
+    """The database cannot be used as it is: one line saying what to do."""
+
+
+async def _schema_at_start(database_url: str) -> Schema:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return schema_of(await connection.run_sync(_applied))
+    except Exception as error:
+        # The error's text is left out: a driver's message may quote the URL and its password.
+        raise DatabaseNotReadyError(
+            f"cannot reach the database ({type(error).__name__}): check DATABASE_URL."
+        ) from None
+    finally:
+        await engine.dispose()
+
+
+def prepare_database(database_url: str) -> None:
+    """Make sure a starting process can use the database, before it does anything else.
+
+    The embedded SQLite default is migrated here: it has no release phase. Any other database is
+    only checked: one whose schema is behind this code stops the process with one line naming
+    `cortex-bot migrate`, which the release phase (or an operator) runs once per deploy.
+    Runs its own event loop: call it outside one."""
+    if sqlite_path(database_url) is not None:
+        migrate(database_url)
+    elif asyncio.run(_schema_at_start(database_url)) is Schema.BEHIND:
+        raise DatabaseNotReadyError(
+            "the database schema is behind this version of cortex-bot: "
+            "run `cortex-bot migrate` first."
+        )
 
 
 # A named lease held by one process until it expires: one sync per workspace across processes.

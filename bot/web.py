@@ -36,7 +36,7 @@ from bot.crypto import Keyring
 from bot.http import RetryPolicy
 from bot.scheduler import Scheduler
 from bot.services import Services, open_services
-from bot.storage import database_answers
+from bot.storage import database_health
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,19 @@ WEBHOOK_REFUSALS = {Verdict.REJECTED: 401, Verdict.MALFORMED: 400}
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """503 when the database does not answer. Stored keys or tokens that the configured
-    ENCRYPTION_KEYS cannot open leave the process serving (admins reconnect through it) but make
-    it `degraded`, with how many workspaces are affected. Redis is reported, not required."""
+    """503 when the database does not answer or its schema is behind this code (`cortex-bot
+    migrate`); a schema a newer release migrated is healthy. Stored keys or tokens that the
+    configured ENCRYPTION_KEYS cannot open leave the process serving (admins reconnect through it)
+    but make it `degraded`, with how many workspaces are affected. Redis is reported, not required."""
     services = request.app[SERVICES]
-    if not await database_answers(services.engine):
-        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
-    report = {"status": "ok", "database": "ok"}
+    health = await database_health(services.engine)
+    report = {
+        "status": "ok",
+        "database": "ok" if health.answers else "unreachable",
+        "schema": health.schema.value,
+    }
+    if not health.usable:
+        return web.json_response({**report, "status": "unhealthy"}, status=503)
     unreadable = await services.workspaces.unreadable()
     if services.installations is not None:
         unreadable += await services.installations.unreadable()

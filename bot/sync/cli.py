@@ -22,11 +22,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from bot.config import Settings, sqlite_path
+from bot.config import Settings
 from bot.crypto import Keyring, load_keyring
 from bot.errors import BotError
 from bot.services import Services, open_services
-from bot.storage import migrate
+from bot.storage import prepare_database
 from bot.sync.plan import FieldDiff
 from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
 
@@ -107,9 +107,7 @@ def _before_after(diff: FieldDiff) -> str:
 
 def run(settings: Settings, arguments: argparse.Namespace, prepare: Prepare) -> int:
     keyring = load_keyring(settings)
-    if sqlite_path(settings.database_url) is not None:
-        # As for `serve`: the embedded default has no release phase to bring its schema up to date.
-        migrate(settings.database_url)
+    prepare_database(settings.database_url)
     try:
         report = asyncio.run(
             _sync(settings, keyring, prepare, arguments.workspace, arguments.dry_run)

@@ -9,13 +9,16 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
+from alembic import command
 
 from bot.autopilot.store import AutopilotStore, NewWebhook
 from bot.crypto import Keyring, new_key
-from bot.storage import create_engine
+from bot.storage import alembic_config, create_engine
 from bot.web import SERVICES
 from bot.workspaces import NewKeys, WorkspaceStore
+from tests.support.databases import POSTGRES_URL, migrate_in_thread, reset_postgres
 from tests.support.processes import cortex_bot_command, health_status
 from tests.support.slack_harness import SlackApp
 
@@ -43,7 +46,8 @@ async def test_healthz_checks_the_database(slack_app: SlackApp) -> None:
 
     broken = await slack_app.http.get("/healthz")
 
-    assert (healthy.status, await healthy.json()) == (200, {"status": "ok", "database": "ok"})
+    assert healthy.status == 200
+    assert await healthy.json() == {"status": "ok", "database": "ok", "schema": "current"}
     assert broken.status == 503
     assert (await broken.json())["database"] == "unreachable"
 
@@ -82,6 +86,19 @@ async def test_serve_will_not_make_up_a_key_for_many_workspaces(
     assert not (tmp_path / "cortex-bot.db.key").exists()
 
 
+async def test_healthz_is_503_while_the_schema_is_behind(slack_app: SlackApp) -> None:
+    database_url = slack_app.settings.database_url
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "-1")
+
+    behind = await slack_app.http.get("/healthz")
+    await migrate_in_thread(database_url)
+    current = await slack_app.http.get("/healthz")
+
+    assert behind.status == 503
+    assert await behind.json() == {"status": "unhealthy", "database": "ok", "schema": "behind"}
+    assert current.status == 200
+
+
 async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_path: Path) -> None:
     env = {"PORT": str(unused_tcp_port), **SECRET_ENV}
     process = await asyncio.create_subprocess_exec(
@@ -104,6 +121,63 @@ async def test_serve_migrates_and_answers_on_its_port(unused_tcp_port: int, tmp_
     assert (tmp_path / "cortex-bot.db.key").exists()
     for secret in SECRET_ENV.values():
         assert secret not in stderr
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason="TEST_DATABASE_URL is not set")
+async def test_serve_on_an_empty_postgresql_database_refuses_until_it_is_migrated(
+    unused_tcp_port: int, tmp_path: Path
+) -> None:
+    assert POSTGRES_URL is not None
+    await reset_postgres(POSTGRES_URL)
+    base_url = f"http://127.0.0.1:{unused_tcp_port}"
+    env = {
+        **SECRET_ENV,
+        "DATABASE_URL": POSTGRES_URL,
+        "ENCRYPTION_KEYS": new_key(),
+        "PORT": str(unused_tcp_port),
+    }
+
+    refused, _, refusal = await run_cli("serve", env=env, cwd=tmp_path)
+    migrated, _, _ = await run_cli("migrate", env=env, cwd=tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        *cortex_bot_command(), "serve", env={**os.environ, **env}, cwd=tmp_path
+    )
+    try:
+        started = await health_status(base_url)
+        await asyncio.to_thread(command.downgrade, alembic_config(POSTGRES_URL), "-1")
+        async with aiohttp.ClientSession() as session, session.get(f"{base_url}/healthz") as behind:
+            behind_status, behind_body = behind.status, await behind.json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=30)
+
+    assert refused == 2
+    assert refusal.strip().splitlines()[-1] == (
+        "cortex-bot: the database schema is behind this version of cortex-bot: "
+        "run `cortex-bot migrate` first."
+    )
+    assert "Traceback" not in refusal
+    assert migrated == 0
+    assert started == 200
+    assert (behind_status, behind_body["schema"]) == (503, "behind")
+
+
+async def test_serve_refuses_a_database_that_does_not_answer_without_echoing_its_url(
+    unused_tcp_port: int, tmp_path: Path
+) -> None:
+    password = "pg-password-never-shown"
+    env = {
+        **SECRET_ENV,
+        "DATABASE_URL": f"postgresql+asyncpg://bot:{password}@127.0.0.1:{unused_tcp_port}/bot",
+        "ENCRYPTION_KEYS": new_key(),
+    }
+
+    code, _, err = await run_cli("serve", env=env, cwd=tmp_path)
+
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("cortex-bot: cannot reach the database (")
+    assert password not in err
+    assert "Traceback" not in err
 
 
 async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) -> None:
