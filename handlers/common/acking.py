@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import NotAdminError
 from bot.observability import ANSWER_SECONDS
 from handlers.common.context import Invocation, is_admin, services_of
-from handlers.common.errors import report_error
+from handlers.common.errors import report_failure
 from handlers.common.middleware import kind_label
 
 Work = Callable[[Invocation], Coroutine[Any, Any, None]]
@@ -41,7 +41,7 @@ async def _reported(work: Work, invocation: Invocation, context: AsyncBoltContex
     try:
         await work(invocation)
     except Exception as error:
-        await report_error(error, invocation.body, context)
+        await report_failure(error, invocation.body, context, invocation.loading)
     finally:
         ANSWER_SECONDS.labels(kind_label(context)).observe(time.perf_counter() - started)
 

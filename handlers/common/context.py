@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
@@ -23,6 +23,19 @@ log = logging.getLogger(__name__)
 SERVICES_KEY = "services"
 
 
+@dataclass
+class LoadingModal:
+    """The modal showing "Loading…" while a request's work goes on, once it has one: where a
+    failure of that work is told, so that the modal never waits forever."""
+
+    view_id: str | None = None
+    title: str | None = None
+
+    def shows(self, view: dict[str, Any]) -> None:
+        self.view_id = str(view["id"])
+        self.title = (view.get("title") or {}).get("text")
+
+
 @dataclass(frozen=True)
 class Invocation:
     """One request from Slack, after the ack: who asked, where, and how to answer."""
@@ -35,6 +48,7 @@ class Invocation:
     trigger_id: str
     body: dict[str, Any]
     response_url: str | None = None
+    loading: LoadingModal = field(default_factory=LoadingModal)
 
     @classmethod
     def of(
@@ -81,6 +95,15 @@ class Invocation:
 
     async def catalog(self) -> Catalog:
         return await self.services.workspace_catalog(self.team_id)
+
+    async def open_loading_modal(self, view: View) -> dict[str, Any]:
+        """Open a modal that says "Loading…" until the work fills it in: if the work fails
+        first, the error map shows the failure in it."""
+        opened: dict[str, Any] = (
+            await self.client.views_open(trigger_id=self.trigger_id, view=view)
+        )["view"]
+        self.loading.shows(opened)
+        return opened
 
 
 async def respond_via(

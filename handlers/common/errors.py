@@ -1,9 +1,10 @@
 """Domain errors → one plain sentence for the user, in one place, and a log line for operators.
 
-Listeners let errors propagate; the app-wide error handler registered here logs them with context
-and answers where the request can be answered: through its response URL, or, for modal
-submissions and shortcuts (which have none), to the person in the channel the modal was opened
-from or in a DM.
+Listeners let errors propagate; the error handler here logs them with context and answers where
+the person is looking: in the modal that says "Loading…" while the failed work was filling it
+(updated with the sentence, as Dispatch's Slack error handler does), else through the request's
+response URL, or, for modal submissions and shortcuts (which have none), to the person in the
+channel the modal was opened from or in a DM.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.crypto import DecryptionError
 from bot.egress import Refusal, UrlRefusedError
@@ -41,8 +43,8 @@ from bot.errors import (
     UnreadableAnswerError,
 )
 from handlers.common.blocks import not_connected_blocks
-from handlers.common.context import respond_via, services_of, tell_user
-from handlers.common.kit import Message, section
+from handlers.common.context import LoadingModal, respond_via, services_of, tell_user
+from handlers.common.kit import VIEW_TITLE, Message, plain, section
 from handlers.common.mrkdwn import Mrkdwn, escaped
 
 log = logging.getLogger(__name__)
@@ -175,7 +177,24 @@ def blocks_for(error: BaseException) -> list[Block]:
     return [section(user_message(error))]
 
 
+def error_view(title: str | None, sentence: Mrkdwn) -> View:
+    """A loading modal's last state when its work failed: the sentence, and a way out."""
+    return View(
+        type="modal",
+        title=plain(title or "Something went wrong", VIEW_TITLE),
+        close=plain("Close", VIEW_TITLE),
+        blocks=[section(sentence)],
+    )
+
+
 async def report_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """The app's error handler, for what fails in a listener before any modal is loading."""
+    await report_failure(error, body, context, LoadingModal())
+
+
+async def report_failure(
+    error: Exception, body: dict[str, Any], context: AsyncBoltContext, loading: LoadingModal
+) -> None:
     known = isinstance(error, BotError | DecryptionError)
     log.log(
         logging.WARNING if known else logging.ERROR,
@@ -186,6 +205,8 @@ async def report_error(error: Exception, body: dict[str, Any], context: AsyncBol
         error,
         exc_info=not known,
     )
+    if loading.view_id and await _shown_in_modal(context, loading, user_message(error)):
+        return
     if context.response_url:
         message = Message(user_message(error), blocks_for(error))
         await respond_via(
@@ -197,6 +218,20 @@ async def report_error(error: Exception, body: dict[str, Any], context: AsyncBol
             await tell_user(context.client, context.user_id, _channel_of(body), user_message(error))
         except SlackApiError as failure:
             log.warning("could not tell %s about the failure: %s", context.user_id, failure)
+
+
+async def _shown_in_modal(context: AsyncBoltContext, loading: LoadingModal, sentence: str) -> bool:
+    if context.client is None:
+        return False
+    try:
+        await context.client.views_update(
+            view_id=loading.view_id, view=error_view(loading.title, sentence)
+        )
+    except SlackApiError as failure:
+        # Closed by the person meanwhile: they hear of it where a modal-less request would.
+        log.info("could not show the failure in modal %s: %s", loading.view_id, failure)
+        return False
+    return True
 
 
 def _channel_of(body: dict[str, Any]) -> str | None:

@@ -43,13 +43,13 @@ KEY_CHECK = RetryPolicy(attempts=1, request_timeout=2.2, deadline=2.2)
 async def open_connect_modal(invocation: Invocation) -> None:
     """Open the modal first (the trigger expires in 3 s), then fill it once we know enough."""
     client, services = invocation.client, invocation.services
-    opened = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
+    opened = await invocation.open_loading_modal(loading_view())
     admin, existing = await asyncio.gather(
         is_admin(client, services, invocation.team_id, invocation.user_id),
         services.workspaces.describe(invocation.team_id),
     )
     view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
-    await client.views_update(view_id=opened["view"]["id"], hash=opened["view"]["hash"], view=view)
+    await client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
 
 
 def _value(state: dict[str, Any], block_id: str, action_id: str) -> str:

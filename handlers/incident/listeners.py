@@ -114,11 +114,8 @@ async def _form(services: Services, team_id: str, view: dict[str, Any]) -> Incid
 
 async def open_incident_modal(invocation: Invocation) -> None:
     """Open first (the trigger lasts 3 s), then add the Rootly incidents once they are known."""
-    first = IncidentForm(channel=invocation.channel_id)
-    opened = await invocation.client.views_open(
-        trigger_id=invocation.trigger_id, view=incident_modal(first)
-    )
-    view = opened["view"]
+    first = IncidentForm(channel=invocation.channel_id, loading=True)
+    view = await invocation.open_loading_modal(incident_modal(first))
     form = await _form(invocation.services, invocation.team_id, {**view, "state": {"values": {}}})
     await _update(invocation.client, view, form)
 

@@ -45,6 +45,8 @@ class IncidentForm:
     incidents: Sequence[RootlyIncident] | None = None  # None: Rootly is not connected
     incident_id: str | None = None
     actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
+    # The modal as first opened, before the workspace's connection and incidents are read.
+    loading: bool = False
 
 
 def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
@@ -57,6 +59,8 @@ def _incident_label(incident: RootlyIncident) -> str:
 
 
 def _incident_picker(form: IncidentForm) -> list[Block]:
+    if form.loading:
+        return [context("Loading the Rootly incidents…")]
     if form.incidents is None:
         connect = Mrkdwn("Connect Rootly (`/cortex connect`) to link services to an incident.")
         return [context(connect)]

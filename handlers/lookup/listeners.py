@@ -157,4 +157,6 @@ async def show_card(
 ) -> None:
     # The card may take longer than Slack waits for this answer: show progress, then the card.
     await ack(response_action="update", view=looking_up_modal())
-    continue_in_background(fill_card, Invocation.of(context, client, body), context)
+    invocation = Invocation.of(context, client, body)
+    invocation.loading.shows(body["view"])
+    continue_in_background(fill_card, invocation, context)

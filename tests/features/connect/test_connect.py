@@ -61,6 +61,26 @@ async def test_connect_opens_the_modal_before_any_other_call(slack_app: SlackApp
     assert [call.method for call in listener_calls[1:]] == ["users.info", "views.update"]
 
 
+async def test_a_failure_after_the_loading_modal_opened_is_shown_in_it(
+    slack_app: SlackApp,
+) -> None:
+    # Keys sealed under an encryption key this process does not have: reading them fails.
+    other_keyring = Keyring.from_encoded([new_key()])
+    store = WorkspaceStore(slack_app.services.engine, other_keyring)
+    await store.save(TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), ADMIN)
+
+    await slack_app.command("connect")
+    opened = await slack_app.slack.next_call("views.open")
+    updated = await slack_app.slack.next_call("views.update")
+
+    assert "Loading" in str(opened.args["view"]["blocks"])
+    assert updated.args["view_id"] == next(iter(slack_app.slack.views))
+    shown = str(updated.args["view"]["blocks"])
+    assert "stored keys cannot be read" in shown
+    assert "Traceback" not in shown
+    assert slack_app.slack.responses == []  # told in the modal, not a second time elsewhere
+
+
 async def test_connect_checks_keys_live_and_stores_them_sealed(
     slack_app: SlackApp, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -152,6 +152,15 @@ async def test_incidents_in_triage_are_offered_with_the_other_active_ones(app: S
     assert offered == ["#2 Just declared (in_triage)", "#1 Being fixed (mitigated)"]
 
 
+async def test_an_unconnected_workspace_sees_why_in_the_modal(slack_app: SlackApp) -> None:
+    await slack_app.command("incident")
+    opened = await slack_app.slack.next_call("views.open")
+    updated = await slack_app.slack.next_call("views.update")
+
+    assert "Loading" in str(opened.args["view"]["blocks"])
+    assert "not connected to Cortex" in str(updated.args["view"]["blocks"])
+
+
 @pytest.mark.parametrize(
     ("callback_id", "message"),
     [

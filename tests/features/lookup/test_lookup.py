@@ -292,6 +292,37 @@ async def test_typeahead_of_an_unconnected_workspace_is_empty(slack_app: SlackAp
 # --- failures ----------------------------------------------------------------------------------
 
 
+async def test_the_lookup_modal_shows_the_failure_when_cortex_fails_after_loading(
+    app: SlackApp,
+) -> None:
+    await app.shortcut(ids.LOOKUP_SHORTCUT)
+    await app.slack.next_call("views.open")
+    [view] = app.slack.views.values()
+    app.cortex.faults += [Fault(status=503, path_contains="/payments-api") for _ in range(12)]
+    picked = {
+        ids.SERVICE_BLOCK: {
+            ids.SERVICE_SELECT: {
+                "type": "external_select",
+                "selected_option": {"value": "payments-api"},
+            }
+        }
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "view": {**view, "state": {"values": picked}},
+    }
+
+    answer = await (await app.interact(payload)).json()
+    updated = await app.slack.next_call("views.update")
+
+    assert "Looking it up" in str(answer["view"]["blocks"])
+    assert updated.args["view_id"] == view["id"]
+    assert "Cortex is not answering right now" in str(updated.args["view"]["blocks"])
+
+
 async def test_not_connected_tells_how_to_connect(slack_app: SlackApp) -> None:
     answer = await slack_app.answer("payments-api")
 
