@@ -108,7 +108,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
         request_verification_enabled=False,
         oauth_settings=_oauth_settings(services) if settings.uses_oauth else None,
         # Before authorisation, over HTTP and Socket Mode alike.
-        before_authorize=request_context(handlers.REQUEST_KINDS),
+        before_authorize=request_context(handlers.request_kinds(settings.slack_command)),
     )
 
     async def provide_services(
@@ -118,5 +118,5 @@ def build_bolt_app(services: Services) -> AsyncApp:
         await next_()
 
     app.use(provide_services)
-    handlers.register_all(app)
+    handlers.register_all(app, settings.slack_command)
     return app

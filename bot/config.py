@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_CORTEX_API_URL = "https://api.getcortexapp.com"
 DEFAULT_ROOTLY_API_URL = "https://api.rootly.com"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///cortex-bot.db"
+DEFAULT_SLACK_COMMAND = "/cortex"
+SLASH_COMMAND = re.compile(r"/[^\s/]{1,31}")
 ENCRYPTION_KEY_BYTES = 32
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -57,6 +60,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Where Slack and Rootly reach this bot from outside (`https://bot.example.com`).
     public_url: AnyHttpUrl | None = None
+    # The slash command the app answers; a workspace with Cortex's own Slack app (`/cortex`) needs
+    # another one.
+    slack_command: str = DEFAULT_SLACK_COMMAND
     encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Lets workspaces connect a Cortex on loopback, private or link-local addresses, or over http.
@@ -109,6 +115,20 @@ class Settings(BaseSettings):
     @property
     def rootly_base_url(self) -> str:
         return _normalise_url(self.rootly_api_url)
+
+    @field_validator("slack_command")
+    @classmethod
+    def _is_a_slash_command(cls, command: str) -> str:
+        # Slack's rules for a command's name: a slash, then up to 31 characters, no spaces.
+        if not SLASH_COMMAND.fullmatch(command):
+            raise ValueError(
+                "must be a slash and a name of up to 31 characters without spaces, such as /svc"
+            )
+        return command.lower()
+
+    @property
+    def public_base_url(self) -> str | None:
+        return None if self.public_url is None else _normalise_url(self.public_url)
 
     @property
     def public_base_url(self) -> str | None:

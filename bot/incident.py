@@ -44,16 +44,17 @@ async def _none() -> list[RootlyIncident]:
 
 
 async def attach_services(
-    rootly: RootlyClient, incident: RootlyIncident, tags: Sequence[str]
+    rootly: RootlyClient, incident: RootlyIncident, tags: Sequence[str], sync_command: str
 ) -> StepResult:
-    """Add the Rootly services synced from these Cortex tags, keeping the incident's own."""
+    """Add the Rootly services synced from these Cortex tags, keeping the incident's own. Those
+    not in Rootly yet are named, with `sync_command` (how a person runs a sync) to bring them."""
     outcome = StepResult()
     found = await asyncio.gather(*(rootly.list_services(cortex_id=tag) for tag in tags))
     ids = {tag: services[0].id for tag, services in zip(tags, found, strict=True) if services}
     missing = [tag for tag in tags if tag not in ids]
     if missing:
         outcome.notes.append(
-            f"not in Rootly yet: {', '.join(missing)} (an admin can run `/cortex sync`)"
+            f"not in Rootly yet: {', '.join(missing)} (an admin can run `{sync_command}`)"
         )
     if ids:
         await rootly.attach_services(incident.id, list(ids.values()))

@@ -1,7 +1,7 @@
 """The Slack side: one package per feature, and the shared plumbing in `handlers.common`.
 
 Each feature package has `register(app)` (every action, view, option, event and shortcut it
-listens for), `SUBCOMMANDS` (its entries in the `/cortex` command registry), and the `EVENTS` and
+listens for), `SUBCOMMANDS` (its entries in the slash command's registry), and the `EVENTS` and
 `SHORTCUTS` manifest.yaml must list. Features import the core (`bot/`) and `handlers.common`, never
 each other; the import contracts in pyproject.toml check it (`lint-imports`).
 """
@@ -60,12 +60,17 @@ COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMA
 # The Events API subscriptions and shortcuts manifest.yaml must list (a test keeps them in step).
 BOT_EVENTS = tuple(event for feature in FEATURES for event in feature.EVENTS)
 SHORTCUTS = tuple(shortcut for feature in FEATURES for shortcut in feature.SHORTCUTS)
-# The kinds of request the app answers besides Slack's payload types: what metrics label by name.
-REQUEST_KINDS = frozenset({ids.COMMAND, *BOT_EVENTS})
 
 
-def register_all(app: AsyncApp) -> None:
+def request_kinds(slash: str) -> frozenset[str]:
+    """The kinds of request the app answers besides Slack's payload types (its slash command and
+    events): what metrics label by name."""
+    return frozenset({slash, *BOT_EVENTS})
+
+
+def register_all(app: AsyncApp, slash: str) -> None:
+    """Every feature's listeners, and the router of `slash` (SLACK_COMMAND)."""
     errors.register(app)
-    COMMANDS.register(app)
+    COMMANDS.register(app, slash)
     for feature in FEATURES:
         feature.register(app)

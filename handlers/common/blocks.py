@@ -22,26 +22,27 @@ def connect_button() -> Block:
     return actions(button("Connect Cortex", ids.OPEN_CONNECT, style="primary"))[0]
 
 
-def not_connected_blocks() -> list[Block]:
+def not_connected_blocks(slash: str) -> list[Block]:
     return [
         section(
             Mrkdwn(
                 "This workspace is not connected to Cortex yet. A workspace admin can connect "
-                "it with `/cortex connect` (a Cortex API key, and optionally a Rootly key)."
-            )
+                "it with `{} connect` (a Cortex API key, and optionally a Rootly key)."
+            ).format(slash)
         ),
         connect_button(),
     ]
 
 
-UNREADABLE_KEYS = Mrkdwn(
-    ":warning: The stored keys cannot be read with this server's encryption keys (the key file "
-    "beside the database was lost, or ENCRYPTION_KEYS changed), so nothing can reach Cortex. "
-    "An admin can enter the keys again with `/cortex connect`."
-)
+def unreadable_keys(slash: str) -> Mrkdwn:
+    return Mrkdwn(
+        ":warning: The stored keys cannot be read with this server's encryption keys (the key "
+        "file beside the database was lost, or ENCRYPTION_KEYS changed), so nothing can reach "
+        "Cortex. An admin can enter the keys again with `{} connect`."
+    ).format(slash)
 
 
-def connection_summary(connection: ConnectionInfo) -> Mrkdwn:
+def connection_summary(connection: ConnectionInfo, slash: str) -> Mrkdwn:
     """The workspace's connection, as the connect modal and App Home show it."""
     rootly = (
         Mrkdwn("connected, key `{}`").format(masked(connection.rootly_key_last4))
@@ -58,7 +59,9 @@ def connection_summary(connection: ConnectionInfo) -> Mrkdwn:
         mention(connection.connected_by),
         moment(connection.connected_at),
     )
-    return summary if connection.keys_readable else Mrkdwn("\n").join((summary, UNREADABLE_KEYS))
+    if connection.keys_readable:
+        return summary
+    return Mrkdwn("\n").join((summary, unreadable_keys(slash)))
 
 
 def _who(deploy: Deploy) -> str:
@@ -119,13 +122,14 @@ def service_buttons(entities: Sequence[Entity], action_id: str = ids.SHOW_SERVIC
 def suggestions(
     query: str,
     candidates: Sequence[Entity],
+    slash: str,
     maybe_subcommand: str | None = None,
     action_id: str = ids.SHOW_SERVICE,
 ) -> list[Block]:
     """The answer to a name Cortex does not know: the closest services, each one click away."""
     said = [Mrkdwn("No service matches `{}`.").format(query)]
     if maybe_subcommand:
-        said.append(Mrkdwn("Did you mean `/cortex {} …`?").format(maybe_subcommand))
+        said.append(Mrkdwn("Did you mean `{} {} …`?").format(slash, maybe_subcommand))
     if candidates:
         said.append(Mrkdwn("Did you mean one of these?"))
     return [section(Mrkdwn(" ").join(said)), *service_buttons(candidates, action_id)]
@@ -134,14 +138,15 @@ def suggestions(
 def unknown_service_message(
     query: str,
     candidates: Sequence[Entity],
+    slash: str,
     maybe_subcommand: str | None = None,
     action_id: str = ids.SHOW_SERVICE,
 ) -> Message:
     """ "Did you mean" for a service: each button shows the service's card, or what `action_id`
-    shows of it (its scores, for `/cortex scores`)."""
+    shows of it (its scores, for the `scores` subcommand)."""
     return Message(
         Mrkdwn("No service matches {}").format(query),
-        suggestions(query, candidates, maybe_subcommand, action_id),
+        suggestions(query, candidates, slash, maybe_subcommand, action_id),
     )
 
 

@@ -1,13 +1,15 @@
-"""The `/cortex` command registry, and the one router every slash command goes through.
+"""The slash command's registry, and the one router every slash command goes through.
 
+The command is `SLACK_COMMAND` (`/cortex` by default: a workspace that also runs Cortex's own Slack
+app picks another), so usage lines are the words after it, and every text names the configured one.
 Each subcommand is declared once, by its feature (the `SUBCOMMANDS` of each package): its name, its
-usage line, its parser, its handler, and whether only admins may run it. The router derives the rest
+usage, its parser, its handler, and whether only admins may run it. The router derives the rest
 from the registry: dispatch, help's listing, the usage shown with a parse error, the "did you mean
 `/cortex sync`?" suggestion for a mistyped subcommand, and the metrics label.
 
-    Subcommand("oncall", "/cortex oncall <tag>", parse=parse_oncall, handle=oncall)
+    Subcommand("oncall", "oncall <tag>", parse=parse_oncall, handle=oncall)
 
-An empty `/cortex` asks for help; text that starts with no subcommand goes to the one subcommand
+An empty command asks for help; text that starts with no subcommand goes to the one subcommand
 declared with a `shorthand` parser (`/cortex <tag>` looks the service up).
 """
 
@@ -22,7 +24,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 
 from bot.observability import COMMANDS
-from handlers.common import ids
 from handlers.common.acking import acked, admin_only
 from handlers.common.context import Invocation
 from handlers.common.kit import Message, section
@@ -36,7 +37,7 @@ HELP = "help"
 @dataclass(frozen=True)
 class Subcommand(Generic[C]):
     name: str
-    usage: str
+    usage: str  # the words after the slash command, starting with the name
     parse: Callable[[Sequence[Word]], C]
     handle: Callable[[Invocation, C], Awaitable[None]]
     # What only admins may do, as the refusal says it ("disconnect Cortex"); None: everyone may.
@@ -48,8 +49,8 @@ class Subcommand(Generic[C]):
 
 @dataclass(frozen=True)
 class Listing:
-    """Every subcommand's usage line, in the registry's order: what help shows. A parser that
-    answers an empty `Listing` has its handler given the registry's."""
+    """Every subcommand's usage line with the slash command, in the registry's order: what help
+    shows. A parser that answers an empty `Listing` has its handler given the registry's."""
 
     usages: tuple[str, ...] = ()
 
@@ -77,13 +78,20 @@ class Commands:
             raise ValueError("the registry needs `help` and exactly one shorthand subcommand")
         self._shorthand = shorthands[0]
 
-    def register(self, app: AsyncApp) -> None:
-        app.command(ids.COMMAND)(acked(self.dispatch))
+    def register(self, app: AsyncApp, slash: str) -> None:
+        app.command(slash)(acked(self.dispatch))
 
     def usage(self, name: str) -> str:
-        """The usage line of a subcommand; for a name that is none, the line that leads to help."""
+        """The usage of a subcommand; for a name that is none, the usage that leads to help."""
         entry = self.subcommands.get(name.lower()) or self.subcommands[HELP]
         return entry.usage
+
+    def usage_line(self, name: str, slash: str) -> str:
+        """The usage as typed: `/svc oncall <tag>`; the shorthand's says it may be left out."""
+        usage = f"{slash} {self.usage(name)}"
+        if name != self._shorthand.name:
+            return usage
+        return f"{usage}  (or just {slash} {self.usage(name).removeprefix(name).strip()})"
 
     def label(self, text: str) -> str:
         """The metrics label: the subcommand named first; anything else is the shorthand's."""
@@ -117,12 +125,14 @@ class Commands:
             COMMANDS.labels(self.label(text), outcome).inc()
 
     async def _run(self, invocation: Invocation, parsed: Parsed | ParseError) -> None:
+        slash = invocation.slash
         if isinstance(parsed, ParseError):
-            await invocation.respond(Message(escaped(parsed.message), parse_error_blocks(parsed)))
+            blocks = parse_error_blocks(parsed, slash)
+            await invocation.respond(Message(escaped(parsed.message), blocks))
             return
         entry, value = parsed.subcommand, parsed.value
         if isinstance(value, Listing):
-            value = Listing(tuple(subcommand.usage for subcommand in self.subcommands.values()))
+            value = Listing(tuple(self.usage_line(name, slash) for name in self.subcommands))
         handle = (
             entry.handle if entry.admin_only is None else admin_only(entry.admin_only, entry.handle)
         )
@@ -174,9 +184,9 @@ class Commands:
         return name if distance == 1 else None
 
 
-def parse_error_blocks(error: ParseError) -> list[Block]:
+def parse_error_blocks(error: ParseError, slash: str) -> list[Block]:
     said = [escaped(error.message)]
     if error.suggestion:
-        said.append(Mrkdwn("Did you mean `/cortex {}`?").format(error.suggestion))
-    said.append(Mrkdwn("Usage: `{}`").format(error.usage))
+        said.append(Mrkdwn("Did you mean `{} {}`?").format(slash, error.suggestion))
+    said.append(Mrkdwn("Usage: `{} {}`").format(slash, error.usage))
     return [section(Mrkdwn("\n").join(said))]

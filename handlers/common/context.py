@@ -67,6 +67,11 @@ class Invocation:
         )
 
     @property
+    def slash(self) -> str:
+        """The slash command this app answers (SLACK_COMMAND), as every text names it."""
+        return self.services.settings.slack_command
+
+    @property
     def value(self) -> str:
         """The value of the button that was clicked."""
         return str(self.body["actions"][0].get("value") or "")

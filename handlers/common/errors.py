@@ -69,13 +69,14 @@ KEY_FOR_NEW_URL = (
 )
 
 
-def user_message(error: BaseException) -> Mrkdwn:
-    """One sentence a person can act on; never a stack trace, never a secret."""
+def user_message(error: BaseException, slash: str) -> Mrkdwn:
+    """One sentence a person can act on, naming the app's slash command; never a stack trace,
+    never a secret."""
     match error:
         case NotConnectedError():
             return Mrkdwn(
-                "This workspace is not connected to Cortex yet: an admin can run `/cortex connect`."
-            )
+                "This workspace is not connected to Cortex yet: an admin can run `{} connect`."
+            ).format(slash)
         case NotAdminError(action=action):
             return Mrkdwn(
                 "Only workspace admins and owners can {}. "
@@ -88,8 +89,8 @@ def user_message(error: BaseException) -> Mrkdwn:
         case UnauthorizedError(service=service):
             return Mrkdwn(
                 "{} refused this workspace's API key: it may have expired or lack "
-                "permission. An admin can update it with `/cortex connect`."
-            ).format(service)
+                "permission. An admin can update it with `{} connect`."
+            ).format(service, slash)
         case NotFoundError(service=service):
             return Mrkdwn("{} does not know that: {}.").format(service, _detail(error))
         case RateLimitedError(service=service, retry_after=seconds):
@@ -124,14 +125,13 @@ def user_message(error: BaseException) -> Mrkdwn:
             return Mrkdwn("{} rejected the request: {}.").format(service, _detail(error))
         case RootlyNotConnectedError():
             return Mrkdwn(
-                "This workspace has no Rootly API key yet: "
-                "an admin can add one with `/cortex connect`."
-            )
+                "This workspace has no Rootly API key yet: an admin can add one with `{} connect`."
+            ).format(slash)
         case SyncInProgressError():
             return Mrkdwn(
                 "A sync of this workspace is already running; "
-                "`/cortex sync status` shows the last result."
-            )
+                "`{} sync status` shows the last result."
+            ).format(slash)
         case EmptyCatalogError():
             return Mrkdwn(
                 "Cortex listed no services, so the sync stopped before writing anything to "
@@ -140,8 +140,8 @@ def user_message(error: BaseException) -> Mrkdwn:
         case LeaseLostError():
             return Mrkdwn(
                 "The sync stopped: another process took it over after this one fell silent. "
-                "`/cortex sync status` shows the latest result."
-            )
+                "`{} sync status` shows the latest result."
+            ).format(slash)
         case PublicUrlMissingError():
             return Mrkdwn(
                 "Rootly needs an address to send incidents to, and this bot has none yet: "
@@ -150,8 +150,8 @@ def user_message(error: BaseException) -> Mrkdwn:
         case DecryptionError():
             return Mrkdwn(
                 "This workspace's stored keys cannot be read with the configured encryption keys; "
-                "an operator must restore ENCRYPTION_KEYS or an admin must run `/cortex connect`."
-            )
+                "an operator must restore ENCRYPTION_KEYS or an admin must run `{} connect`."
+            ).format(slash)
         case _:
             return Mrkdwn(
                 "Something went wrong on our side and it has been logged; please try again."
@@ -171,10 +171,10 @@ def _detail(error: ApiError) -> str:
     return error.detail.rstrip(".")
 
 
-def blocks_for(error: BaseException) -> list[Block]:
+def blocks_for(error: BaseException, slash: str) -> list[Block]:
     if isinstance(error, NotConnectedError):
-        return not_connected_blocks()
-    return [section(user_message(error))]
+        return not_connected_blocks(slash)
+    return [section(user_message(error, slash))]
 
 
 def error_view(title: str | None, sentence: Mrkdwn) -> View:
@@ -205,22 +205,27 @@ async def report_failure(
         error,
         exc_info=not known,
     )
-    if loading.view_id and await _shown_in_modal(context, loading, user_message(error)):
+    services = services_of(context)
+    slash = services.settings.slack_command
+    sentence = user_message(error, slash)
+    if loading.view_id and await _shown_in_modal(context, loading, sentence):
         return
     if context.response_url:
-        message = Message(user_message(error), blocks_for(error))
+        message = Message(sentence, blocks_for(error, slash))
         await respond_via(
             services_of(context), context.response_url, message, response_type="ephemeral"
         )
     elif context.user_id and context.client is not None:
         # Modal submissions and shortcuts carry no response URL: tell the person directly.
         try:
-            await tell_user(context.client, context.user_id, _channel_of(body), user_message(error))
+            await tell_user(context.client, context.user_id, _channel_of(body), sentence)
         except SlackApiError as failure:
             log.warning("could not tell %s about the failure: %s", context.user_id, failure)
 
 
-async def _shown_in_modal(context: AsyncBoltContext, loading: LoadingModal, sentence: str) -> bool:
+async def _shown_in_modal(
+    context: AsyncBoltContext, loading: LoadingModal, sentence: Mrkdwn
+) -> bool:
     if context.client is None:
         return False
     try:

@@ -42,18 +42,19 @@ async def publish_home(invocation: Invocation, user_id: str) -> None:
     team_id = invocation.team_id
     connection = await services.workspaces.describe(team_id)
     if connection is None:
-        view = home_view(None)
+        view = home_view(invocation.slash, None)
     else:
         status, digests, autopilot = await asyncio.gather(
             services.sync.status(team_id),
             services.digests.for_workspace(team_id),
             services.autopilot.status(team_id),
         )
-        view = home_view(connection, status, digests, autopilot)
+        view = home_view(invocation.slash, connection, status, digests, autopilot)
     await invocation.client.views_publish(user_id=user_id, view=view)
 
 
 def home_view(
+    slash: str,
     connection: ConnectionInfo | None,
     sync_status: SyncStatus | None = None,
     digests: Sequence[Digest] = (),
@@ -61,14 +62,14 @@ def home_view(
 ) -> View:
     blocks: list[Block] = [header("Cortex")]
     if connection is None:
-        blocks += not_connected_blocks()
+        blocks += not_connected_blocks(slash)
     else:
-        blocks.append(section(connection_summary(connection)))
+        blocks.append(section(connection_summary(connection, slash)))
         if sync_status is not None:
-            blocks += sync_home_blocks(sync_status, rootly_connected=connection.has_rootly)
-        blocks += [DividerBlock(), *digest_home_blocks(digests)]
+            blocks += sync_home_blocks(sync_status, slash, rootly_connected=connection.has_rootly)
+        blocks += [DividerBlock(), *digest_home_blocks(digests, slash)]
         blocks += [DividerBlock(), *autopilot_status_blocks(autopilot, connection.has_rootly)]
-    help_line = Mrkdwn("Type `/cortex help` in any channel to get started.")
+    help_line = Mrkdwn("Type `{} help` in any channel to get started.").format(slash)
     blocks += [DividerBlock(), section(help_line)]
     return home(blocks)
 
@@ -132,9 +133,11 @@ def _last_run(report: SyncReport | None) -> list[Block]:
     return [section(heading), *sync_errors(report)]
 
 
-def schedule_line(schedule: SyncSchedule | None) -> Mrkdwn:
+def schedule_line(schedule: SyncSchedule | None, slash: str) -> Mrkdwn:
     if schedule is None:
-        return Mrkdwn("Automatic sync: off (`/cortex sync auto hourly` or `daily` turns it on).")
+        return Mrkdwn("Automatic sync: off (`{} sync auto hourly` or `daily` turns it on).").format(
+            slash
+        )
     return Mrkdwn("Automatic sync: {}, next {} (set by {}).").format(
         schedule.frequency, moment(schedule.next_due_at), mention(schedule.set_by)
     )
@@ -150,36 +153,36 @@ def owned_fields(choice: FieldChoice | None) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def fields_line(choice: FieldChoice | None) -> Mrkdwn:
+def fields_line(choice: FieldChoice | None, slash: str) -> Mrkdwn:
     if choice is None:
         return Mrkdwn(
-            "Fields: the sync owns name and description (`/cortex sync fields` adds owners, "
+            "Fields: the sync owns name and description (`{} sync fields` adds owners, "
             "repository, paging or Slack channels)."
-        )
+        ).format(slash)
     return Mrkdwn(
-        "Fields: the sync owns {} (set by {} {}; `/cortex sync fields` changes them)."
-    ).format(owned_fields(choice), mention(choice.set_by), moment(choice.set_at))
+        "Fields: the sync owns {} (set by {} {}; `{} sync fields` changes them)."
+    ).format(owned_fields(choice), mention(choice.set_by), moment(choice.set_at), slash)
 
 
-def sync_status_blocks(status: SyncStatus) -> list[Block]:
+def sync_status_blocks(status: SyncStatus, slash: str) -> list[Block]:
     running = Mrkdwn(":arrows_counterclockwise: A sync is running now.")
     return [
         *([section(running)] if status.running else []),
         *_last_run(status.last),
-        context(schedule_line(status.schedule)),
-        context(fields_line(status.fields)),
+        context(schedule_line(status.schedule, slash)),
+        context(fields_line(status.fields, slash)),
     ]
 
 
-def sync_home_blocks(status: SyncStatus, *, rootly_connected: bool) -> list[Block]:
+def sync_home_blocks(status: SyncStatus, slash: str, *, rootly_connected: bool) -> list[Block]:
     """The sync's part of App Home: the last result and the schedule."""
     blocks: list[Block] = [DividerBlock(), header(SYNC_TITLE)]
     if not rootly_connected:
         not_connected = Mrkdwn(
-            "Rootly is not connected: an admin can add its key with `/cortex connect`."
-        )
+            "Rootly is not connected: an admin can add its key with `{} connect`."
+        ).format(slash)
         return [*blocks, section(not_connected)]
-    return [*blocks, *sync_status_blocks(status)]
+    return [*blocks, *sync_status_blocks(status, slash)]
 
 
 # --- digests -------------------------------------------------------------------------------------
@@ -205,11 +208,11 @@ def next_post(digest: Digest) -> Mrkdwn:
     return Mrkdwn("next {}").format(moment(digest.next_due_at))
 
 
-def digest_home_blocks(digests: Sequence[Digest]) -> list[Block]:
+def digest_home_blocks(digests: Sequence[Digest], slash: str) -> list[Block]:
     """The App Home section: the workspace's digests, their channel, schedule and next post."""
     heading = Mrkdwn("*Digests*")
     if not digests:
-        none_yet = Mrkdwn("None yet: `/cortex digest daily` in a channel schedules one.")
+        none_yet = Mrkdwn("None yet: `{} digest daily` in a channel schedules one.").format(slash)
         return [section(Mrkdwn("\n").join((heading, none_yet)))]
     lines = [
         Mrkdwn("• {} {} — {}").format(

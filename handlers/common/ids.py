@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-COMMAND: Final = "/cortex"
-
 # Connect / disconnect
 CONNECT_VIEW: Final = "connect_view"
 CONNECT_CORTEX_KEY_BLOCK: Final = "cortex_key_block"

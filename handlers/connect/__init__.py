@@ -16,10 +16,10 @@ from handlers.connect.modals import refusal_view
 DISCONNECT = "disconnect Cortex"
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # The connect modal itself tells members that only admins may connect.
-    Subcommand("connect", "/cortex connect", parse_connect, listeners.connect_command),
+    Subcommand("connect", "connect", parse_connect, listeners.connect_command),
     Subcommand(
         "disconnect",
-        "/cortex disconnect",
+        "disconnect",
         parse_disconnect,
         listeners.disconnect_command,
         admin_only=DISCONNECT,

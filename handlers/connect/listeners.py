@@ -1,5 +1,5 @@
-"""The workspace's connection: `/cortex connect` and its modal (open at once, fill it, check the
-keys live on submit, store them sealed), `/cortex disconnect` and its confirmation, and forgetting
+"""The workspace's connection: `connect` and its modal (open at once, fill it, check the keys
+live on submit, store them sealed), `disconnect` and its confirmation, and forgetting
 the workspace when the app is uninstalled or its bot token revoked."""
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ async def open_connect_modal(invocation: Invocation) -> None:
         is_admin(client, services, invocation.team_id, invocation.user_id),
         services.workspaces.describe(invocation.team_id),
     )
-    view = connect_form(existing, services.settings.cortex_base_url) if admin else refusal_view()
+    slash = invocation.slash
+    default_url = services.settings.cortex_base_url
+    view = connect_form(existing, default_url, slash) if admin else refusal_view(slash)
     await client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
 
 
@@ -140,6 +142,7 @@ async def submit_connect(
 ) -> None:
     """Check and store the keys (admins only: see where it is registered)."""
     services = services_of(context)
+    slash = services.settings.slack_command
     team_id, user_id = str(context.team_id), str(context.user_id)
     existing = await services.workspaces.describe(team_id)
     stored = await services.workspaces.get(team_id) if existing and existing.keys_readable else None
@@ -155,7 +158,7 @@ async def submit_connect(
     except KeyNotEnteredForUrlError:  # another admin changed the URL meanwhile
         await ack(response_action="errors", errors={ids.CONNECT_CORTEX_KEY_BLOCK: KEY_FOR_NEW_URL})
         return
-    await ack(response_action="update", view=connected_view(connection))
+    await ack(response_action="update", view=connected_view(connection, slash))
     log.info("workspace %s connected to %s by %s", team_id, keys.cortex_url, user_id)
     continue_in_background(
         lambda invocation: publish_home(invocation, user_id),

@@ -7,7 +7,7 @@ from slack_sdk.models.views import View
 
 from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
-from handlers.common.blocks import UNREADABLE_KEYS, connection_summary
+from handlers.common.blocks import connection_summary, unreadable_keys
 from handlers.common.kit import PLACEHOLDER_TEXT, modal, plain, section
 from handlers.common.mrkdwn import Mrkdwn
 
@@ -22,14 +22,14 @@ def loading_view() -> View:
     return _modal([section(Mrkdwn("Loading this workspace's connection…"))])
 
 
-def refusal_view() -> View:
+def refusal_view(slash: str) -> View:
     return _modal(
         [
             section(
                 Mrkdwn(
                     "Only workspace admins and owners can connect Cortex. Ask one of them to run "
-                    "`/cortex connect`, or ask the bot's operator to add you to BOT_ADMINS."
-                )
+                    "`{} connect`, or ask the bot's operator to add you to BOT_ADMINS."
+                ).format(slash)
             )
         ]
     )
@@ -53,7 +53,7 @@ def _key_input(
     )
 
 
-def connect_form(existing: ConnectionInfo | None, default_url: str) -> View:
+def connect_form(existing: ConnectionInfo | None, default_url: str, slash: str) -> View:
     """The form; stored keys that can no longer be opened are said so, and cannot be kept."""
     cortex_url = existing.cortex_url if existing else default_url
     kept = existing if existing is not None and existing.keys_readable else None
@@ -63,8 +63,8 @@ def connect_form(existing: ConnectionInfo | None, default_url: str) -> View:
     )
     notes = [section(intro)]
     if existing is not None and not existing.keys_readable:
-        notes.append(section(UNREADABLE_KEYS))
-    rootly_hint = "Needed for `/cortex sync` and for linking incidents."
+        notes.append(section(unreadable_keys(slash)))
+    rootly_hint = f"Needed for `{slash} sync` and for linking incidents."
     if existing is not None and existing.has_rootly and kept is None:
         rootly_hint += " Left empty, the unreadable stored key is removed."
     blocks: list[Block] = [
@@ -98,5 +98,5 @@ def connect_form(existing: ConnectionInfo | None, default_url: str) -> View:
     return _modal(blocks, submit="Connect", close="Cancel")
 
 
-def connected_view(connection: ConnectionInfo) -> View:
-    return _modal([section(connection_summary(connection))], close="Done")
+def connected_view(connection: ConnectionInfo, slash: str) -> View:
+    return _modal([section(connection_summary(connection, slash))], close="Done")

@@ -167,12 +167,12 @@ def scheduled_message(digest: Digest, in_scope: int, user_id: str) -> Message:
     return Message(text, [section(text)])
 
 
-def list_message(digests: Sequence[Digest]) -> Message:
+def list_message(digests: Sequence[Digest], slash: str) -> Message:
     """This channel's digests, each with a button to delete it."""
     if not digests:
         text = Mrkdwn(
-            "No digests are scheduled in this channel. `/cortex digest daily` schedules one."
-        )
+            "No digests are scheduled in this channel. `{} digest daily` schedules one."
+        ).format(slash)
         return Message(text, [section(text)])
     blocks: list[Block] = [
         section(
@@ -200,12 +200,12 @@ def removed_message(removed: Sequence[Digest], user_id: str) -> Message:
     return Message(text, [section(text)])
 
 
-def channel_gone_text(digest: Digest, slack_error: str) -> Mrkdwn:
+def channel_gone_text(digest: Digest, slack_error: str, slash: str) -> Mrkdwn:
     """What the creator of a digest is told when its channel can no longer be posted in."""
     return Mrkdwn(
         "I could not post your {} in {} (Slack said `{}`), so I turned it off. Invite me to the "
-        "channel, then schedule it again there with `/cortex digest`."
-    ).format(digest_schedule(digest), channel_link(digest.channel_id), slack_error)
+        "channel, then schedule it again there with `{} digest`."
+    ).format(digest_schedule(digest), channel_link(digest.channel_id), slack_error, slash)
 
 
 def cannot_post_message(slack_error: str) -> Message:

@@ -58,14 +58,15 @@ class SlackPoster:
             reason = slack_error(error)
             if reason not in CHANNEL_GONE:
                 return Delivery(DeliveryOutcome.RETRY, reason)
-            await _tell_creator(client, digest, reason)
+            await _tell_creator(client, digest, reason, self._services.settings.slack_command)
             return Delivery(DeliveryOutcome.DISABLE, reason)
         return Delivery(DeliveryOutcome.POSTED)
 
 
-async def _tell_creator(client: AsyncWebClient, digest: Digest, reason: str) -> None:
+async def _tell_creator(client: AsyncWebClient, digest: Digest, reason: str, slash: str) -> None:
     try:
-        await post_message(client, digest.created_by, Message(channel_gone_text(digest, reason)))
+        told = Message(channel_gone_text(digest, reason, slash))
+        await post_message(client, digest.created_by, told)
     except SlackApiError as error:
         log.warning("could not tell %s their digest was turned off: %s", digest.created_by, error)
 

@@ -76,7 +76,7 @@ async def show_list(invocation: Invocation, _command: DigestCommand) -> None:
     digests = await invocation.services.digests.for_channel(
         invocation.team_id, invocation.channel_id
     )
-    await _answer(invocation, list_message(digests))
+    await _answer(invocation, list_message(digests, invocation.slash))
 
 
 async def turn_off(invocation: Invocation, _command: DigestCommand) -> None:
@@ -125,5 +125,5 @@ async def delete_digest(invocation: Invocation) -> None:
     store = invocation.services.digests
     team_id, channel_id = invocation.team_id, invocation.channel_id
     await store.delete(team_id, channel_id, invocation.value)
-    message = list_message(await store.for_channel(team_id, channel_id))
+    message = list_message(await store.for_channel(team_id, channel_id), invocation.slash)
     await invocation.respond(message, replace_original=True)

@@ -1,4 +1,4 @@
-"""`/cortex help` (and an empty `/cortex`): what the bot can do, listed from the registry."""
+"""`help` (and the slash command alone): what the bot can do, listed from the registry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from handlers.help import listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # Whatever follows, the person asked for help, so help is what they get.
-    Subcommand("help", "/cortex help", lambda _arguments: Listing(), listeners.show_help),
+    Subcommand("help", "help", lambda _arguments: Listing(), listeners.show_help),
 )
 EVENTS: tuple[str, ...] = ()
 SHORTCUTS: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""The `/cortex help` answer."""
+"""The answer to `help`, naming the app's slash command."""
 
 from __future__ import annotations
 
@@ -11,23 +11,27 @@ from handlers.common.kit import context, header, section
 from handlers.common.mrkdwn import Mrkdwn
 
 EXAMPLES = (
-    "`/cortex payments-api` — the service card",
-    "`/cortex search checkout` — find services",
-    '`/cortex deploy payments-api "Release 4.2" env=prod sha=1a2b3c4` — record a deploy',
-    "`/cortex oncall payments-api` — who is on call now",
+    ("payments-api", "the service card"),
+    ("search checkout", "find services"),
+    ('deploy payments-api "Release 4.2" env=prod sha=1a2b3c4', "record a deploy"),
+    ("oncall payments-api", "who is on call now"),
 )
 
 
-def help_blocks(usages: Sequence[str], *, connected: bool, admin: bool) -> list[Block]:
+def help_blocks(usages: Sequence[str], slash: str, *, connected: bool, admin: bool) -> list[Block]:
     usage = Mrkdwn("\n").join(Mrkdwn("`{}`").format(line) for line in usages)
+    examples = Mrkdwn("\n").join(
+        Mrkdwn("`{} {}` — {}").format(slash, words, what) for words, what in EXAMPLES
+    )
     blocks: list[Block] = [
         header("Cortex for Slack"),
         section(Mrkdwn("Look up services, record deploys and events, and keep Rootly in step.")),
         section(usage),
-        section(Mrkdwn("*Examples*\n{}").format(Mrkdwn("\n").join(map(Mrkdwn, EXAMPLES)))),
+        section(Mrkdwn("*Examples*\n{}").format(examples)),
     ]
     if not connected:
-        blocks += not_connected_blocks() if admin else not_connected_blocks()[:1]
+        not_connected = not_connected_blocks(slash)
+        blocks += not_connected if admin else not_connected[:1]
     elif admin:
         blocks += [context(Mrkdwn("Admins can change the keys:")), connect_button()]
     return blocks

@@ -1,4 +1,4 @@
-"""The answer to `/cortex help`, with a *Connect Cortex* button for admins."""
+"""The answer to `help`, with a *Connect Cortex* button for admins."""
 
 from __future__ import annotations
 
@@ -17,5 +17,6 @@ async def show_help(invocation: Invocation, listing: Listing) -> None:
         is_admin(invocation.client, services, invocation.team_id, invocation.user_id),
         services.workspaces.describe(invocation.team_id),
     )
-    blocks = help_blocks(listing.usages, connected=connection is not None, admin=admin)
-    await invocation.respond(Message(Mrkdwn("What /cortex can do"), blocks))
+    slash = invocation.slash
+    blocks = help_blocks(listing.usages, slash, connected=connection is not None, admin=admin)
+    await invocation.respond(Message(Mrkdwn("What {} can do").format(slash), blocks))

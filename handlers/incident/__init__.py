@@ -13,7 +13,7 @@ from handlers.incident import listeners
 from handlers.incident.grammar import parse_incident
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
-    Subcommand("incident", "/cortex incident", parse_incident, listeners.incident_command),
+    Subcommand("incident", "incident", parse_incident, listeners.incident_command),
 )
 EVENTS: tuple[str, ...] = ()
 SHORTCUTS = (ids.INCIDENT_SHORTCUT, ids.INCIDENT_MESSAGE_SHORTCUT)

@@ -37,9 +37,11 @@ def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[Mrkdwn]:
     return lines
 
 
-def service_context(tag: str, known: ServiceSnapshot | CallError, now: datetime) -> list[Block]:
+def service_context(
+    tag: str, known: ServiceSnapshot | CallError, now: datetime, slash: str
+) -> list[Block]:
     if isinstance(known, CallError):
-        return [context(Mrkdwn(":warning: `{}`: {}").format(tag, user_message(known)))]
+        return [context(Mrkdwn(":warning: `{}`: {}").format(tag, user_message(known, slash)))]
     entity = known.entity
     levels = ", ".join(
         f"{score.scorecard_name} {score.level}" for score in known.scores if score.level
@@ -65,14 +67,17 @@ def service_context(tag: str, known: ServiceSnapshot | CallError, now: datetime)
 
 
 def context_blocks(
-    tags: Sequence[str], snapshots: Mapping[str, ServiceSnapshot | CallError], now: datetime
+    tags: Sequence[str],
+    snapshots: Mapping[str, ServiceSnapshot | CallError],
+    now: datetime,
+    slash: str,
 ) -> list[Block]:
     """The context of each picked service whose snapshot is known, a divider before each."""
     blocks: list[Block] = []
     for tag in tags:
         known = snapshots.get(tag)
         if known is not None:
-            blocks += [DividerBlock(), *service_context(tag, known, now)]
+            blocks += [DividerBlock(), *service_context(tag, known, now, slash)]
     return blocks
 
 
@@ -80,6 +85,7 @@ def incident_summary(
     tags: Sequence[str],
     snapshots: Mapping[str, ServiceSnapshot | CallError],
     incident: RootlyIncident | None,
+    slash: str,
     now: datetime | None = None,
 ) -> list[Block]:
     """The context as posted in the channel."""
@@ -88,4 +94,4 @@ def incident_summary(
     blocks: list[Block] = [header(title)]
     if incident and incident.url:
         blocks.append(context(link(incident.url, "Open the incident in Rootly")))
-    return blocks + context_blocks(tags, snapshots, now)
+    return blocks + context_blocks(tags, snapshots, now, slash)

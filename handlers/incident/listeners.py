@@ -1,4 +1,4 @@
-"""The incident modal: open at once (from `/cortex incident` or the two "Incident context"
+"""The incident modal: open at once (from the `incident` subcommand or the two "Incident context"
 shortcuts), refresh the context as services are picked, act on submit."""
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ async def _form(services: Services, team_id: str, view: dict[str, Any]) -> Incid
     )
     return IncidentForm(
         channel=picks.channel,
+        slash=services.settings.slack_command,
         tags=picks.tags,
         snapshots=snapshots,
         incidents=incidents,
@@ -114,7 +115,7 @@ async def _form(services: Services, team_id: str, view: dict[str, Any]) -> Incid
 
 async def open_incident_modal(invocation: Invocation) -> None:
     """Open first (the trigger lasts 3 s), then add the Rootly incidents once they are known."""
-    first = IncidentForm(channel=invocation.channel_id, loading=True)
+    first = IncidentForm(channel=invocation.channel_id, slash=invocation.slash, loading=True)
     view = await invocation.open_loading_modal(incident_modal(first))
     form = await _form(invocation.services, invocation.team_id, {**view, "state": {"values": {}}})
     await _update(invocation.client, view, form)
@@ -162,13 +163,13 @@ async def submit_incident(
     continue_in_background(apply_incident, Invocation.of(context, client, body), context)
 
 
-async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
+async def _attempt(what: str, work: Awaitable[StepResult], slash: str) -> StepResult:
     """A part of the submission; its failure is reported and does not stop the others."""
     try:
         return await work
     except CallError as error:
         # Plain text, as the core's steps report theirs: `_result` escapes every line once.
-        return StepResult(failures=[f"{what}: {user_message(error).unescape()}"])
+        return StepResult(failures=[f"{what}: {user_message(error, slash).unescape()}"])
     except SlackApiError as error:
         return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])
 
@@ -176,7 +177,7 @@ async def _attempt(what: str, work: Awaitable[StepResult]) -> StepResult:
 async def _post_summary(
     invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
 ) -> StepResult:
-    blocks = incident_summary(form.tags, form.snapshots, incident)
+    blocks = incident_summary(form.tags, form.snapshots, incident, form.slash)
     await post_message(invocation.client, form.channel, Message(Mrkdwn("Incident context"), blocks))
     return StepResult(done=["posted the context in the channel"])
 
@@ -193,13 +194,15 @@ async def apply_incident(invocation: Invocation) -> None:
     incident = await rootly.get_incident(form.incident_id) if rootly and form.incident_id else None
     work = []
     if ids.ATTACH_TO_INCIDENT in form.actions and rootly and incident:
-        work.append(_attempt("attaching", attach_services(rootly, incident, form.tags)))
+        attaching = attach_services(rootly, incident, form.tags, f"{form.slash} sync")
+        work.append(_attempt("attaching", attaching, form.slash))
     if ids.RECORD_INCIDENT_EVENTS in form.actions:
         catalog = services.catalog(connection)
         events = record_incident_events(catalog, services.claims, view["id"], form.tags, incident)
-        work.append(_attempt("recording events", events))
+        work.append(_attempt("recording events", events, form.slash))
     if ids.POST_INCIDENT_SUMMARY in form.actions:
-        work.append(_attempt("posting", _post_summary(invocation, form, incident)))
+        posting = _post_summary(invocation, form, incident)
+        work.append(_attempt("posting", posting, form.slash))
     outcomes = await asyncio.gather(*work)
     await tell_user(invocation.client, invocation.user_id, form.channel or None, _result(outcomes))
 

@@ -40,6 +40,7 @@ class IncidentForm:
     """What the modal shows: the picks so far and what is known about them."""
 
     channel: str
+    slash: str  # the app's slash command, as the modal's hints name it
     tags: tuple[str, ...] = ()
     snapshots: Mapping[str, ServiceSnapshot | CallError] = field(default_factory=dict)
     incidents: Sequence[RootlyIncident] | None = None  # None: Rootly is not connected
@@ -60,9 +61,11 @@ def _incident_label(incident: RootlyIncident) -> str:
 
 def _incident_picker(form: IncidentForm) -> list[Block]:
     if form.loading:
-        return [context("Loading the Rootly incidents…")]
+        return [context(Mrkdwn("Loading the Rootly incidents…"))]
     if form.incidents is None:
-        connect = Mrkdwn("Connect Rootly (`/cortex connect`) to link services to an incident.")
+        connect = Mrkdwn("Connect Rootly (`{} connect`) to link services to an incident.").format(
+            form.slash
+        )
         return [context(connect)]
     choices = options((_incident_label(incident), incident.id) for incident in form.incidents)
     if not choices:
@@ -113,7 +116,7 @@ def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
             ),
         )
     ]
-    blocks += context_blocks(form.tags, form.snapshots, now)
+    blocks += context_blocks(form.tags, form.snapshots, now, form.slash)
     blocks += [DividerBlock(), *_incident_picker(form), _action_choices(form)]
     return modal(
         ids.INCIDENT_VIEW,

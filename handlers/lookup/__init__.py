@@ -14,14 +14,14 @@ from handlers.lookup import grammar, listeners
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand(
         "service",
-        "/cortex service <tag or name>  (or just /cortex <tag>)",
+        "service <tag or name>",
         parse=grammar.parse_service,
         handle=listeners.lookup,
         shorthand=grammar.parse_shorthand,
     ),
-    Subcommand("search", "/cortex search <words>", grammar.parse_search, listeners.search),
-    Subcommand("deploys", "/cortex deploys <tag>", grammar.parse_deploys, listeners.deploys),
-    Subcommand("oncall", "/cortex oncall <tag>", grammar.parse_oncall, listeners.oncall),
+    Subcommand("search", "search <words>", grammar.parse_search, listeners.search),
+    Subcommand("deploys", "deploys <tag>", grammar.parse_deploys, listeners.deploys),
+    Subcommand("oncall", "oncall <tag>", grammar.parse_oncall, listeners.oncall),
 )
 EVENTS: tuple[str, ...] = ()
 SHORTCUTS = (ids.LOOKUP_SHORTCUT,)

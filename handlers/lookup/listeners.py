@@ -36,24 +36,23 @@ log = logging.getLogger(__name__)
 
 
 async def service_answer(
-    catalog: Catalog, query: str, maybe_subcommand: str | None = None
+    catalog: Catalog, query: str, slash: str, maybe_subcommand: str | None = None
 ) -> Message:
     """The service card, or "did you mean" with the closest services."""
     try:
-        # A tag goes straight to the snapshot, so a cold card is one concurrent round trip.
         snapshot = await catalog.resolve(query, partial(take_snapshot, catalog))
     except UnknownServiceError as unknown:
-        return unknown_service_message(query, unknown.suggestions, maybe_subcommand)
+        return unknown_service_message(query, unknown.suggestions, slash, maybe_subcommand)
     entity = snapshot.entity
     name = escaped(entity.name.strip() or entity.tag)
     return Message(name, service_card(snapshot, catalog.client.base_url))
 
 
-async def deploys_answer(catalog: Catalog, tag: str, offset: int) -> Message:
+async def deploys_answer(catalog: Catalog, tag: str, offset: int, slash: str) -> Message:
     try:
         entity = (await catalog.resolve(tag, catalog.entity)).value
     except UnknownServiceError as unknown:
-        return unknown_service_message(tag, unknown.suggestions)
+        return unknown_service_message(tag, unknown.suggestions, slash)
     deploys = (await catalog.deploys(entity.tag)).value
     text = Mrkdwn("Deploys of {}").format(entity.name)
     return Message(text, deploys_page(entity, deploys, offset))
@@ -65,7 +64,10 @@ async def _reply(invocation: Invocation, answer: Message) -> None:
 
 async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
     catalog = await invocation.catalog()
-    await _reply(invocation, await service_answer(catalog, command.query, command.maybe_subcommand))
+    answer = await service_answer(
+        catalog, command.query, invocation.slash, command.maybe_subcommand
+    )
+    await _reply(invocation, answer)
 
 
 async def search(invocation: Invocation, command: Search) -> None:
@@ -75,7 +77,8 @@ async def search(invocation: Invocation, command: Search) -> None:
 
 
 async def deploys(invocation: Invocation, command: Deploys) -> None:
-    await _reply(invocation, await deploys_answer(await invocation.catalog(), command.tag, 0))
+    catalog = await invocation.catalog()
+    await _reply(invocation, await deploys_answer(catalog, command.tag, 0, invocation.slash))
 
 
 async def oncall(invocation: Invocation, command: Oncall) -> None:
@@ -83,7 +86,8 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
     try:
         entity = (await catalog.resolve(command.tag, catalog.entity)).value
     except UnknownServiceError as unknown:
-        await _reply(invocation, unknown_service_message(command.tag, unknown.suggestions))
+        suggested = unknown_service_message(command.tag, unknown.suggestions, invocation.slash)
+        await _reply(invocation, suggested)
         return
     oncall = (await catalog.oncall(entity.tag)).value
     text = Mrkdwn("On call for {}").format(entity.name)
@@ -94,7 +98,7 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
 
 
 async def show_service(invocation: Invocation) -> None:
-    answer = await service_answer(await invocation.catalog(), invocation.value)
+    answer = await service_answer(await invocation.catalog(), invocation.value, invocation.slash)
     # A button on a private answer (search, "did you mean") gives way to the card; one on a
     # message the channel shares (the incident autopilot's) stays, and the card comes beside it.
     private = invocation.body.get("container", {}).get("is_ephemeral", True)
@@ -104,7 +108,7 @@ async def show_service(invocation: Invocation) -> None:
 async def more_deploys(invocation: Invocation) -> None:
     tag, _, offset_text = invocation.value.rpartition("|")
     offset = int(offset_text or 0)
-    answer = await deploys_answer(await invocation.catalog(), tag, offset)
+    answer = await deploys_answer(await invocation.catalog(), tag, offset, invocation.slash)
     if invocation.body.get("view"):
         page = modal(ids.DEPLOYS_VIEW, "Deploys", answer.blocks)
         await open_modal(invocation.client, invocation.body, page)
@@ -146,7 +150,7 @@ async def open_lookup(invocation: Invocation) -> None:
 async def fill_card(invocation: Invocation) -> None:
     view = invocation.body["view"]
     picked = view["state"]["values"][ids.SERVICE_BLOCK][ids.SERVICE_SELECT]["selected_option"]
-    answer = await service_answer(await invocation.catalog(), picked["value"])
+    answer = await service_answer(await invocation.catalog(), picked["value"], invocation.slash)
     await invocation.client.views_update(
         view_id=view["id"], view=lookup_modal(answer.blocks, submit=False)
     )

@@ -16,14 +16,14 @@ from handlers.recording.modals import deploy_errors, event_errors
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand(
         "deploy",
-        "/cortex deploy <tag> <title words> [env=E] [sha=S] "
+        "deploy <tag> <title words> [env=E] [sha=S] "
         f"[type={'|'.join(grammar.DEPLOY_TYPES)}] [url=U]",
         grammar.parse_deploy,
         listeners.deploy,
     ),
     Subcommand(
         "event",
-        "/cortex event <tag> [<title words>] [type=T] [url=U]",
+        "event <tag> [<title words>] [type=T] [url=U]",
         grammar.parse_event,
         listeners.event,
     ),

@@ -48,7 +48,9 @@ async def _record(invocation: Invocation, tag: str, write: Write) -> None:
     try:
         await catalog.resolve(tag, lambda resolved: write(recorder, resolved))
     except UnknownServiceError as unknown:
-        await invocation.respond(unknown_service_message(tag, unknown.suggestions))
+        await invocation.respond(
+            unknown_service_message(tag, unknown.suggestions, invocation.slash)
+        )
 
 
 async def deploy(invocation: Invocation, command: RecordDeploy) -> None:

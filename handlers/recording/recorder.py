@@ -96,9 +96,7 @@ class Recorder:
             except SlackApiError as error:
                 log.info("cannot post in %s (%s)", origin.channel_id, error.response.get("error"))
         if origin.respond is not None:
-            note = Mrkdwn(
-                "\n_(Invite the Cortex app to this channel to share these with everyone.)_"
-            )
+            note = Mrkdwn("\n_(Invite me to this channel to share these with everyone.)_")
             await origin.respond(Message(text + note))
         else:
             await tell_user(self.client, origin.user_id, origin.channel_id, text)

@@ -18,7 +18,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
     Subcommand(
         "sync",
-        "/cortex sync [dry-run] / sync status / sync auto off|hourly|daily / sync fields",
+        "sync [dry-run] / sync status / sync auto off|hourly|daily / sync fields",
         parse_sync,
         listeners.sync_command,
     ),

@@ -125,19 +125,19 @@ def failure_message(sentence: Mrkdwn, triggered_by: str) -> Message:
     return Message(Mrkdwn("{} stopped").format(SYNC_TITLE), [section(text)])
 
 
-def interrupted_message(triggered_by: str) -> Message:
+def interrupted_message(triggered_by: str, slash: str) -> Message:
     text = Mrkdwn(
         ":double_vertical_bar: *{}* started by {} was interrupted: the bot was stopped while it "
-        "ran. What was written stays; `/cortex sync` runs it again."
-    ).format(SYNC_TITLE, started_by(triggered_by))
+        "ran. What was written stays; `{} sync` runs it again."
+    ).format(SYNC_TITLE, started_by(triggered_by), slash)
     return Message(Mrkdwn("{} interrupted").format(SYNC_TITLE), [section(text)])
 
 
-def cannot_post_message(slack_error: str) -> Message:
+def cannot_post_message(slack_error: str, slash: str) -> Message:
     text = Mrkdwn(
         "I cannot post the sync's progress in this channel (Slack says `{}`), so the "
-        "sync did not start. Invite me to the channel, or run `/cortex sync` in a public one."
-    ).format(slack_error)
+        "sync did not start. Invite me to the channel, or run `{} sync` in a public one."
+    ).format(slack_error, slash)
     return Message(text, [section(text)])
 
 
@@ -162,9 +162,10 @@ def plan_message(report: SyncReport) -> Message:
     return Message(Mrkdwn("Dry run: {}").format(sync_counts(report)), blocks)
 
 
-def status_message(status: SyncStatus) -> Message:
-    return Message(Mrkdwn("{}: status").format(SYNC_TITLE), sync_status_blocks(status))
+def status_message(status: SyncStatus, slash: str) -> Message:
+    return Message(Mrkdwn("{}: status").format(SYNC_TITLE), sync_status_blocks(status, slash))
 
 
-def schedule_message(schedule: SyncSchedule | None) -> Message:
-    return Message(schedule_line(schedule), [section(schedule_line(schedule))])
+def schedule_message(schedule: SyncSchedule | None, slash: str) -> Message:
+    line = schedule_line(schedule, slash)
+    return Message(line, [section(line)])

@@ -59,22 +59,23 @@ async def start_sync(invocation: Invocation) -> None:
         await job.abandon()
         if not isinstance(error, SlackApiError):
             raise
-        await _respond(invocation, cannot_post_message(str(error.response.get("error"))))
+        slack_error = str(error.response.get("error"))
+        await _respond(invocation, cannot_post_message(slack_error, invocation.slash))
         return
-    await _run_live(job, live)
+    await _run_live(job, live, invocation.slash)
 
 
-async def _run_live(job: SyncJob, live: LiveMessage) -> None:
+async def _run_live(job: SyncJob, live: LiveMessage, slash: str) -> None:
     by = job.info.triggered_by
     try:
         async with live.updating():
             report = await job.run(lambda progress: live.show(progress_message(progress, by)))
     except asyncio.CancelledError:
         # A shutdown: the channel is told, as the sync's history is (the job records it).
-        await live.finish(interrupted_message(by))
+        await live.finish(interrupted_message(by, slash))
         raise
     except Exception as error:
-        await live.finish(failure_message(user_message(error), by))
+        await live.finish(failure_message(user_message(error, slash), by))
         if not isinstance(error, BotError):
             raise
         log.warning("sync of %s stopped: %s", job.info.team_id, error)
@@ -100,14 +101,14 @@ async def dry_run(invocation: Invocation, _command: SyncCommand) -> None:
 async def show_status(invocation: Invocation, _command: SyncCommand) -> None:
     await invocation.services.connection(invocation.team_id)  # not connected: say so instead
     status = await invocation.services.sync.status(invocation.team_id)
-    await _respond(invocation, status_message(status))
+    await _respond(invocation, status_message(status, invocation.slash))
 
 
 async def schedule(invocation: Invocation, command: SyncCommand) -> None:
     scheduled = await invocation.services.sync.set_schedule(
         invocation.team_id, command.frequency, invocation.user_id
     )
-    await _respond(invocation, schedule_message(scheduled))
+    await _respond(invocation, schedule_message(scheduled, invocation.slash))
 
 
 async def choose_fields(invocation: Invocation, _command: SyncCommand) -> None:

@@ -96,6 +96,8 @@ class SlackRequests:
     http: Http
     slack: FakeSlack
     trigger_ids: list[str] = field(default_factory=list)
+    # The slash command the app answers (its SLACK_COMMAND).
+    slash: str = "/cortex"
 
     async def post(self, body: str, content_type: str, **headers: str) -> ClientResponse:
         return await self.http.post(
@@ -114,7 +116,7 @@ class SlackRequests:
         trigger_id: str | None = None,
         **headers: str,
     ) -> ClientResponse:
-        """A /cortex command; passing the trigger of an earlier one resends it, as Slack retries."""
+        """A slash command; passing the trigger of an earlier one resends it, as Slack retries."""
         if trigger_id is None:
             trigger_id = f"trigger-{len(self.trigger_ids)}"
             self.trigger_ids.append(trigger_id)
@@ -127,7 +129,7 @@ class SlackRequests:
                 "channel_name": "general",
                 "user_id": user,
                 "user_name": user.lower(),
-                "command": "/cortex",
+                "command": self.slash,
                 "text": text,
                 "api_app_id": "A0CORTEX",
                 "response_url": self.slack.response_url(),
@@ -342,6 +344,7 @@ async def start_app(
     return SlackApp(
         http=http,
         slack=slack,
+        slash=settings.slack_command,
         cortex=cortex,
         rootly=rootly,
         settings=settings,

@@ -293,7 +293,9 @@ def test_every_subcommand_is_recognised_whatever_its_case(name: str) -> None:
 
 
 def test_usage_lines_cover_every_subcommand_and_lead_unknown_names_to_help() -> None:
-    assert all(line.startswith(f"/cortex {name}") for name, line in SUBCOMMANDS.items())
+    assert all(line.startswith(name) for name, line in SUBCOMMANDS.items())
+    assert all(COMMANDS.usage_line(name, "/svc").startswith(f"/svc {name}") for name in SUBCOMMANDS)
+    assert COMMANDS.usage_line("service", "/svc").endswith("(or just /svc <tag or name>)")
     assert usage("DEPLOY") == SUBCOMMANDS["deploy"]
     assert usage("nonsense") == SUBCOMMANDS["help"]
     assert "[type=DEPLOY|ROLLBACK|SCALE|RESTART]" in usage("deploy")

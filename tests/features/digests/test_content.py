@@ -290,7 +290,8 @@ def scheduled(channel: str, disabled: str | None = None, group: str | None = Non
 
 def test_app_home_lists_the_workspaces_digests_with_channel_schedule_and_next_post() -> None:
     blocks = digest_home_blocks(
-        [scheduled("C1", group="pay<ments>"), scheduled("C2", disabled="not_in_channel")]
+        [scheduled("C1", group="pay<ments>"), scheduled("C2", disabled="not_in_channel")],
+        "/cortex",
     )
 
     shown = json.dumps([block.to_dict() for block in blocks], ensure_ascii=False)
@@ -305,7 +306,7 @@ def test_app_home_lists_the_workspaces_digests_with_channel_schedule_and_next_po
 
 
 def test_app_home_with_many_digests_stays_within_one_section() -> None:
-    blocks = digest_home_blocks([scheduled(f"C{number:04d}") for number in range(200)])
+    blocks = digest_home_blocks([scheduled(f"C{number:04d}") for number in range(200)], "/cortex")
 
     text = blocks[0].to_dict()["text"]["text"]
     assert len(blocks) == 1
@@ -314,4 +315,4 @@ def test_app_home_with_many_digests_stays_within_one_section() -> None:
 
 
 def test_app_home_without_digests_says_how_to_schedule_one() -> None:
-    assert "`/cortex digest daily`" in str(digest_home_blocks([])[0].to_dict())
+    assert "`/svc digest daily`" in str(digest_home_blocks([], "/svc")[0].to_dict())

@@ -197,7 +197,7 @@ async def test_a_private_channel_without_the_bot_still_confirms_to_the_user(app:
     answer = await app.slack.next_response()
 
     assert "recorded a deploy" in answer["text"]
-    assert "Invite the Cortex app" in answer["text"]
+    assert "Invite me to this channel" in answer["text"]
     assert len(posted_deploys(app)) == 1
 
 

@@ -129,15 +129,17 @@ def test_status_and_home_show_the_last_sync_and_the_schedule() -> None:
     failed = report(status=Status.FAILED, errors=("Cortex: server error (HTTP 503)",))
     status = SyncStatus(last=failed, schedule=None, running=True)
 
-    text = rendered(status_message(status))
-    home = str([block.to_dict() for block in sync_home_blocks(status, rootly_connected=True)])
+    text = rendered(status_message(status, "/cortex"))
+    home = str(
+        [block.to_dict() for block in sync_home_blocks(status, "/cortex", rootly_connected=True)]
+    )
 
     assert "A sync is running now" in text
     assert "failed" in text
     assert "HTTP 503" in text
     assert "Automatic sync: off" in home
-    assert "/cortex connect" in str(
-        [block.to_dict() for block in sync_home_blocks(status, rootly_connected=False)]
+    assert "`/svc connect`" in str(
+        [block.to_dict() for block in sync_home_blocks(status, "/svc", rootly_connected=False)]
     )
 
 
