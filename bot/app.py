@@ -1,9 +1,11 @@
-"""The Bolt app: Slack authentication, installation and authorisation, and every listener."""
+"""The Bolt app: Slack authentication, installation and authorisation, every listener, and the
+Slack app manifest that declares them (`cortex-bot manifest`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cachetools import TTLCache
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -36,8 +38,13 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
 )
+# Slash commands, interactivity, options loads and events all come to this one path.
+SLACK_EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
+# Our own names: Cortex's official Slack app is called Cortex, and a company may run both.
+APP_NAME = "Cortex ChatOps"
+BOT_NAME = "cortex-chatops"
 OAUTH_STATE_SECONDS = 600
 AUTHORIZATIONS_CACHED = 10_000
 AUTHORIZATION_SECONDS = 3600.0
@@ -95,6 +102,67 @@ def incident_deliveries(services: Services) -> Deliveries:
 def scheduled_jobs(services: Services) -> list[DueJob]:
     """What the scheduler runs, in `serve` and in `worker` alike."""
     return [services.sync.auto_sync_job(), digest_job(services, slack_client)]
+
+
+def app_manifest(public_url: str, slash: str) -> dict[str, Any]:
+    """The Slack app manifest of a deployment reached at `public_url` that answers `slash`."""
+    events_url = public_url + SLACK_EVENTS_PATH
+    return {
+        "display_information": {
+            "name": APP_NAME,
+            "description": (
+                "Look up services, record deploys and events, and sync Rootly from your "
+                "Cortex catalog."
+            ),
+            "background_color": "#4a2fbd",
+        },
+        "features": {
+            # Messages tab read-only: where the bot tells someone about a modal's result when it
+            # cannot post in a channel.
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": BOT_NAME, "always_online": True},
+            "shortcuts": [
+                {
+                    "name": shortcut.name,
+                    "type": shortcut.type,
+                    "callback_id": shortcut.callback_id,
+                    "description": shortcut.description,
+                }
+                for shortcut in handlers.SHORTCUTS
+            ],
+            "slash_commands": [
+                {
+                    "command": slash,
+                    "url": events_url,
+                    "description": "Look up services and record deploys and events in Cortex",
+                    "usage_hint": "help | <tag> | search <words> | deploy <tag> <title> | connect",
+                    "should_escape": True,
+                }
+            ],
+        },
+        "oauth_config": {
+            "redirect_urls": [public_url + REDIRECT_PATH],
+            "scopes": {"bot": list(BOT_SCOPES)},
+        },
+        "settings": {
+            "event_subscriptions": {
+                "request_url": events_url,
+                "bot_events": list(handlers.BOT_EVENTS),
+            },
+            "interactivity": {
+                "is_enabled": True,
+                "request_url": events_url,
+                "message_menu_options_url": events_url,
+            },
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": False,
+            "token_rotation_enabled": False,
+        },
+    }
 
 
 def build_bolt_app(services: Services) -> AsyncApp:

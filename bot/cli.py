@@ -1,4 +1,4 @@
-"""The `cortex-bot` command line: serve, worker, migrate, keygen, rotate-keys, sync."""
+"""The `cortex-bot` command line: serve, worker, migrate, keygen, rotate-keys, sync, manifest."""
 
 from __future__ import annotations
 
@@ -10,11 +10,18 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import yaml
 from aiohttp import web
 
-from bot.app import attach_slack, scheduled_jobs
+from bot.app import app_manifest, attach_slack, scheduled_jobs
 from bot.autopilot.store import AutopilotStore
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    public_base_url,
+    slash_command,
+)
 from bot.crypto import DecryptionError, Keyring, load_keyring, new_key
 from bot.installations import EncryptedInstallationStore
 from bot.observability import configure_logging
@@ -95,6 +102,58 @@ def rotate_keys(settings: Settings, _arguments: argparse.Namespace) -> int:
     return 0
 
 
+MANIFEST_HEADER = """\
+# Slack app manifest, printed by `cortex-bot manifest` (this file is its output for the defaults).
+# For your deployment: `cortex-bot manifest --url https://<your host> [--command /svc]`, then paste
+# it at https://api.slack.com/apps -> "Create New App" -> "From a manifest".
+# Slash commands, interactivity, options loads and events all use the one URL /slack/events.
+# The redirect URL is only used in multi-workspace mode (SLACK_CLIENT_ID / SLACK_CLIENT_SECRET).
+# should_escape: channels arrive as <#C123|name>, and `incidents auto on #channel` needs the ID.
+# channels:read and groups:read: the Rootly sync's Slack channels field gives Rootly channel ids
+# for Cortex's channel names.
+# Token rotation may be turned on in multi-workspace mode: refresh tokens are stored encrypted and
+# Bolt refreshes expiring bot tokens. Single-workspace mode (SLACK_BOT_TOKEN) needs it off.
+"""
+PLACEHOLDER_URL = "https://cortex-bot.example.com"
+
+
+def manifest_text(public_url: str, slash: str) -> str:
+    manifest = app_manifest(public_url, slash)
+    body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+    return MANIFEST_HEADER + body
+
+
+def print_manifest(settings: Settings, arguments: argparse.Namespace) -> int:
+    public_url = arguments.url or settings.public_base_url or PLACEHOLDER_URL
+    print(manifest_text(public_url, arguments.slash or settings.slack_command), end="")
+    return 0
+
+
+def _flag(check: Callable[[str], str]) -> Callable[[str], str]:
+    """An argparse type from a configuration check: its one sentence on a bad value."""
+
+    def parse(value: str) -> str:
+        try:
+            return check(value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def manifest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url", type=_flag(public_base_url), help="the bot's public base URL (else PUBLIC_URL)"
+    )
+    parser.add_argument(
+        "--command",
+        dest="slash",
+        metavar="NAME",
+        type=_flag(slash_command),
+        help="the slash command (else SLACK_COMMAND)",
+    )
+
+
 @dataclass(frozen=True)
 class Command:
     summary: str
@@ -114,6 +173,11 @@ COMMANDS: dict[str, Command] = {
         "sync one workspace's Cortex services into Rootly, with a progress bar",
         lambda settings, arguments: sync_cli.run(settings, arguments, attach_slack),
         sync_cli.add_arguments,
+    ),
+    "manifest": Command(
+        "print the Slack app manifest of this deployment (URLs, command, scopes, events)",
+        print_manifest,
+        manifest_arguments,
     ),
 }
 

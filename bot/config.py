@@ -119,16 +119,7 @@ class Settings(BaseSettings):
     @field_validator("slack_command")
     @classmethod
     def _is_a_slash_command(cls, command: str) -> str:
-        # Slack's rules for a command's name: a slash, then up to 31 characters, no spaces.
-        if not SLASH_COMMAND.fullmatch(command):
-            raise ValueError(
-                "must be a slash and a name of up to 31 characters without spaces, such as /svc"
-            )
-        return command.lower()
-
-    @property
-    def public_base_url(self) -> str | None:
-        return None if self.public_url is None else _normalise_url(self.public_url)
+        return slash_command(command)
 
     @property
     def public_base_url(self) -> str | None:
@@ -159,6 +150,24 @@ class Settings(BaseSettings):
                 "SLACK_SIGNING_SECRET is required to verify requests from Slack "
                 "(or set SLACK_APP_TOKEN to use Socket Mode)."
             )
+
+
+def slash_command(command: str) -> str:
+    """A slash command's name as Slack takes it (a slash, then up to 31 characters, no spaces),
+    lower-cased; `ValueError` saying so otherwise."""
+    if not SLASH_COMMAND.fullmatch(command):
+        raise ValueError(
+            "must be a slash and a name of up to 31 characters without spaces, such as /svc"
+        )
+    return command.lower()
+
+
+def public_base_url(url: str) -> str:
+    """An http(s) base URL, without a trailing slash; `ValueError` saying so otherwise."""
+    try:
+        return _normalise_url(AnyHttpUrl(url))
+    except ValueError:
+        raise ValueError("must be an http or https URL, such as https://bot.example.com") from None
 
 
 def sqlite_path(database_url: str) -> Path | None:

@@ -22,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import (
     INSTALL_PATH,
     REDIRECT_PATH,
+    SLACK_EVENTS_PATH,
     attach_slack,
     build_bolt_app,
     incident_deliveries,
@@ -40,7 +41,6 @@ from bot.storage import database_health
 
 log = logging.getLogger(__name__)
 
-SLACK_EVENTS_PATH = "/slack/events"
 ROOTLY_WEBHOOK_PATH = WEBHOOK_PATH + "{token}"
 # Rootly's deliveries are one incident each: a larger body is refused unread.
 MAX_WEBHOOK_BYTES = 1024 * 1024

@@ -2,7 +2,7 @@
 
 Each feature package has `register(app)` (every action, view, option, event and shortcut it
 listens for), `SUBCOMMANDS` (its entries in the slash command's registry), and the `EVENTS` and
-`SHORTCUTS` manifest.yaml must list. Features import the core (`bot/`) and `handlers.common`, never
+`SHORTCUTS` the app manifest lists. Features import the core (`bot/`) and `handlers.common`, never
 each other; the import contracts in pyproject.toml check it (`lint-imports`).
 """
 
@@ -26,6 +26,7 @@ from handlers import (
 )
 from handlers.common import errors, ids
 from handlers.common.commands import Commands, Subcommand
+from handlers.common.shortcuts import Shortcut
 
 
 class Feature(Protocol):
@@ -38,7 +39,7 @@ class Feature(Protocol):
     def EVENTS(self) -> tuple[str, ...]: ...
 
     @property
-    def SHORTCUTS(self) -> tuple[str, ...]: ...
+    def SHORTCUTS(self) -> tuple[Shortcut, ...]: ...
 
     def register(self, app: AsyncApp) -> None: ...
 
@@ -57,7 +58,7 @@ FEATURES: tuple[Feature, ...] = (
     home,
 )
 COMMANDS = Commands([entry for feature in FEATURES for entry in feature.SUBCOMMANDS])
-# The Events API subscriptions and shortcuts manifest.yaml must list (a test keeps them in step).
+# The Events API subscriptions and shortcuts the app manifest lists (`bot.app.app_manifest`).
 BOT_EVENTS = tuple(event for feature in FEATURES for event in feature.EVENTS)
 SHORTCUTS = tuple(shortcut for feature in FEATURES for shortcut in feature.SHORTCUTS)
 

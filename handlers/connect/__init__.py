@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked, admin_only, admin_submission
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.connect import listeners
 from handlers.connect.grammar import parse_connect, parse_disconnect
 from handlers.connect.modals import refusal_view
@@ -26,7 +27,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     ),
 )
 EVENTS = ("app_uninstalled", "tokens_revoked")
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.digests import listeners
 from handlers.digests.grammar import parse_digest
 
@@ -22,7 +23,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     ),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from handlers.common.commands import Listing, Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.help import listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
@@ -14,7 +15,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand("help", "help", lambda _arguments: Listing(), listeners.show_help),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

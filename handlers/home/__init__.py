@@ -8,11 +8,12 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.home import listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = ()
 EVENTS = ("app_home_opened",)
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

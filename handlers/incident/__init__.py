@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.incident import listeners
 from handlers.incident.grammar import parse_incident
 
@@ -16,11 +17,24 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand("incident", "incident", parse_incident, listeners.incident_command),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS = (ids.INCIDENT_SHORTCUT, ids.INCIDENT_MESSAGE_SHORTCUT)
+SHORTCUTS = (
+    Shortcut(
+        ids.INCIDENT_SHORTCUT,
+        "Incident context",
+        "global",
+        "Gather owners, on-call and recent changes of the affected services",
+    ),
+    Shortcut(
+        ids.INCIDENT_MESSAGE_SHORTCUT,
+        "Incident context",
+        "message",
+        "Gather the affected services' context for the incident in this channel",
+    ),
+)
 
 
 def register(app: AsyncApp) -> None:
     app.action(ids.INCIDENT_SERVICES)(acked(listeners.services_picked))
     app.view(ids.INCIDENT_VIEW)(listeners.submit_incident)
     for shortcut in SHORTCUTS:
-        app.shortcut(shortcut)(acked(listeners.open_incident_modal))
+        app.shortcut(shortcut.callback_id)(acked(listeners.open_incident_modal))

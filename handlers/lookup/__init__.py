@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.lookup import grammar, listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
@@ -24,7 +25,14 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand("oncall", "oncall <tag>", grammar.parse_oncall, listeners.oncall),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS = (ids.LOOKUP_SHORTCUT,)
+SHORTCUTS = (
+    Shortcut(
+        ids.LOOKUP_SHORTCUT,
+        "Look up a service",
+        "global",
+        "Show a service's owners, on-call, links and recent deploys from Cortex",
+    ),
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -33,5 +41,6 @@ def register(app: AsyncApp) -> None:
     app.action(ids.OPEN_IN_CORTEX)(listeners.open_in_cortex)
     app.options(ids.SERVICE_SELECT)(listeners.service_options)
     app.options(ids.INCIDENT_SERVICES)(listeners.service_options)
-    app.shortcut(ids.LOOKUP_SHORTCUT)(acked(listeners.open_lookup))
+    for shortcut in SHORTCUTS:
+        app.shortcut(shortcut.callback_id)(acked(listeners.open_lookup))
     app.view(ids.LOOKUP_VIEW)(listeners.show_card)

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.recording import grammar, listeners
 from handlers.recording.modals import deploy_errors, event_errors
 
@@ -29,7 +30,14 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     ),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS = (ids.RECORD_EVENT_SHORTCUT,)
+SHORTCUTS = (
+    Shortcut(
+        ids.RECORD_EVENT_SHORTCUT,
+        "Record as Cortex event",
+        "message",
+        "Record this message as a custom event on a Cortex service",
+    ),
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -37,4 +45,5 @@ def register(app: AsyncApp) -> None:
     app.action(ids.ADD_EVENT)(acked(listeners.add_event))
     app.view(ids.DEPLOY_VIEW)(listeners.submission(deploy_errors, listeners.submit_deploy))
     app.view(ids.EVENT_VIEW)(listeners.submission(event_errors, listeners.submit_event))
-    app.shortcut(ids.RECORD_EVENT_SHORTCUT)(acked(listeners.record_message_as_event))
+    for shortcut in SHORTCUTS:
+        app.shortcut(shortcut.callback_id)(acked(listeners.record_message_as_event))

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked, admin_only, admin_submission
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.sync import listeners
 from handlers.sync.grammar import parse_sync
 from handlers.sync.modals import refusal_view
@@ -24,7 +25,7 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     ),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

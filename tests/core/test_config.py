@@ -25,6 +25,7 @@ VARIABLES = (
     "ENCRYPTION_KEYS",
     "BOT_ADMINS",
     "PORT",
+    "SLACK_COMMAND",
     "PUBLIC_URL",
 )
 KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
@@ -49,6 +50,7 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.encryption_keys == []
     assert settings.bot_admins == []
     assert settings.slack_bot_token is None
+    assert settings.slack_command == "/cortex"
     assert settings.public_base_url is None
 
 
@@ -58,6 +60,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ENCRYPTION_KEYS", f"{KEY},{OTHER_KEY}")
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
     monkeypatch.setenv("CORTEX_API_URL", "https://cortex.internal.example.com/")
+    monkeypatch.setenv("SLACK_COMMAND", "/SVC")
     monkeypatch.setenv("PUBLIC_URL", "https://bot.example.com/")
 
     settings = load_settings()
@@ -67,6 +70,7 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert [key.get_secret_value() for key in settings.encryption_keys] == [KEY, OTHER_KEY]
     assert settings.slack_base_url == "http://127.0.0.1:9999/api/"
     assert settings.cortex_base_url == "https://cortex.internal.example.com"
+    assert settings.slack_command == "/svc"  # Slack's command names are lower case
     assert settings.public_base_url == "https://bot.example.com"
 
 
@@ -99,6 +103,10 @@ def test_secrets_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CORTEX_API_URL", "not a url"),
         ("ENCRYPTION_KEYS", "too-short-secret-value"),
         ("DATABASE_URL", "cortex.db"),
+        ("SLACK_COMMAND", "services"),
+        ("SLACK_COMMAND", "/svc now"),
+        ("SLACK_COMMAND", "/" + "s" * 32),
+        ("PUBLIC_URL", "bot.example.com"),
     ],
 )
 def test_a_malformed_value_is_one_line_naming_the_variable(
