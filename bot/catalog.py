@@ -255,7 +255,7 @@ class Catalog:
         at most one request (the catalog's listing, or the check for a new service below)."""
         query = text.strip()
         listing = await self.services()
-        found = find_service(query, listing.value)
+        found = find_named(query, listing.value)
         if found.match is not None:
             return await use(found.match.tag)
         if listing.from_cache and may_be_tag(query) and await self._created_since(query):

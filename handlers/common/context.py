@@ -102,11 +102,9 @@ class Invocation:
         return await self.services.workspace_catalog(self.team_id)
 
     async def open_loading_modal(self, view: View) -> dict[str, Any]:
-        """Open a modal that says "Loading…" until the work fills it in: if the work fails
-        first, the error map shows the failure in it."""
-        opened: dict[str, Any] = (
-            await self.client.views_open(trigger_id=self.trigger_id, view=view)
-        )["view"]
+        """Open (or push, over a modal) a modal that says "Loading…" until the work fills it in:
+        if the work fails first, the error map shows the failure in it."""
+        opened = await open_modal(self.client, self.body, view)
         self.loading.shows(opened)
         return opened
 

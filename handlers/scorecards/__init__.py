@@ -9,19 +9,20 @@ from slack_bolt.async_app import AsyncApp
 from handlers.common import ids
 from handlers.common.acking import acked
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 from handlers.scorecards import grammar, listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
-    Subcommand("scores", "/cortex scores <tag>", grammar.parse_scores, listeners.scores),
+    Subcommand("scores", "scores <tag>", grammar.parse_scores, listeners.scores),
     Subcommand(
         "scorecard",
-        "/cortex scorecard <name or tag>",
+        "scorecard <name or tag>",
         grammar.parse_scorecard,
         listeners.scorecard,
     ),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

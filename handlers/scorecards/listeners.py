@@ -5,18 +5,16 @@ The answers are ephemeral (they are for the person asking).
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 from slack_bolt.async_app import AsyncAck
 
 from bot.catalog import Catalog
-from bot.errors import BotError, UnknownScorecardError, UnknownServiceError
+from bot.errors import UnknownScorecardError, UnknownServiceError
 from bot.scorecards import service_scorecards
 from handlers.common import ids
 from handlers.common.blocks import unknown_service_message
-from handlers.common.context import Invocation, open_modal
-from handlers.common.errors import blocks_for
+from handlers.common.context import Invocation
 from handlers.common.kit import Message, section
 from handlers.common.mrkdwn import Mrkdwn, escaped
 from handlers.scorecards.blocks import (
@@ -27,16 +25,13 @@ from handlers.scorecards.blocks import (
 )
 from handlers.scorecards.grammar import ScorecardQuery, Scores
 
-log = logging.getLogger(__name__)
 
-
-async def scores_answer(catalog: Catalog, query: str) -> Message:
+async def scores_answer(catalog: Catalog, query: str, slash: str) -> Message:
     """A service's scorecards, or "did you mean" with the closest services."""
     try:
-        # A tag goes straight to Cortex, so a cold answer is two concurrent round trips.
         found = await catalog.resolve(query, partial(service_scorecards, catalog))
     except UnknownServiceError as unknown:
-        return unknown_service_message(query, unknown.suggestions, action_id=ids.SHOW_SCORES)
+        return unknown_service_message(query, unknown.suggestions, slash, action_id=ids.SHOW_SCORES)
     text = Mrkdwn("Scorecards of {}").format(found.entity.name)
     return Message(text, scores_blocks(found, catalog.client.base_url))
 
@@ -59,7 +54,8 @@ async def _reply(invocation: Invocation, answer: Message, *, replace: bool = Fal
 
 
 async def scores(invocation: Invocation, command: Scores) -> None:
-    await _reply(invocation, await scores_answer(await invocation.catalog(), command.query))
+    catalog = await invocation.catalog()
+    await _reply(invocation, await scores_answer(catalog, command.query, invocation.slash))
 
 
 async def scorecard(invocation: Invocation, command: ScorecardQuery) -> None:
@@ -74,28 +70,16 @@ async def show_scores(invocation: Invocation) -> None:
     if invocation.body.get("view"):
         await _scores_over_modal(invocation)
         return
-    await _reply(invocation, await scores_answer(await invocation.catalog(), invocation.value))
+    catalog = await invocation.catalog()
+    await _reply(invocation, await scores_answer(catalog, invocation.value, invocation.slash))
 
 
 async def _scores_over_modal(invocation: Invocation) -> None:
-    # The click's trigger lasts 3 s: the modal opens first, the answer replaces its placeholder.
-    opened = await open_modal(
-        invocation.client,
-        invocation.body,
-        scores_modal([section(Mrkdwn("Reading the scorecards…"))]),
-    )
-    try:
-        answer = await scores_answer(await invocation.catalog(), invocation.value)
-    except Exception as error:
-        await invocation.client.views_update(
-            view_id=opened["id"], view=scores_modal(blocks_for(error))
-        )
-        if not isinstance(error, BotError):
-            raise
-        log.warning(
-            "no scorecards for %s in team %s: %s", invocation.value, invocation.team_id, error
-        )
-        return
+    # The click's trigger lasts 3 s: the modal opens first, the answer replaces its placeholder
+    # (or, if it fails, the error map's sentence does).
+    loading = scores_modal([section(Mrkdwn("Reading the scorecards…"))])
+    opened = await invocation.open_loading_modal(loading)
+    answer = await scores_answer(await invocation.catalog(), invocation.value, invocation.slash)
     await invocation.client.views_update(view_id=opened["id"], view=scores_modal(answer.blocks))
 
 

@@ -3,8 +3,6 @@ app, which registers `/cortex`, gives ours another name, and every text names th
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.workspaces import NewKeys
@@ -20,10 +18,7 @@ async def svc(app_with: AppStarter) -> SlackApp:
 
 
 async def answer_to(app: SlackApp, text: str, user: str = ADMIN) -> str:
-    answered = len(app.slack.responses)
-    response = await app.command(text, user=user)
-    assert response.status == 200
-    answer: dict[str, Any] = await app.slack.next_response(answered + 1)
+    answer = await app.answer(text, user=user)
     return f"{answer['text']} {answer.get('blocks')}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from bot.http import MAX_BODY_BYTES, path_segment
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
-from tests.support.slack_harness import ADMIN, TEAM, AppStarter, SlackApp
+from tests.support.slack_harness import ADMIN, MEMBER, TEAM, AppStarter, SlackApp
 
 NOW = datetime.now(UTC)
 
@@ -120,9 +121,9 @@ async def test_a_misspelt_name_offers_the_closest_services(app: SlackApp) -> Non
 async def test_a_typo_costs_one_cortex_request_whether_the_catalog_is_cached_or_not(
     app: SlackApp,
 ) -> None:
-    cold = await answer_to(app, "paymnts")
+    cold = await app.answer("paymnts")
     cold_requests = app.cortex.count()
-    warm = await answer_to(app, "paymnts")
+    warm = await app.answer("paymnts")
 
     assert "No service matches" in str(cold["blocks"])
     assert "No service matches" in str(warm["blocks"])
@@ -135,20 +136,20 @@ async def test_a_typo_costs_one_cortex_request_whether_the_catalog_is_cached_or_
 async def test_a_name_that_is_no_tag_costs_nothing_once_the_catalog_is_cached(
     app: SlackApp,
 ) -> None:
-    await answer_to(app, "paymnts")
+    await app.answer("paymnts")
     before = app.cortex.count()
 
-    answer = await answer_to(app, "service Paymnts Worker")
+    answer = await app.answer("service Paymnts Worker")
 
     assert "No service matches" in str(answer["blocks"])
     assert app.cortex.count() == before
 
 
 async def test_a_service_created_after_the_catalog_was_cached_is_found(app: SlackApp) -> None:
-    await answer_to(app, "payments-worker")
+    await app.answer("payments-worker")
     app.cortex.add_service("brand-new", "Brand New", description="Made a minute ago.")
 
-    card = await answer_to(app, "brand-new")
+    card = await app.answer("brand-new")
     await app.options(ids.SERVICE_SELECT, "brand")
 
     assert "Made a minute ago." in str(card["blocks"])
@@ -162,7 +163,7 @@ async def test_an_entity_the_catalog_does_not_list_is_unknown_cached_or_not(
     app.cortex.add_service("orders-db", "Orders DB", entity_type="resource")
     app.cortex.add_service("old-api", "Old API", archived=True)
 
-    answers = [await answer_to(app, text) for text in ("orders-db", "orders-db", "old-api")]
+    answers = [await app.answer(text) for text in ("orders-db", "orders-db", "old-api")]
 
     assert all("No service matches" in str(answer["blocks"]) for answer in answers)
     assert app.cortex.requests_to("/api/v1/catalog/orders-db/deploys") == []
@@ -219,9 +220,9 @@ async def test_search_finds_words_in_descriptions_owners_and_groups_from_the_cat
     app.cortex.add_service("vault", "Vault", groups=("treasury",))
     app.cortex.add_service("notifier", "Notifier", teams=("team-growth",))
 
-    by_description = await answer_to(app, "search refunds")
-    by_group = await answer_to(app, "search treasury")
-    by_owner = await answer_to(app, "search team-growth")
+    by_description = await app.answer("search refunds")
+    by_group = await app.answer("search treasury")
+    by_owner = await app.answer("search team-growth")
 
     def found(answer: dict[str, Any]) -> list[str]:
         return [
