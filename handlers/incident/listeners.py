@@ -97,18 +97,28 @@ def _read(view: dict[str, Any]) -> Picks:
 
 async def _form(services: Services, team_id: str, view: dict[str, Any]) -> IncidentForm:
     picks = _read(view)
+    slash = services.settings.slack_command
     connection = await services.connection(team_id)
     snapshots, incidents = await asyncio.gather(
         _snapshots(services.catalog(connection), picks.tags),
         _incidents(services, connection, picks.channel),
+        return_exceptions=True,
     )
+    if isinstance(snapshots, BaseException):
+        raise snapshots
+    if isinstance(incidents, BaseException) and not isinstance(incidents, CallError):
+        raise incidents
+    # Rootly failing costs the incident picker, not the services' context.
+    problem = user_message(incidents, slash) if isinstance(incidents, CallError) else None
+    listed = None if isinstance(incidents, CallError) else incidents
     return IncidentForm(
         channel=picks.channel,
-        slash=services.settings.slack_command,
+        slash=slash,
         tags=picks.tags,
         snapshots=snapshots,
-        incidents=incidents,
-        incident_id=picks.incident_id or _linked_to(picks.channel, incidents),
+        incidents=listed,
+        incidents_problem=problem,
+        incident_id=picks.incident_id or _linked_to(picks.channel, listed),
         actions=picks.actions,
     )
 

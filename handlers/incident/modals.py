@@ -48,6 +48,8 @@ class IncidentForm:
     actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
     # The modal as first opened, before the workspace's connection and incidents are read.
     loading: bool = False
+    # Why Rootly's incidents could not be listed, when it failed.
+    incidents_problem: Mrkdwn | None = None
 
 
 def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
@@ -62,6 +64,8 @@ def _incident_label(incident: RootlyIncident) -> str:
 def _incident_picker(form: IncidentForm) -> list[Block]:
     if form.loading:
         return [context(Mrkdwn("Loading the Rootly incidents…"))]
+    if form.incidents_problem:
+        return [context(Mrkdwn(":warning: {}").format(form.incidents_problem))]
     if form.incidents is None:
         connect = Mrkdwn("Connect Rootly (`{} connect`) to link services to an incident.").format(
             form.slash

@@ -12,6 +12,7 @@ from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY, Fault
 from tests.support.fakes.rootly import ROOTLY_KEY
+from tests.support.fakes.rootly import Fault as RootlyFault
 from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 
 NOW = datetime.now(UTC)
@@ -150,6 +151,18 @@ async def test_incidents_in_triage_are_offered_with_the_other_active_ones(app: S
     )
     offered = [option["text"]["text"] for option in picker["element"]["options"]]
     assert offered == ["#2 Just declared (in_triage)", "#1 Being fixed (mitigated)"]
+
+
+async def test_rootly_failing_costs_the_incident_picker_not_the_modal(app: SlackApp) -> None:
+    app.rootly.faults += [RootlyFault(status=503, path_contains="/v1/incidents") for _ in range(4)]
+
+    await app.command("incident")
+    updated = await app.slack.next_call("views.update")
+
+    shown = str(updated.args["view"]["blocks"])
+    assert ids.INCIDENT_SERVICES_BLOCK in shown
+    assert "Rootly is not answering right now" in shown
+    assert ids.ATTACH_TO_INCIDENT not in shown
 
 
 async def test_an_unconnected_workspace_sees_why_in_the_modal(slack_app: SlackApp) -> None:
