@@ -54,8 +54,9 @@ WEBHOOK_REFUSALS = {Verdict.REJECTED: 401, Verdict.MALFORMED: 400}
 async def healthz(request: web.Request) -> web.Response:
     """503 when the database does not answer or its schema is behind this code (`cortex-bot
     migrate`); a schema a newer release migrated is healthy. Stored keys or tokens that the
-    configured ENCRYPTION_KEYS cannot open leave the process serving (admins reconnect through it)
-    but make it `degraded`, with how many workspaces are affected. Redis is reported, not required."""
+    configured ENCRYPTION_KEYS cannot open leave the process serving (admins reconnect through
+    it) but make it `degraded`, with how many workspaces are affected. Redis is reported, not
+    required."""
     services = request.app[SERVICES]
     health = await database_health(services.engine)
     report = {

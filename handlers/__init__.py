@@ -24,7 +24,7 @@ from handlers import (
     scorecards,
     sync,
 )
-from handlers.common import errors, ids
+from handlers.common import errors
 from handlers.common.commands import Commands, Subcommand
 from handlers.common.shortcuts import Shortcut
 

@@ -42,9 +42,10 @@ from bot.errors import (
     UnknownServiceError,
     UnreadableAnswerError,
 )
+from handlers.common import ids
 from handlers.common.blocks import not_connected_blocks
 from handlers.common.context import LoadingModal, respond_via, services_of, tell_user
-from handlers.common.kit import VIEW_TITLE, Message, plain, section
+from handlers.common.kit import Message, modal, section
 from handlers.common.mrkdwn import Mrkdwn, escaped
 
 log = logging.getLogger(__name__)
@@ -179,12 +180,7 @@ def blocks_for(error: BaseException, slash: str) -> list[Block]:
 
 def error_view(title: str | None, sentence: Mrkdwn) -> View:
     """A loading modal's last state when its work failed: the sentence, and a way out."""
-    return View(
-        type="modal",
-        title=plain(title or "Something went wrong", VIEW_TITLE),
-        close=plain("Close", VIEW_TITLE),
-        blocks=[section(sentence)],
-    )
+    return modal(ids.ERROR_VIEW, title or "Something went wrong", [section(sentence)])
 
 
 async def report_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:

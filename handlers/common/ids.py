@@ -79,3 +79,5 @@ OPEN_SCORECARD: Final = "open_scorecard"
 
 # Digests
 DIGEST_DELETE: Final = "digest_delete"
+# A loading modal whose work failed (it only says why)
+ERROR_VIEW: Final = "error_view"

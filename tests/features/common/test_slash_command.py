@@ -25,7 +25,7 @@ async def answer_to(app: SlackApp, text: str, user: str = ADMIN) -> str:
 async def test_the_configured_command_is_answered_and_help_names_it(svc: SlackApp) -> None:
     shown = await answer_to(svc, "help")
 
-    assert "`/svc deploy <tag>" in shown
+    assert "`/svc deploy &lt;tag&gt;" in shown
     assert "`/svc payments-api` — the service card" in shown
     assert "`/svc connect`" in shown  # not connected yet
     assert "/cortex" not in shown
@@ -56,7 +56,7 @@ async def test_usage_errors_and_answers_name_the_configured_command(svc: SlackAp
     ]
 
     assert "`/svc connect`" in answers[0]
-    assert "Usage: `/svc deploy <tag>" in answers[1]
+    assert "Usage: `/svc deploy &lt;tag&gt;" in answers[1]
     assert "`/svc search …`" in answers[2]
     assert "`/svc digest daily`" in answers[3]
     assert "`/svc sync auto hourly`" in answers[4]

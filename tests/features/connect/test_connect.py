@@ -64,10 +64,7 @@ async def test_connect_opens_the_modal_before_any_other_call(slack_app: SlackApp
 async def test_a_failure_after_the_loading_modal_opened_is_shown_in_it(
     slack_app: SlackApp,
 ) -> None:
-    # Keys sealed under an encryption key this process does not have: reading them fails.
-    other_keyring = Keyring.from_encoded([new_key()])
-    store = WorkspaceStore(slack_app.services.engine, other_keyring)
-    await store.save(TEAM, NewKeys(slack_app.cortex.base_url, CORTEX_KEY, None), ADMIN)
+    slack_app.slack.failures["users.info"] = "fatal_error"  # who is asking cannot be told
 
     await slack_app.command("connect")
     opened = await slack_app.slack.next_call("views.open")
@@ -76,7 +73,7 @@ async def test_a_failure_after_the_loading_modal_opened_is_shown_in_it(
     assert "Loading" in str(opened.args["view"]["blocks"])
     assert updated.args["view_id"] == next(iter(slack_app.slack.views))
     shown = str(updated.args["view"]["blocks"])
-    assert "stored keys cannot be read" in shown
+    assert "Something went wrong on our side" in shown
     assert "Traceback" not in shown
     assert slack_app.slack.responses == []  # told in the modal, not a second time elsewhere
 
@@ -281,7 +278,10 @@ async def test_lost_keys_are_said_and_new_ones_stored_through_the_connect_modal(
     assert stored is not None
     assert stored.cortex_key.get_secret_value() == CORTEX_KEY
     assert stored.rootly_key is None  # unreadable and not entered again: removed
-    assert await health(slack_app) == (200, {"status": "ok", "database": "ok"})
+    assert await health(slack_app) == (
+        200,
+        {"status": "ok", "database": "ok", "schema": "current"},
+    )
     assert card["text"] == "Payments API"
 
 

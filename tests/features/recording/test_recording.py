@@ -359,8 +359,8 @@ def test_a_long_url_value_is_read_in_linear_time() -> None:
 async def test_a_deploy_cortex_refused_for_an_unknown_service_can_be_sent_again(
     app: SlackApp,
 ) -> None:
-    """The claim that makes a retry a no-op is released when Cortex refuses the write (404), so
-    the same request sent again once the service exists records it."""
+    """A service the catalog does not list is not written to (so no claim is taken), and the same
+    request sent again once the service exists records it (a new service is looked up once)."""
     await app.command("deploy brand-new first release", trigger_id="trigger-again")
     unknown = await app.slack.next_response()
     app.cortex.add_service("brand-new", "Brand New")
@@ -370,5 +370,5 @@ async def test_a_deploy_cortex_refused_for_an_unknown_service_can_be_sent_again(
 
     assert unknown["text"] == "No service matches brand-new"
     recorded = app.cortex.requests_to("/api/v1/catalog/brand-new/deploys", "POST")
-    assert [request.body["title"] for request in recorded] == ["first release", "first release"]
+    assert [request.body["title"] for request in recorded] == ["first release"]
     assert "recorded a deploy of `brand-new`" in announced.args["text"]
