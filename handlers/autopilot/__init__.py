@@ -10,18 +10,19 @@ from slack_bolt.async_app import AsyncApp
 from handlers.autopilot import listeners
 from handlers.autopilot.grammar import parse_incidents
 from handlers.common.commands import Subcommand
+from handlers.common.shortcuts import Shortcut
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # Which of its actions are for admins only is declared with them, in `listeners.ACTIONS`.
     Subcommand(
         "incidents",
-        "/cortex incidents auto on [#channel] [window=24h] / incidents auto off / incidents status",
+        "incidents auto on [#channel] [window=24h] / incidents auto off / incidents status",
         parse_incidents,
         listeners.incidents_command,
     ),
 )
 EVENTS: tuple[str, ...] = ()
-SHORTCUTS: tuple[str, ...] = ()
+SHORTCUTS: tuple[Shortcut, ...] = ()
 
 
 def register(app: AsyncApp) -> None:

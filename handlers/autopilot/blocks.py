@@ -26,14 +26,14 @@ from handlers.common.mrkdwn import Mrkdwn, channel_link, link, moment
 MAX_CHANGES = 10
 
 
-def context_message(incident_context: IncidentContext) -> Message:
+def context_message(incident_context: IncidentContext, slash: str) -> Message:
     incident = incident_context.incident
     blocks: list[Block] = [
         header(f"Cortex context: {incident.title}"),
         context(_about(incident_context)),
     ]
     cortex_url = incident_context.cortex_url
-    blocks += [_service_block(service, cortex_url) for service in incident_context.services]
+    blocks += [_service_block(service, cortex_url, slash) for service in incident_context.services]
     if not incident_context.services:
         blocks.append(
             section(Mrkdwn("No service of this incident maps to a Cortex service any more."))
@@ -57,12 +57,12 @@ def _about(incident_context: IncidentContext) -> Mrkdwn:
     )
 
 
-def _service_block(service: ServiceContext, cortex_api_url: str) -> SectionBlock:
+def _service_block(service: ServiceContext, cortex_api_url: str, slash: str) -> SectionBlock:
     card = button("Card", ids.SHOW_SERVICE, service.tag)
     known = service.known
     if not isinstance(known, ServiceSnapshot):
         problem = Mrkdwn(":warning: `{}` ({}): {}").format(
-            service.cortex_id, service.rootly_name, user_message(known)
+            service.cortex_id, service.rootly_name, user_message(known, slash)
         )
         return section(problem, accessory=card)
     entity = known.entity
@@ -154,7 +154,7 @@ def _manual_setup(manual: ManualSetup, where: Mrkdwn) -> list[Block]:
     ]
 
 
-def turned_off_message(turned_off: TurnedOff) -> Message:
+def turned_off_message(turned_off: TurnedOff, slash: str) -> Message:
     if not turned_off.was_on:
         not_on = Mrkdwn("The incident autopilot was not on.")
         return Message(not_on, [section(not_on)])
@@ -163,5 +163,5 @@ def turned_off_message(turned_off: TurnedOff) -> Message:
         text += Mrkdwn(
             " The webhook could not be deleted in Rootly ({}) An admin can delete it there "
             "(Configuration → Webhooks, the one named “{}”)."
-        ).format(user_message(turned_off.left_in_rootly), ENDPOINT_NAME)
+        ).format(user_message(turned_off.left_in_rootly, slash), ENDPOINT_NAME)
     return Message(Mrkdwn("The incident autopilot is off"), [section(text)])

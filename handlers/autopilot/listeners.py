@@ -37,13 +37,13 @@ async def turn_on(invocation: Invocation, command: AutopilotCommand) -> None:
 
 async def turn_off(invocation: Invocation, _command: AutopilotCommand) -> None:
     turned_off = await invocation.services.autopilot.turn_off(invocation.team_id)
-    await invocation.respond(turned_off_message(turned_off))
+    await invocation.respond(turned_off_message(turned_off, invocation.slash))
 
 
 async def show_status(invocation: Invocation, _command: AutopilotCommand) -> None:
     connection = await invocation.services.connection(invocation.team_id)
     settings = await invocation.services.autopilot.status(invocation.team_id)
-    blocks = autopilot_status_blocks(settings, connection.has_rootly)
+    blocks = autopilot_status_blocks(settings, connection.has_rootly, invocation.slash)
     text = Mrkdwn("The incident autopilot is {}").format("on" if settings else "off")
     await invocation.respond(Message(text, blocks))
 

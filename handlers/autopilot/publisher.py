@@ -28,7 +28,9 @@ class SlackPublisher:
     async def post(self, team_id: str, channel_id: str, context: IncidentContext) -> Posted:
         client = await self._client(team_id)
         try:
-            answer = await post_message(client, channel_id, context_message(context))
+            answer = await post_message(
+                client, channel_id, context_message(context, self._services.settings.slack_command)
+            )
         except SlackApiError as error:
             reason = slack_error(error)
             raise PublishError(reason, channel_closed=reason in CHANNEL_GONE) from None
@@ -37,7 +39,12 @@ class SlackPublisher:
     async def update(self, team_id: str, message: Posted, context: IncidentContext) -> Posted:
         client = await self._client(team_id)
         try:
-            await update_message(client, message.channel_id, message.ts, context_message(context))
+            await update_message(
+                client,
+                message.channel_id,
+                message.ts,
+                context_message(context, self._services.settings.slack_command),
+            )
         except SlackApiError as error:
             reason = slack_error(error)
             raise PublishError(reason, gone=reason in MESSAGE_GONE) from None

@@ -80,9 +80,10 @@ def admin_only(
     return guarded
 
 
-def admin_submission(refusal: Callable[[], View], submit: Submission) -> Submission:
-    """A modal's submission for admins only: anyone else's is answered with `refusal` in place
-    (the modal was shown to an admin, but a submission is checked again, as it is what acts)."""
+def admin_submission(refusal: Callable[[str], View], submit: Submission) -> Submission:
+    """A modal's submission for admins only: anyone else's is answered with `refusal` (given the
+    slash command) in place (the modal was shown to an admin, but a submission is checked again,
+    as it is what acts)."""
 
     async def listener(
         ack: AsyncAck,
@@ -91,9 +92,10 @@ def admin_submission(refusal: Callable[[], View], submit: Submission) -> Submiss
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        services = services_of(context)
         team_id, user_id = str(context.team_id), str(context.user_id)
-        if not await is_admin(client, services_of(context), team_id, user_id):
-            await ack(response_action="update", view=refusal())
+        if not await is_admin(client, services, team_id, user_id):
+            await ack(response_action="update", view=refusal(services.settings.slack_command))
             return
         await submit(ack, body, view, client, context)
 

@@ -109,8 +109,8 @@ def user_message(error: BaseException, slash: str) -> Mrkdwn:
         case UrlRefusedError(refusal=refusal):
             return Mrkdwn(
                 "This workspace's Cortex URL cannot be used: {} "
-                "An admin can change it with `/cortex connect`."
-            ).format(URL_REFUSALS[refusal])
+                "An admin can change it with `{} connect`."
+            ).format(URL_REFUSALS[refusal], slash)
         case KeyNotEnteredForUrlError():
             return escaped(KEY_FOR_NEW_URL)
         case OversizeAnswerError(service=service):

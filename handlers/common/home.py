@@ -68,7 +68,10 @@ def home_view(
         if sync_status is not None:
             blocks += sync_home_blocks(sync_status, slash, rootly_connected=connection.has_rootly)
         blocks += [DividerBlock(), *digest_home_blocks(digests, slash)]
-        blocks += [DividerBlock(), *autopilot_status_blocks(autopilot, connection.has_rootly)]
+        blocks += [
+            DividerBlock(),
+            *autopilot_status_blocks(autopilot, connection.has_rootly, slash),
+        ]
     help_line = Mrkdwn("Type `{} help` in any channel to get started.").format(slash)
     blocks += [DividerBlock(), section(help_line)]
     return home(blocks)
@@ -159,9 +162,9 @@ def fields_line(choice: FieldChoice | None, slash: str) -> Mrkdwn:
             "Fields: the sync owns name and description (`{} sync fields` adds owners, "
             "repository, paging or Slack channels)."
         ).format(slash)
-    return Mrkdwn(
-        "Fields: the sync owns {} (set by {} {}; `{} sync fields` changes them)."
-    ).format(owned_fields(choice), mention(choice.set_by), moment(choice.set_at), slash)
+    return Mrkdwn("Fields: the sync owns {} (set by {} {}; `{} sync fields` changes them).").format(
+        owned_fields(choice), mention(choice.set_by), moment(choice.set_at), slash
+    )
 
 
 def sync_status_blocks(status: SyncStatus, slash: str) -> list[Block]:
@@ -228,14 +231,16 @@ def digest_home_blocks(digests: Sequence[Digest], slash: str) -> list[Block]:
 
 
 def autopilot_status_blocks(
-    settings: AutopilotSettings | None, rootly_connected: bool
+    settings: AutopilotSettings | None, rootly_connected: bool, slash: str
 ) -> list[Block]:
     """Whether the autopilot is on, where it posts, how far back it looks, the last delivery."""
     if settings is None:
         how = (
-            Mrkdwn("an admin can turn it on with `/cortex incidents auto on`.")
+            Mrkdwn("an admin can turn it on with `{} incidents auto on`.").format(slash)
             if rootly_connected
-            else Mrkdwn("it needs Rootly: an admin can add its key with `/cortex connect`.")
+            else Mrkdwn("it needs Rootly: an admin can add its key with `{} connect`.").format(
+                slash
+            )
         )
         return [section(Mrkdwn("*Incident autopilot*: off; {}").format(how))]
     webhook = (

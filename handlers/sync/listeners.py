@@ -41,7 +41,7 @@ from handlers.sync.blocks import (
     summary_message,
 )
 from handlers.sync.grammar import SyncAction, SyncCommand
-from handlers.sync.modals import fields_form, loading_view, problem_view, refusal_view, saved_view
+from handlers.sync.modals import fields_form, loading_view, refusal_view, saved_view
 
 log = logging.getLogger(__name__)
 
@@ -114,18 +114,12 @@ async def schedule(invocation: Invocation, command: SyncCommand) -> None:
 async def choose_fields(invocation: Invocation, _command: SyncCommand) -> None:
     """Open the modal first (the trigger expires in 3 s), then fill it: the form for admins."""
     client, services = invocation.client, invocation.services
-    loading = await client.views_open(trigger_id=invocation.trigger_id, view=loading_view())
-    opened = loading["view"]
-    try:
-        admin, choice = await asyncio.gather(
-            is_admin(client, services, invocation.team_id, invocation.user_id),
-            services.sync.fields.get(invocation.team_id),
-        )
-    except Exception as error:
-        # The modal never stays on "Loading…": it says what went wrong (and the log says more).
-        await client.views_update(view_id=opened["id"], view=problem_view(user_message(error)))
-        raise
-    view = fields_form(choice) if admin else refusal_view()
+    opened = await invocation.open_loading_modal(loading_view())
+    admin, choice = await asyncio.gather(
+        is_admin(client, services, invocation.team_id, invocation.user_id),
+        services.sync.fields.get(invocation.team_id),
+    )
+    view = fields_form(choice) if admin else refusal_view(invocation.slash)
     await client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
 
 
@@ -143,9 +137,10 @@ async def submit_fields(
     context: AsyncBoltContext,
 ) -> None:
     """Store the choice (admins only: see where it is registered)."""
+    services = services_of(context)
     team_id, user_id = str(context.team_id), str(context.user_id)
-    choice = await services_of(context).sync.set_fields(team_id, _chosen(view), user_id)
-    await ack(response_action="update", view=saved_view(choice))
+    choice = await services.sync.set_fields(team_id, _chosen(view), user_id)
+    await ack(response_action="update", view=saved_view(choice, services.settings.slack_command))
     log.info("sync fields of %s set to %s by %s", team_id, sorted(choice.fields), user_id)
 
 

@@ -25,18 +25,14 @@ def loading_view() -> View:
     return _modal([section(Mrkdwn("Loading the fields this workspace's sync owns…"))])
 
 
-def problem_view(sentence: Mrkdwn) -> View:
-    return _modal([section(sentence)])
-
-
-def refusal_view() -> View:
+def refusal_view(slash: str) -> View:
     return _modal(
         [
             section(
                 Mrkdwn(
                     "Only workspace admins and owners can choose what the Rootly sync writes. "
-                    "`/cortex sync status` shows the fields it owns now."
-                )
+                    "`{} sync status` shows the fields it owns now."
+                ).format(slash)
             )
         ]
     )
@@ -81,14 +77,14 @@ def fields_form(choice: FieldChoice | None) -> View:
     )
 
 
-def saved_view(choice: FieldChoice) -> View:
+def saved_view(choice: FieldChoice, slash: str) -> View:
     return _modal(
         [
             section(
                 Mrkdwn(
-                    ":white_check_mark: Saved. The sync owns {}. The next sync (`/cortex sync`, "
-                    "or `/cortex sync dry-run` to see it first) writes them."
-                ).format(owned_fields(choice))
+                    ":white_check_mark: Saved. The sync owns {}. The next sync (`{} sync`, "
+                    "or `{} sync dry-run` to see it first) writes them."
+                ).format(owned_fields(choice), slash, slash)
             )
         ]
     )
