@@ -53,6 +53,8 @@ async def test_usage_errors_and_answers_name_the_configured_command(svc: SlackAp
         await answer_to(svc, "serach payments"),
         await answer_to(svc, "digest list"),
         await answer_to(svc, "sync status"),
+        await answer_to(svc, "incidents status"),
+        await answer_to(svc, "incidents maybe"),
     ]
 
     assert "`/svc connect`" in answers[0]
@@ -60,6 +62,8 @@ async def test_usage_errors_and_answers_name_the_configured_command(svc: SlackAp
     assert "`/svc search …`" in answers[2]
     assert "`/svc digest daily`" in answers[3]
     assert "`/svc sync auto hourly`" in answers[4]
+    assert "`/svc connect`" in answers[5]  # the autopilot needs Rootly
+    assert "Usage: `/svc incidents auto on" in answers[6]
     assert not any("/cortex" in answer for answer in answers)
 
 
@@ -71,3 +75,16 @@ async def test_app_home_names_the_configured_command(svc: SlackApp) -> None:
     assert "`/svc connect`" in home
     assert "`/svc help`" in home
     assert "/cortex" not in home
+
+
+async def test_modals_name_the_configured_command(svc: SlackApp) -> None:
+    await svc.services.workspaces.save(
+        TEAM, NewKeys(svc.cortex.base_url, CORTEX_KEY, None), connected_by=ADMIN
+    )
+
+    await svc.command("sync fields", user=MEMBER)
+    update = await svc.slack.next_call("views.update")
+
+    refusal = str(svc.slack.views[update.args["view_id"]]["blocks"])
+    assert "`/svc sync status`" in refusal
+    assert "/cortex" not in refusal
