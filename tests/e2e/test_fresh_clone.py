@@ -32,6 +32,7 @@ SUBSET = (
     "tests/core/test_contract.py",
     "tests/core/test_rootly_client.py",
     "tests/features/lookup/test_lookup.py",
+    "tests/core/test_sync_bulk.py",
 )
 # What this environment knows of the machine that a newcomer's clone would not have.
 NOT_IN_A_NEWCOMERS_SHELL = ("SPECS_DIR", "REQUIRE_SPECS", "TEST_DATABASE_URL", "TEST_REDIS_URL")
