@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget import BudgetLimits, Ledger, LocalLedger, RequestBudget
+from bot.budget import BudgetLimits, Ledger, LocalLedger, RequestBudget, Take
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CORTEX_LIMITS, CortexClient, cortex_api, cortex_budget
@@ -94,8 +94,12 @@ def scaled_catalog(
     limited_cortex: FakeCortex,
     api_key: str,
 ) -> Catalog:
+    return _catalog(egress, budget, limited_cortex, api_key)
+
+
+def _catalog(egress: Egress, budget: RequestBudget, cortex: FakeCortex, api_key: str) -> Catalog:
     api = cortex_api(egress, CARD_POLICY, budget=budget)
-    client = CortexClient(api, limited_cortex.base_url, api_key, "T-ALPHA")
+    client = CortexClient(api, cortex.base_url, api_key, "T-ALPHA")
     return Catalog(client, ResponseCache(), "T-ALPHA")
 
 
@@ -221,20 +225,43 @@ async def test_a_busy_part_of_a_card_is_noted_and_cached_parts_still_shown(
 
 
 async def test_cortexs_retry_after_pauses_every_call_on_the_key(
-    scaled_catalog: Catalog, limited_cortex: FakeCortex
+    egress: Egress, limits: BudgetLimits, ledger: Ledger, limited_cortex: FakeCortex, api_key: str
 ) -> None:
+    watched = _PauseWatched(ledger)
+    catalog = _catalog(egress, cortex_budget(limits, watched), limited_cortex, api_key)
     seed(limited_cortex, 5)
     limited_cortex.faults.append(Fault(status=429, retry_after=1, path_contains="svc-0000"))
 
-    await asyncio.gather(
-        scaled_catalog.entity("svc-0000"),
-        *(_after(0.1, scaled_catalog.entity(f"svc-000{n}")) for n in range(1, 5)),
-    )
+    refused_first = asyncio.ensure_future(catalog.entity("svc-0000"))
+    # The others start once the 429 has reached the budget, however slow the machine is.
+    await asyncio.wait_for(watched.paused.wait(), timeout=10)
+    await asyncio.gather(refused_first, *(catalog.entity(f"svc-000{n}") for n in range(1, 5)))
 
     refused = limited_cortex.received[0]
     later = limited_cortex.received[1:]
     assert len(later) == 5
     assert all(request.at >= refused.at + 1.0 for request in later)
+
+
+class _PauseWatched:
+    """The ledger under test, telling the test when Cortex's pause has reached it."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.paused = asyncio.Event()
+
+    async def take(self, key: str, limit: int, position: int) -> Take:
+        return await self.ledger.take(key, limit, position)
+
+    async def settle(self, key: str, ticket: str) -> None:
+        await self.ledger.settle(key, ticket)
+
+    async def release(self, key: str, ticket: str) -> None:
+        await self.ledger.release(key, ticket)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        await self.ledger.pause(key, seconds)
+        self.paused.set()
 
 
 async def test_each_key_has_its_own_budget(egress: Egress, limited_cortex: FakeCortex) -> None:
@@ -251,11 +278,6 @@ async def test_each_key_has_its_own_budget(egress: Egress, limited_cortex: FakeC
 
     with pytest.raises(BudgetBusyError):
         await first.get_entity("svc-0000")
-
-
-async def _after(seconds: float, work: asyncio.Future[object] | object) -> object:
-    await asyncio.sleep(seconds)
-    return await work  # type: ignore[misc]
 
 
 async def _until(condition: object) -> None:
