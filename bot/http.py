@@ -332,10 +332,10 @@ class JsonApi:
                 API_REQUESTS.labels(self.service, "refused").inc()
                 raise UrlRefusedError(refused.refusal) from None
             API_REQUESTS.labels(self.service, "connection error").inc()
-            # The aiohttp exception is not chained: its request info would carry our headers.
-            raise UnavailableError(
-                self.service, f"connection failed ({type(error).__name__})"
-            ) from None
+            # Its kind is for operators, not for the sentence people read; the aiohttp exception
+            # is not chained: its request info would carry our headers.
+            log.info("%s %s: connection failed (%s)", self.service, method, type(error).__name__)
+            raise UnavailableError(self.service, "could not connect") from None
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
         """The whole body, unless it is longer than `max_body` (decompressed): then an error."""
@@ -631,8 +631,12 @@ def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:
     try:
         return model.model_validate(payload)
     except ValidationError as error:
+        # People may read the detail: the model's name (the bot's own) goes to the log only.
+        log.info("%s answered an unexpected %s: %s", service, model.__name__, error)
+        count = error.error_count()
+        problems = f"{count} problem" if count == 1 else f"{count} problems"
         raise UnreadableAnswerError(
-            service, f"an unexpected {model.__name__}: {error.error_count()} problems"
+            service, f"an answer of an unexpected shape ({problems})"
         ) from None
 
 

@@ -36,9 +36,9 @@ def not_connected_blocks(slash: str) -> list[Block]:
 
 def unreadable_keys(slash: str) -> Mrkdwn:
     return Mrkdwn(
-        ":warning: The stored keys cannot be read with this server's encryption keys (the key "
-        "file beside the database was lost, or ENCRYPTION_KEYS changed), so nothing can reach "
-        "Cortex. An admin can enter the keys again with `{} connect`."
+        ":warning: The stored keys cannot be read with this server's encryption keys (they were "
+        "lost or changed), so nothing can reach Cortex. "
+        "An admin can enter the keys again with `{} connect`."
     ).format(slash)
 
 

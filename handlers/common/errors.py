@@ -71,18 +71,16 @@ KEY_FOR_NEW_URL = (
 
 
 def user_message(error: BaseException, slash: str) -> Mrkdwn:
-    """One sentence a person can act on, naming the app's slash command; never a stack trace,
-    never a secret."""
+    """One sentence a person can act on: what happened and what to do, naming the app's slash
+    command. Never a stack trace, a secret, an exception's class, the bot's own names or an
+    operator's setting: the log line that `report_failure` writes has those."""
     match error:
         case NotConnectedError():
             return Mrkdwn(
                 "This workspace is not connected to Cortex yet: an admin can run `{} connect`."
             ).format(slash)
         case NotAdminError(action=action):
-            return Mrkdwn(
-                "Only workspace admins and owners can {}. "
-                "Ask one of them, or ask to be added to BOT_ADMINS."
-            ).format(action)
+            return Mrkdwn("Only workspace admins can {}: ask one of them to do it.").format(action)
         case UnknownServiceError(query=query):
             return Mrkdwn("No service matches `{}`.").format(query)
         case UnknownScorecardError(query=query):
@@ -104,8 +102,9 @@ def user_message(error: BaseException, slash: str) -> Mrkdwn:
             )
         case UnreadableAnswerError(service=service):
             return Mrkdwn(
-                "{} answered with something the bot cannot read ({}); this is on {}'s side."
-            ).format(service, _detail(error), service)
+                "{} answered with something the bot cannot read, which is on {}'s side; try "
+                "again later, and tell your {} admin if it goes on."
+            ).format(service, service, service)
         case UrlRefusedError(refusal=refusal):
             return Mrkdwn(
                 "This workspace's Cortex URL cannot be used: {} "
@@ -119,9 +118,7 @@ def user_message(error: BaseException, slash: str) -> Mrkdwn:
                 "so it stopped reading."
             ).format(service, _detail(error))
         case UnavailableError(service=service):
-            return Mrkdwn("{} is not answering right now ({}); try again in a minute.").format(
-                service, _detail(error)
-            )
+            return Mrkdwn("{} is not answering right now; try again in a minute.").format(service)
         case InvalidRequestError(service=service):
             return Mrkdwn("{} rejected the request: {}.").format(service, _detail(error))
         case RootlyNotConnectedError():
@@ -146,12 +143,12 @@ def user_message(error: BaseException, slash: str) -> Mrkdwn:
         case PublicUrlMissingError():
             return Mrkdwn(
                 "Rootly needs an address to send incidents to, and this bot has none yet: "
-                "an operator must set PUBLIC_URL (the bot's public https address)."
+                "ask the people who run the bot to set its public address (PUBLIC_URL)."
             )
         case DecryptionError():
             return Mrkdwn(
-                "This workspace's stored keys cannot be read with the configured encryption keys; "
-                "an operator must restore ENCRYPTION_KEYS or an admin must run `{} connect`."
+                "This workspace's stored keys can no longer be read (the bot's encryption keys "
+                "changed): an admin can enter them again with `{} connect`."
             ).format(slash)
         case _:
             return Mrkdwn(
@@ -164,8 +161,27 @@ CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
 def slack_error(error: SlackApiError) -> str:
-    """Slack's own name for what went wrong (`not_in_channel`, `missing_scope`...)."""
+    """Slack's own name for what went wrong (`not_in_channel`, `missing_scope`...), for logs and
+    for deciding; `slack_refusal` says it to people."""
     return str(error.response.get("error") or "unknown_error")
+
+
+# What Slack's refusals mean for a person, keyed by Slack's code.
+_SLACK_REFUSALS = {
+    "not_in_channel": "I am not a member of the channel: invite me to it",
+    "channel_not_found": "I cannot see the channel: a private one needs me invited",
+    "is_archived": "the channel is archived",
+    "restricted_action": "the channel lets only some people post",
+    "missing_scope": "the app lacks a permission it needs: an admin can reinstall it",
+    "ratelimited": "Slack is rate limiting the app: try again in a minute",
+}
+
+
+def slack_refusal(error: SlackApiError | str) -> Mrkdwn:
+    """Why Slack refused, as a person can act on it (a `SlackApiError` or its code); Slack's code
+    itself is for the log."""
+    code = error if isinstance(error, str) else slack_error(error)
+    return escaped(_SLACK_REFUSALS.get(code, "Slack refused it"))
 
 
 def _detail(error: ApiError) -> str:

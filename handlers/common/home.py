@@ -30,6 +30,7 @@ from bot.sync.report import count_phrases
 from bot.workspaces import ConnectionInfo
 from handlers.common.blocks import connection_summary, not_connected_blocks
 from handlers.common.context import Invocation
+from handlers.common.errors import slack_refusal
 from handlers.common.kit import SECTION_TEXT, context, fitted, header, home, section
 from handlers.common.mrkdwn import Mrkdwn, channel_link, escaped, mention, moment
 
@@ -205,8 +206,8 @@ def digest_schedule(digest: Digest) -> Mrkdwn:
 
 def next_post(digest: Digest) -> Mrkdwn:
     if digest.disabled_reason:
-        return Mrkdwn(":no_entry: off: I could not post in the channel (Slack said `{}`)").format(
-            digest.disabled_reason
+        return Mrkdwn(":no_entry: off: I could not post in the channel ({})").format(
+            slack_refusal(digest.disabled_reason)
         )
     return Mrkdwn("next {}").format(moment(digest.next_due_at))
 

@@ -27,8 +27,7 @@ def refusal_view(slash: str) -> View:
         [
             section(
                 Mrkdwn(
-                    "Only workspace admins and owners can connect Cortex. Ask one of them to run "
-                    "`{} connect`, or ask the bot's operator to add you to BOT_ADMINS."
+                    "Only workspace admins can connect Cortex: ask one of them to run `{} connect`."
                 ).format(slash)
             )
         ]

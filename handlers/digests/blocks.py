@@ -16,6 +16,7 @@ from bot.digests import Digest, DigestContent, ServiceActivity
 from bot.sync.report import count_phrases
 from handlers.common import ids
 from handlers.common.blocks import deploy_line
+from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import SECTION_TEXT, Message, button, context, fitted, section
 from handlers.common.mrkdwn import Mrkdwn, channel_link, link, mention, moment, plural
@@ -203,13 +204,18 @@ def removed_message(removed: Sequence[Digest], user_id: str) -> Message:
 def channel_gone_text(digest: Digest, slack_error: str, slash: str) -> Mrkdwn:
     """What the creator of a digest is told when its channel can no longer be posted in."""
     return Mrkdwn(
-        "I could not post your {} in {} (Slack said `{}`), so I turned it off. Invite me to the "
-        "channel, then schedule it again there with `{} digest`."
-    ).format(digest_schedule(digest), channel_link(digest.channel_id), slack_error, slash)
+        "I could not post your {} in {} ({}), so I turned it off. Once I can post there, "
+        "schedule it again with `{} digest`."
+    ).format(
+        digest_schedule(digest),
+        channel_link(digest.channel_id),
+        slack_refusal(slack_error),
+        slash,
+    )
 
 
 def cannot_post_message(slack_error: str) -> Message:
-    text = Mrkdwn(
-        "I cannot post in this channel (Slack says `{}`). Invite me to it, or use a public channel."
-    ).format(slack_error)
+    text = Mrkdwn("I cannot post the digest in this channel: {}.").format(
+        slack_refusal(slack_error)
+    )
     return Message(text, [section(text)])

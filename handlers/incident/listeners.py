@@ -24,7 +24,7 @@ from bot.workspaces import Connection
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
 from handlers.common.context import Invocation, post_message, tell_user
-from handlers.common.errors import user_message
+from handlers.common.errors import slack_refusal, user_message
 from handlers.common.kit import Message
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.incident.blocks import RECENT, incident_summary
@@ -181,7 +181,7 @@ async def _attempt(what: str, work: Awaitable[StepResult], slash: str) -> StepRe
         # Plain text, as the core's steps report theirs: `_result` escapes every line once.
         return StepResult(failures=[f"{what}: {user_message(error, slash).unescape()}"])
     except SlackApiError as error:
-        return StepResult(failures=[f"{what}: Slack said {error.response.get('error')}"])
+        return StepResult(failures=[f"{what}: {slack_refusal(error).unescape()}"])
 
 
 async def _post_summary(

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.sync import SyncProgress, SyncReport, SyncSchedule, SyncStatus
 from bot.sync.report import ChangeLine
 from handlers.common import ids
+from handlers.common.errors import slack_refusal
 from handlers.common.home import (
     SHOWN_PROBLEMS,
     SYNC_TITLE,
@@ -135,9 +136,9 @@ def interrupted_message(triggered_by: str, slash: str) -> Message:
 
 def cannot_post_message(slack_error: str, slash: str) -> Message:
     text = Mrkdwn(
-        "I cannot post the sync's progress in this channel (Slack says `{}`), so the "
-        "sync did not start. Invite me to the channel, or run `{} sync` in a public one."
-    ).format(slack_error, slash)
+        "The sync did not start: I cannot post its progress in this channel ({}). "
+        "Run `{} sync` where I can post."
+    ).format(slack_refusal(slack_error), slash)
     return Message(text, [section(text)])
 
 

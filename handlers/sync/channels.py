@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 
 from bot.errors import ChannelsUnavailableError
 from bot.services import Services
-from handlers.common.errors import slack_error
+from handlers.common.errors import slack_error, slack_refusal
 from handlers.common.tokens import ClientFactory, workspace_client
 
 log = logging.getLogger(__name__)
@@ -58,4 +58,5 @@ class SlackChannels:
 
 
 def _reason(error: SlackApiError) -> str:
-    return f"Slack said `{slack_error(error)}`"
+    log.warning("conversations.list refused: %s", slack_error(error))
+    return slack_refusal(error).unescape()

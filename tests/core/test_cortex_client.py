@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -384,10 +385,14 @@ async def test_cortex_explanation_of_a_rejected_request_is_kept(
         await cortex.add_deploy("api", NewDeploy(title="t", type=DeployType.SCALE, timestamp=NOW))
 
 
-async def test_connection_refused_is_unavailable(
-    cortex_transport: JsonApi, unused_tcp_port: int
+async def test_connection_refused_is_unavailable_and_its_kind_is_only_logged(
+    cortex_transport: JsonApi, unused_tcp_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = CortexClient(cortex_transport, f"http://127.0.0.1:{unused_tcp_port}", CORTEX_KEY)
+    caplog.set_level(logging.INFO, "bot.http")
 
-    with pytest.raises(UnavailableError, match="connection failed"):
+    with pytest.raises(UnavailableError, match="could not connect") as raised:
         await client.get_entity("api")
+
+    assert "Error" not in raised.value.detail  # no exception class for people to read
+    assert "ClientConnectorError" in caplog.text

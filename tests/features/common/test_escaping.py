@@ -255,13 +255,14 @@ async def test_sync_messages(app: SlackApp) -> None:
     assert_nobody_pinged(app, "Pager &lt;!channel&gt; Relay &lt;@UEVIL&gt;")
 
 
-async def test_the_slack_error_in_sync_cannot_post(app: SlackApp) -> None:
+async def test_an_odd_slack_error_is_not_repeated_to_people(app: SlackApp) -> None:
     app.slack.failures["chat.postMessage"] = f"not_in_channel{CHANNEL_PING}"
 
     reply = await app.answer("sync", user=ADMIN)
 
-    assert "cannot post the sync's progress" in reply["text"]
-    assert_nobody_pinged(app, "not_in_channel&lt;!channel&gt;")
+    assert "I cannot post its progress in this channel (Slack refused it)" in reply["text"]
+    assert "not_in_channel" not in reply["text"]
+    assert_nobody_pinged(app)
 
 
 async def test_a_connection_url_in_the_summary_and_the_disconnect_question(app: SlackApp) -> None:

@@ -157,7 +157,8 @@ async def test_now_in_a_channel_the_bot_cannot_post_in_says_why(app: SlackApp) -
     answer = await answer_to(app, "now")
 
     assert answer["response_type"] == "ephemeral"
-    assert "Slack says `not_in_channel`" in answer["text"]
+    assert "I am not a member of the channel: invite me to it" in answer["text"]
+    assert "not_in_channel" not in answer["text"]
 
 
 async def test_without_cortex_the_answer_points_to_connect(slack_app: SlackApp) -> None:

@@ -427,7 +427,8 @@ async def test_garbage_for_the_service_itself_is_cortexs_fault_in_one_sentence(
     answer = await app.answer("payments-api")
 
     assert answer["text"].startswith("Cortex answered with something the bot cannot read")
-    assert "this is on Cortex's side" in answer["text"]
+    assert "which is on Cortex's side" in answer["text"]
+    assert "EntityDetails" not in answer["text"]  # the bot's own model is not for people
 
 
 @pytest.mark.parametrize(
@@ -436,11 +437,15 @@ async def test_garbage_for_the_service_itself_is_cortexs_fault_in_one_sentence(
         (
             "/deploys",
             {"deployments": [], "page": 0, "totalPages": "many"},
-            "deploys: an unexpected ListingPage",
+            "deploys: an answer of an unexpected shape (1 problem)",
         ),
         ("/deploys", [{"title": "x"}], "deploys: a page of a listing that is not an object"),
         ("/oncall/current", {"current": "nobody"}, "on-call: an object where a list belongs"),
-        ("/oncall/current", [{"current": [{"escalations": "x"}]}], "on-call: an unexpected"),
+        (
+            "/oncall/current",
+            [{"current": [{"escalations": "x"}]}],
+            "on-call: an answer of an unexpected shape",
+        ),
         ("/scorecards", {"scores": []}, "scorecards: an object where a list belongs"),
     ],
     ids=["page count not a number", "deploys a list", "on-call an object", "nested", "scores"],

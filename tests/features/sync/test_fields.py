@@ -162,7 +162,7 @@ async def test_an_app_without_the_channel_scopes_leaves_channels_alone_and_says_
         "the summary",
     )
 
-    assert "Slack said `missing_scope`" in str(final[0].args)
+    assert "the app lacks a permission it needs: an admin can reinstall it" in str(final[0].args)
     [service] = slack_app.rootly.services.values()
     assert "slack_channels" not in service
 
