@@ -172,6 +172,17 @@ class ResponseCache:
             return result
         return fetched.answer(from_cache=False)
 
+    async def peek(self, key: CacheKey, shape: TypeAdapter[T] | None = None) -> T | None:
+        """What is cached for `key`, fresh or kept as a fallback, without asking the API: for what
+        is worth showing only when it costs nothing (help's examples)."""
+        entry = self._entries.get(key)
+        if entry is None and self._shared is not None and shape is not None:
+            entry = await self._shared.lookup(key, shape, self._clock)
+        if entry is None or entry.missing is not None:
+            return None
+        found: T = entry.value
+        return found
+
     def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1
         CACHE_LOOKUPS.labels(kind, "hit").inc()

@@ -115,6 +115,10 @@ class Catalog:
             "services",
         )
 
+    async def known_services(self) -> list[Entity]:
+        """The services as last listed if that listing is cached; none otherwise (no request)."""
+        return await self._cache.peek((*self._scope, "services"), Shape.ENTITIES) or []
+
     async def entity(self, tag: str) -> Cached[EntityDetails]:
         return await self._read(
             Ttl.ENTITY, Shape.ENTITY, lambda: self.client.get_entity(tag), "entity", tag

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.autopilot import listeners
 from handlers.autopilot.grammar import parse_incidents
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
@@ -19,6 +19,9 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
         "incidents auto on [#channel] [window=24h] / incidents auto off / incidents status",
         parse_incidents,
         listeners.incidents_command,
+        task=Task.INCIDENTS,
+        does="post each new Rootly incident's Cortex context in its channel (admins); "
+        "also auto off, and status for everyone",
     ),
 )
 EVENTS: tuple[str, ...] = ()

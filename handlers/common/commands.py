@@ -3,11 +3,13 @@
 The command is `SLACK_COMMAND` (`/cortex` by default: a workspace that also runs Cortex's own Slack
 app picks another), so usage lines are the words after it, and every text names the configured one.
 Each subcommand is declared once, by its feature (the `SUBCOMMANDS` of each package): its name, its
-usage, its parser, its handler, and whether only admins may run it. The router derives the rest
-from the registry: dispatch, help's listing, the usage shown with a parse error, the "did you mean
-`/cortex sync`?" suggestion for a mistyped subcommand, and the metrics label.
+usage, its parser, its handler, whether only admins may run it, and for help the task it serves
+and one line of what it does. The router derives the rest from the registry: dispatch, help's
+listing, the usage shown with a parse error, the "did you mean `/cortex sync`?" suggestion for a
+mistyped subcommand, and the metrics label.
 
-    Subcommand("oncall", "oncall <tag>", parse=parse_oncall, handle=oncall)
+    Subcommand("oncall", "oncall <tag>", parse=parse_oncall, handle=oncall,
+               task=Task.LOOK_UP, does="who is on call for a service now")
 
 An empty command asks for help; text that starts with no subcommand goes to the one subcommand
 declared with a `shorthand` parser (`/cortex <tag>` looks the service up).
@@ -15,8 +17,10 @@ declared with a `shorthand` parser (`/cortex <tag>` looks the service up).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from rapidfuzz.distance import DamerauLevenshtein
@@ -34,6 +38,17 @@ C = TypeVar("C")
 HELP = "help"
 
 
+class Task(StrEnum):
+    """What people come to do, in the order help lists them; each subcommand serves one."""
+
+    LOOK_UP = "Look up services"
+    RECORD = "Record what changed"
+    INCIDENTS = "Incidents"
+    SYNC = "Keep Rootly in step"
+    DIGESTS = "Digests in a channel"
+    ADMIN = "Set up (admins)"
+
+
 @dataclass(frozen=True)
 class Subcommand(Generic[C]):
     name: str
@@ -45,14 +60,30 @@ class Subcommand(Generic[C]):
     # Reads text that starts with no subcommand: every word, and the subcommand the first word may
     # be a slip of the finger for (so a failed lookup can offer it).
     shorthand: Callable[[Sequence[Word], str | None], C] | None = None
+    # Where help lists it, and its one line there (mrkdwn: `code` reads as code); help has neither.
+    task: Task | None = None
+    does: str = ""
+
+
+# An option in a usage (`[env=E]`): for the usage shown with a mistake, not for help's listing.
+_OPTION = re.compile(r" \[[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class HelpLine:
+    """A subcommand as help lists it: its first form as typed, without options, and what it does."""
+
+    task: Task
+    synopsis: str
+    does: str
 
 
 @dataclass(frozen=True)
 class Listing:
-    """Every subcommand's usage line with the slash command, in the registry's order: what help
-    shows. A parser that answers an empty `Listing` has its handler given the registry's."""
+    """Every subcommand but help, in the registry's order: what help shows. A parser that answers
+    an empty `Listing` has its handler given the registry's."""
 
-    usages: tuple[str, ...] = ()
+    lines: tuple[HelpLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,9 @@ class Commands:
         shorthands = [entry for entry in subcommands if entry.shorthand is not None]
         if HELP not in self.subcommands or len(shorthands) != 1:
             raise ValueError("the registry needs `help` and exactly one shorthand subcommand")
+        unlisted = [e.name for e in subcommands if e.name != HELP and not (e.task and e.does)]
+        if unlisted:
+            raise ValueError(f"help needs a task and a line for {', '.join(unlisted)}")
         self._shorthand = shorthands[0]
 
     def register(self, app: AsyncApp, slash: str) -> None:
@@ -86,12 +120,17 @@ class Commands:
         entry = self.subcommands.get(name.lower()) or self.subcommands[HELP]
         return entry.usage
 
-    def usage_line(self, name: str, slash: str) -> str:
-        """The usage as typed: `/svc oncall <tag>`; the shorthand's says it may be left out."""
-        usage = f"{slash} {self.usage(name)}"
-        if name != self._shorthand.name:
-            return usage
-        return f"{usage}  (or just {slash} {self.usage(name).removeprefix(name).strip()})"
+    def listing(self, slash: str) -> Listing:
+        """Help's lines: each subcommand's first form, the shorthand's without its name."""
+        lines = []
+        for entry in self.subcommands.values():
+            if entry.task is None:
+                continue
+            form = _OPTION.sub("", entry.usage.split(" / ")[0])
+            if entry is self._shorthand:
+                form = form.removeprefix(entry.name).strip()
+            lines.append(HelpLine(entry.task, f"{slash} {form}", entry.does))
+        return Listing(tuple(lines))
 
     def label(self, text: str) -> str:
         """The metrics label: the subcommand named first; anything else is the shorthand's."""
@@ -132,7 +171,7 @@ class Commands:
             return
         entry, value = parsed.subcommand, parsed.value
         if isinstance(value, Listing):
-            value = Listing(tuple(self.usage_line(name, slash) for name in self.subcommands))
+            value = self.listing(slash)
         handle = (
             entry.handle if entry.admin_only is None else admin_only(entry.admin_only, entry.handle)
         )

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked, admin_only, admin_submission
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.connect import listeners
 from handlers.connect.grammar import parse_connect, parse_disconnect
@@ -17,13 +17,22 @@ from handlers.connect.modals import refusal_view
 DISCONNECT = "disconnect Cortex"
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     # The connect modal itself tells members that only admins may connect.
-    Subcommand("connect", "connect", parse_connect, listeners.connect_command),
+    Subcommand(
+        "connect",
+        "connect",
+        parse_connect,
+        listeners.connect_command,
+        task=Task.ADMIN,
+        does="connect this workspace to Cortex (and Rootly), or change the keys",
+    ),
     Subcommand(
         "disconnect",
         "disconnect",
         parse_disconnect,
         listeners.disconnect_command,
         admin_only=DISCONNECT,
+        task=Task.ADMIN,
+        does="forget this workspace's keys",
     ),
 )
 EVENTS = ("app_uninstalled", "tokens_revoked")

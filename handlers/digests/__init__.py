@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.digests import listeners
 from handlers.digests.grammar import parse_digest
@@ -20,6 +20,9 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
         "/ digest list / digest off / digest now",
         parse_digest,
         listeners.digest_command,
+        task=Task.DIGESTS,
+        does="deploys, rollbacks and catalog changes posted in this channel daily or weekly; "
+        "also list, off, now",
     ),
 )
 EVENTS: tuple[str, ...] = ()

@@ -8,13 +8,21 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.incident import listeners
 from handlers.incident.grammar import parse_incident
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
-    Subcommand("incident", "incident", parse_incident, listeners.incident_command),
+    Subcommand(
+        "incident",
+        "incident",
+        parse_incident,
+        listeners.incident_command,
+        task=Task.INCIDENTS,
+        does="what changed in the affected services and who is on call; "
+        "attach them to the Rootly incident",
+    ),
 )
 EVENTS: tuple[str, ...] = ()
 SHORTCUTS = (

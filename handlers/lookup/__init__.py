@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.lookup import grammar, listeners
 
@@ -19,10 +19,33 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
         parse=grammar.parse_service,
         handle=listeners.lookup,
         shorthand=grammar.parse_shorthand,
+        task=Task.LOOK_UP,
+        does="a service's card: owners, who is on call, recent deploys, scorecards, links",
     ),
-    Subcommand("search", "search <words>", grammar.parse_search, listeners.search),
-    Subcommand("deploys", "deploys <tag>", grammar.parse_deploys, listeners.deploys),
-    Subcommand("oncall", "oncall <tag>", grammar.parse_oncall, listeners.oncall),
+    Subcommand(
+        "search",
+        "search <words>",
+        grammar.parse_search,
+        listeners.search,
+        task=Task.LOOK_UP,
+        does="find services by name, tag, description or owner",
+    ),
+    Subcommand(
+        "deploys",
+        "deploys <tag>",
+        grammar.parse_deploys,
+        listeners.deploys,
+        task=Task.LOOK_UP,
+        does="a service's deploys, newest first",
+    ),
+    Subcommand(
+        "oncall",
+        "oncall <tag>",
+        grammar.parse_oncall,
+        listeners.oncall,
+        task=Task.LOOK_UP,
+        does="who is on call for a service now",
+    ),
 )
 EVENTS: tuple[str, ...] = ()
 SHORTCUTS = (

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.recording import grammar, listeners
 from handlers.recording.modals import deploy_errors, event_errors
@@ -21,12 +21,16 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
         f"[type={'|'.join(grammar.DEPLOY_TYPES)}] [url=U]",
         grammar.parse_deploy,
         listeners.deploy,
+        task=Task.RECORD,
+        does="record a deploy in Cortex with you as the deployer (without a title: a form)",
     ),
     Subcommand(
         "event",
         "event <tag> [<title words>] [type=T] [url=U]",
         grammar.parse_event,
         listeners.event,
+        task=Task.RECORD,
+        does="record a custom event in Cortex (anything missing: a form)",
     ),
 )
 EVENTS: tuple[str, ...] = ()

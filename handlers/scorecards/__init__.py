@@ -8,17 +8,26 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.scorecards import grammar, listeners
 
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
-    Subcommand("scores", "scores <tag>", grammar.parse_scores, listeners.scores),
+    Subcommand(
+        "scores",
+        "scores <tag>",
+        grammar.parse_scores,
+        listeners.scores,
+        task=Task.LOOK_UP,
+        does="a service's scorecards: the rules it fails and what the next level needs",
+    ),
     Subcommand(
         "scorecard",
         "scorecard <name or tag>",
         grammar.parse_scorecard,
         listeners.scorecard,
+        task=Task.LOOK_UP,
+        does="one scorecard across its services, those failing it first",
     ),
 )
 EVENTS: tuple[str, ...] = ()

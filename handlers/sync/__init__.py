@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers.common import ids
 from handlers.common.acking import acked, admin_only, admin_submission
-from handlers.common.commands import Subcommand
+from handlers.common.commands import Subcommand, Task
 from handlers.common.shortcuts import Shortcut
 from handlers.sync import listeners
 from handlers.sync.grammar import parse_sync
@@ -22,6 +22,9 @@ SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
         "sync [dry-run] / sync status / sync auto off|hourly|daily / sync fields",
         parse_sync,
         listeners.sync_command,
+        task=Task.SYNC,
+        does="copy Cortex's services into Rootly (admins; dry-run shows the plan first); "
+        "also status for everyone, auto and fields",
     ),
 )
 EVENTS: tuple[str, ...] = ()

@@ -26,7 +26,7 @@ async def test_the_configured_command_is_answered_and_help_names_it(svc: SlackAp
     shown = await answer_to(svc, "help")
 
     assert "`/svc deploy &lt;tag&gt;" in shown
-    assert "`/svc payments-api` — the service card" in shown
+    assert "`/svc &lt;tag or name&gt;` — a service's card" in shown
     assert "`/svc connect`" in shown  # not connected yet
     assert "/cortex" not in shown
 
