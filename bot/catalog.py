@@ -32,7 +32,7 @@ from bot.cortex.models import (
     ServiceScore,
 )
 from bot.errors import NotFoundError, UnknownScorecardError, UnknownServiceError
-from bot.finder import FindResult, find_named, rank_for_typeahead, search
+from bot.finder import FindResult, Found, find_named, rank_for_typeahead, search
 from bot.oncall import OnCall, OnCallSource, rootly_oncall
 from bot.rootly.client import RootlyClient
 from bot.scorecards import ScorecardSummary, summarize
@@ -281,8 +281,8 @@ class Catalog:
     async def typeahead(self, text: str, limit: int = 100) -> list[Entity]:
         return rank_for_typeahead(text, (await self.services()).value, limit)
 
-    async def search(self, text: str, limit: int) -> list[Entity]:
-        return search(text, (await self.services()).value, limit)
+    async def search(self, text: str) -> Found[Entity]:
+        return search(text, (await self.services()).value)
 
 
 def _made_of(value: T, *reads: Cached[Any]) -> Cached[T]:

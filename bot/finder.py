@@ -15,7 +15,13 @@ from rapidfuzz import fuzz, process, utils
 
 from bot.cortex.models import Entity
 
-SUGGESTION_CUTOFF = 60.0
+# How much a typed text must resemble a tag or name (0 to 100, see `resemblance`) to be offered:
+# "paymnts" → Payments API (93), "ledgr" → Ledger (91); "events" → Payments API (57) is not.
+SUGGESTION_CUTOFF = 75.0
+# The rough first pass (rapidfuzz's WRatio, fast over thousands) keeps this many candidates above
+# this score for `resemblance` to judge: WRatio alone scores any text 86 against a one-letter name.
+ROUGH_CANDIDATES = 200
+ROUGH_CUTOFF = 50.0
 SUGGESTIONS = 5
 
 
@@ -38,6 +44,14 @@ class FindResult(Generic[NamedT]):
     suggestions: tuple[NamedT, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class Found(Generic[NamedT]):
+    """Every item a search matched, best first; when none did, the closest ones to offer."""
+
+    matches: tuple[NamedT, ...]
+    suggestions: tuple[NamedT, ...] = field(default=())
+
+
 def find_named(text: str, items: Sequence[NamedT], limit: int = SUGGESTIONS) -> FindResult[NamedT]:
     """Exact tag, then exact name (when unique), then the closest matches as suggestions."""
     wanted = text.strip().lower()
@@ -55,17 +69,36 @@ def find_named(text: str, items: Sequence[NamedT], limit: int = SUGGESTIONS) -> 
 def closest(
     text: str, items: Sequence[NamedT], limit: int, cutoff: float = SUGGESTION_CUTOFF
 ) -> list[NamedT]:
-    """Items whose tag or name resemble `text`, best first."""
-    choices = [f"{item.tag} {item.name}" for item in items]
-    ranked = process.extract(
-        text,
-        choices,
+    """Items whose tag or name resemble `text` at least `cutoff`, best first; none rather than
+    an unrelated one."""
+    wanted = utils.default_process(text)
+    if not wanted:
+        return []
+    rough = process.extract(
+        wanted,
+        [f"{item.tag} {item.name}" for item in items],
         scorer=fuzz.WRatio,
         processor=utils.default_process,
-        limit=limit,
-        score_cutoff=cutoff,
+        limit=ROUGH_CANDIDATES,
+        score_cutoff=ROUGH_CUTOFF,
     )
-    return [items[index] for _choice, _score, index in ranked]
+    scored = [(resemblance(wanted, items[index]), index) for _choice, _score, index in rough]
+    ranked = sorted((-score, index) for score, index in scored if score >= cutoff)
+    return [items[index] for _score, index in ranked[:limit]]
+
+
+def resemblance(wanted: str, item: Named) -> float:
+    """How much `wanted` (lower-cased, words split on punctuation) looks like the item, 0 to 100:
+    like its whole tag or name, or word by word (each word typed against the item's closest word,
+    on average), so that a typo in one word of a name counts and a shared letter does not."""
+    tag, name = utils.default_process(item.tag), utils.default_process(item.name)
+    whole = max(fuzz.ratio(wanted, tag), fuzz.ratio(wanted, name))
+    theirs = {*tag.split(), *name.split()}
+    if not theirs:
+        return whole
+    typed = wanted.split()
+    by_word = sum(max(fuzz.ratio(word, their) for their in theirs) for word in typed) / len(typed)
+    return max(whole, by_word)
 
 
 def rank_for_typeahead(text: str, items: Sequence[NamedT], limit: int) -> list[NamedT]:
@@ -76,12 +109,13 @@ def rank_for_typeahead(text: str, items: Sequence[NamedT], limit: int) -> list[N
     return _then_closest(text, _by_tag_or_name(wanted, items), items, limit)
 
 
-def search(text: str, entities: Sequence[Entity], limit: int) -> list[Entity]:
+def search(text: str, entities: Sequence[Entity]) -> Found[Entity]:
     """Cortex's kind of search: tag and name matches first (ranked as in the pickers), then the
-    services whose description, owners or groups hold every word, then fuzzy matches."""
+    services whose description, owners or groups hold every word; all of them, so a page can say
+    how many there are. Only when nothing matches are the closest services offered instead."""
     wanted = text.strip().lower()
     if not wanted:
-        return []
+        return Found(())
     named = _by_tag_or_name(wanted, entities)
     taken = {entity.tag for entity in named}
     words = wanted.split()
@@ -90,7 +124,9 @@ def search(text: str, entities: Sequence[Entity], limit: int) -> list[Entity]:
         for entity in entities
         if entity.tag not in taken and all(word in _searchable(entity) for word in words)
     ]
-    return _then_closest(text, named + described, entities, limit)
+    if named or described:
+        return Found((*named, *described))
+    return Found((), tuple(closest(text, entities, SUGGESTIONS)))
 
 
 def _by_tag_or_name(wanted: str, items: Sequence[NamedT]) -> list[NamedT]:

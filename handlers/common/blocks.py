@@ -15,7 +15,7 @@ from bot.oncall import OnCall, OnCallSource
 from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
 from handlers.common.kit import Message, actions, button, option, plain, section
-from handlers.common.mrkdwn import Mrkdwn, link, mention, moment
+from handlers.common.mrkdwn import Mrkdwn, cut, link, mention, moment
 
 
 def connect_button() -> Block:
@@ -108,15 +108,29 @@ def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
     )
 
 
-def service_buttons(entities: Sequence[Entity], action_id: str = ids.SHOW_SERVICE) -> list[Block]:
-    """One line per service with a button: its card, or what `action_id` shows of it."""
-    return [
-        section(
-            Mrkdwn("*{}* `{}`").format(entity.name, entity.tag),
-            accessory=button("Open", action_id, entity.tag),
-        )
-        for entity in entities
-    ]
+# What a row of services shows of each, so that ten "X Gateway" rows can be told apart.
+ROW_DESCRIPTION = 100
+ROW_TEAMS = 2
+
+
+def _owned_by(entity: Entity) -> str:
+    """The owner teams (the first two, then how many more), else the people."""
+    teams = [team.name or team.tag for team in entity.owners.teams]
+    owners = teams or [person.email for person in entity.owners.individuals]
+    shown = ", ".join(owners[:ROW_TEAMS])
+    more = len(owners) - ROW_TEAMS
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def service_row(entity: Entity, action_id: str = ids.SHOW_SERVICE) -> Block:
+    """A service on one row with a button (its card, or what `action_id` shows of it): its name
+    and tag, then its owners and the start of its description."""
+    described = cut(" ".join((entity.description or "").split()), ROW_DESCRIPTION)
+    about = [part for part in (_owned_by(entity), described) if part]
+    lines = [Mrkdwn("*{}* `{}`").format(entity.name.strip() or entity.tag, entity.tag)]
+    if about:
+        lines.append(Mrkdwn(" · ").join(about))
+    return section(Mrkdwn("\n").join(lines), accessory=button("Open", action_id, entity.tag))
 
 
 def suggestions(
@@ -126,13 +140,17 @@ def suggestions(
     maybe_subcommand: str | None = None,
     action_id: str = ids.SHOW_SERVICE,
 ) -> list[Block]:
-    """The answer to a name Cortex does not know: the closest services, each one click away."""
-    said = [Mrkdwn("No service matches `{}`.").format(query)]
+    """The answer to a name the catalog does not know: the closest services, each one click away.
+    Text that starts with a mistyped subcommand gets that command back instead, with its words,
+    and no services: what the person meant was not a service."""
+    missing = Mrkdwn("No service matches `{}`.").format(query)
     if maybe_subcommand:
-        said.append(Mrkdwn("Did you mean `{} {} …`?").format(slash, maybe_subcommand))
-    if candidates:
-        said.append(Mrkdwn("Did you mean one of these?"))
-    return [section(Mrkdwn(" ").join(said)), *service_buttons(candidates, action_id)]
+        meant = " ".join([maybe_subcommand, *query.split(maxsplit=1)[1:]])
+        return [section(Mrkdwn("Did you mean `{} {}`? {}").format(slash, meant, missing))]
+    if not candidates:
+        return [section(missing)]
+    said = Mrkdwn("{} Did you mean one of these?").format(missing)
+    return [section(said), *(service_row(entity, action_id) for entity in candidates)]
 
 
 def unknown_service_message(

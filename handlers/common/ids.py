@@ -19,6 +19,7 @@ DISCONNECT_CANCEL: Final = "disconnect_cancel"
 # Service lookup
 SHOW_SERVICE: Final = "show_service"
 MORE_DEPLOYS: Final = "more_deploys"
+MORE_RESULTS: Final = "more_results"
 OPEN_IN_CORTEX: Final = "open_in_cortex"
 DEPLOYS_VIEW: Final = "deploys_view"
 SCORES_VIEW: Final = "scores_view"

@@ -61,6 +61,7 @@ SHORTCUTS = (
 def register(app: AsyncApp) -> None:
     app.action(ids.SHOW_SERVICE)(acked(listeners.show_service))
     app.action(ids.MORE_DEPLOYS)(acked(listeners.more_deploys))
+    app.action(ids.MORE_RESULTS)(acked(listeners.more_results))
     app.action(ids.OPEN_IN_CORTEX)(listeners.open_in_cortex)
     app.options(ids.SERVICE_SELECT)(listeners.service_options)
     app.options(ids.INCIDENT_SERVICES)(listeners.service_options)

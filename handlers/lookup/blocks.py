@@ -8,6 +8,7 @@ from urllib.parse import quote
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
 from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
+from bot.finder import Found
 from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
@@ -16,7 +17,8 @@ from handlers.common.blocks import (
     deploy_line,
     older_data_note,
     oncall_summary,
-    service_buttons,
+    service_row,
+    suggestions,
 )
 from handlers.common.kit import (
     SECTION_TEXT,
@@ -28,7 +30,7 @@ from handlers.common.kit import (
     header,
     section,
 )
-from handlers.common.mrkdwn import Mrkdwn, escaped, link
+from handlers.common.mrkdwn import Mrkdwn, escaped, link, plural
 
 CARD_DEPLOYS = 5
 DEPLOYS_PAGE = 10
@@ -116,11 +118,31 @@ def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
     return blocks
 
 
-def search_results(words: str, matches: Sequence[Entity]) -> list[Block]:
-    if not matches:
-        return [section(Mrkdwn("No service matches `{}`.").format(words))]
-    heading = section(Mrkdwn("Services matching `{}`:").format(words))
-    return [heading, *service_buttons(matches[:SEARCH_RESULTS])]
+def search_results(words: str, found: Found[Entity], offset: int, slash: str) -> list[Block]:
+    """A page of what matched, best first, saying how many there are in all ("10 of 37"), with
+    *More* while there are more; nothing matched: the closest services, or nothing rather than
+    an unrelated one."""
+    if not found.matches:
+        return suggestions(words, found.suggestions, slash)
+    total = len(found.matches)
+    page = found.matches[offset : offset + SEARCH_RESULTS]
+    shown = (
+        Mrkdwn("{}").format(plural(total, "service"))
+        if len(page) == total
+        else Mrkdwn("{} of {:,} services").format(_range(offset, len(page)), total)
+    )
+    heading = Mrkdwn("{} {} `{}`:").format(shown, "matches" if total == 1 else "match", words)
+    blocks = [section(heading), *(service_row(entity) for entity in page)]
+    if offset + SEARCH_RESULTS < total:
+        blocks += actions(button("More", ids.MORE_RESULTS, f"{offset + SEARCH_RESULTS}|{words}"))
+    return blocks
+
+
+def _range(offset: int, count: int) -> Mrkdwn:
+    """Which results a page holds: "10" for the first, "11 to 20" for the next."""
+    if offset == 0:
+        return Mrkdwn("{:,}").format(count)
+    return Mrkdwn("{:,} to {:,}").format(offset + 1, offset + count)
 
 
 def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list[Block]:

@@ -23,7 +23,6 @@ from handlers.common.context import Invocation, catalog_of, open_modal
 from handlers.common.kit import OPTIONS, Message, modal, options
 from handlers.common.mrkdwn import Mrkdwn, escaped
 from handlers.lookup.blocks import (
-    SEARCH_RESULTS,
     deploys_page,
     oncall_blocks,
     search_results,
@@ -70,10 +69,14 @@ async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
     await _reply(invocation, answer)
 
 
+async def search_answer(invocation: Invocation, words: str, offset: int) -> Message:
+    found = await (await invocation.catalog()).search(words)
+    text = Mrkdwn("Services matching {}").format(words)
+    return Message(text, search_results(words, found, offset, invocation.slash))
+
+
 async def search(invocation: Invocation, command: Search) -> None:
-    matches = await (await invocation.catalog()).search(command.words, SEARCH_RESULTS)
-    text = Mrkdwn("Services matching {}").format(command.words)
-    await _reply(invocation, Message(text, search_results(command.words, matches)))
+    await _reply(invocation, await search_answer(invocation, command.words, 0))
 
 
 async def deploys(invocation: Invocation, command: Deploys) -> None:
@@ -103,6 +106,13 @@ async def show_service(invocation: Invocation) -> None:
     # message the channel shares (the incident autopilot's) stays, and the card comes beside it.
     private = invocation.body.get("container", {}).get("is_ephemeral", True)
     await invocation.respond(answer, replace_original=private)
+
+
+async def more_results(invocation: Invocation) -> None:
+    """The next page of a search, in place of the one the button was on."""
+    offset_text, _, words = invocation.value.partition("|")
+    offset = int(offset_text) if offset_text.isdigit() else 0
+    await invocation.respond(await search_answer(invocation, words, offset), replace_original=True)
 
 
 async def more_deploys(invocation: Invocation) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.cortex.models import Entity, OwnerPerson, Owners, OwnerTeam
-from bot.finder import find_named, rank_for_typeahead, search
+from bot.finder import SUGGESTION_CUTOFF, find_named, rank_for_typeahead, resemblance, search
 
 CATALOG = [
     Entity(tag="payments-api", name="Payments API"),
@@ -87,22 +89,74 @@ DESCRIBED = [
 
 
 def test_search_finds_a_word_only_in_a_description_after_tag_and_name_matches() -> None:
-    assert tags(search("refunds", DESCRIBED, limit=10))[:2] == ["refunds-ui", "billing"]
+    assert tags(search("refunds", DESCRIBED).matches)[:2] == ["refunds-ui", "billing"]
 
 
 def test_search_finds_owners_and_groups() -> None:
-    assert tags(search("growth", DESCRIBED, limit=10))[0] == "notifier"
-    assert tags(search("lea@example", DESCRIBED, limit=10))[0] == "notifier"
-    assert "vault" in tags(search("payments", DESCRIBED, limit=10))
+    assert tags(search("growth", DESCRIBED).matches)[0] == "notifier"
+    assert tags(search("lea@example", DESCRIBED).matches)[0] == "notifier"
+    assert "vault" in tags(search("payments", DESCRIBED).matches)
 
 
 def test_search_needs_every_word_somewhere_in_the_service() -> None:
-    assert tags(search("customers invoices", DESCRIBED, limit=10))[0] == "billing"
-    assert "billing" not in tags(search("customers ledger", DESCRIBED, limit=10))[:1]
+    assert tags(search("customers invoices", DESCRIBED).matches)[0] == "billing"
+    assert "billing" not in tags(search("customers ledger", DESCRIBED).matches)[:1]
 
 
-def test_search_ranks_names_before_descriptions_then_fuzzy() -> None:
-    found = tags(search("payments", DESCRIBED, limit=10))
+def test_search_ranks_names_before_descriptions_and_finds_them_all() -> None:
+    many = [*DESCRIBED, *(Entity(tag=f"gw-{n:02}", name=f"Gateway {n:02}") for n in range(37))]
 
-    assert found[:2] == ["payments-api", "payments-worker"]
-    assert found[2] == "vault"
+    found = tags(search("payments", DESCRIBED).matches)
+    gateways = search("gateway", many)
+
+    assert found == ["payments-api", "payments-worker", "vault"]  # no fuzzy hangers-on
+    assert len(gateways.matches) == 39  # every one, for "10 of 39"
+    assert gateways.suggestions == ()
+
+
+def test_search_offers_the_closest_only_when_nothing_matches() -> None:
+    assert search("paymnts", DESCRIBED).matches == ()
+    assert tags(search("paymnts", DESCRIBED).suggestions)[:2] == ["payments-api", "payments-worker"]
+    assert search("bogus-subcommand", DESCRIBED).suggestions == ()
+
+
+# A catalog where the old scorer (WRatio over "tag name") offered unrelated services: a one-letter
+# name scored 86 against anything with an "a" in it.
+LOOKALIKES = [
+    *CATALOG,
+    Entity(tag="a", name="A"),
+    Entity(tag="ml-feature-store", name="ML Feature Store"),
+    Entity(tag="checkout-gateway", name="Checkout Gateway"),
+    Entity(tag="inventory-service", name="Inventory Service"),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "offered"),
+    [
+        ("paymnts", ["payments-api", "payments-worker"]),
+        ("paymnts-api", ["payments-api"]),
+        ("ledgr", ["ledger"]),
+        ("idntity", ["auth"]),
+        ("chekout", ["checkout-gateway"]),
+        ("feature stor", ["ml-feature-store"]),
+        ("bogus-subcommand", []),
+        ("cortex", []),
+        ("events", []),
+        ("report", []),
+        ("foo bar", []),
+    ],
+)
+def test_did_you_mean_offers_nothing_rather_than_an_unrelated_service(
+    typed: str, offered: list[str]
+) -> None:
+    assert tags(find_named(typed, LOOKALIKES).suggestions) == offered
+
+
+def test_resemblance_is_of_the_whole_or_word_by_word() -> None:
+    payments = Entity(tag="payments-api", name="Payments API")
+
+    assert resemblance("payments api", payments) == 100
+    assert resemblance("paymnts", payments) > SUGGESTION_CUTOFF  # one word, one typo
+    assert resemblance("a", Entity(tag="a-b", name="A B")) == 100
+    assert resemblance("serach payments", payments) < SUGGESTION_CUTOFF  # half of it is not it

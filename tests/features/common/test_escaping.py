@@ -144,7 +144,7 @@ async def test_the_card(app: SlackApp) -> None:
         ("oncall pager", "*Level 1* (Pagerduty): Cy &lt;!channel&gt; (cy@x.io)"),
         ("search relay", "*Pager &lt;!channel&gt; Relay"),
         (f"nosuch {TYPED_PING}", "No service matches `nosuch &lt;!channel&gt;`"),
-        (f"search {TYPED_PING}", "Services matching `&lt;!channel&gt;`"),
+        (f"search {TYPED_PING}", "1 service matches `&lt;!channel&gt;`:"),
     ],
     ids=["deploys", "oncall", "search", "did you mean", "search typed"],
 )

@@ -59,7 +59,7 @@ async def test_usage_errors_and_answers_name_the_configured_command(svc: SlackAp
 
     assert "`/svc connect`" in answers[0]
     assert "Usage: `/svc deploy &lt;tag&gt;" in answers[1]
-    assert "`/svc search …`" in answers[2]
+    assert "`/svc search payments`" in answers[2]
     assert "`/svc digest daily`" in answers[3]
     assert "`/svc sync auto hourly`" in answers[4]
     assert "`/svc connect`" in answers[5]  # the autopilot needs Rootly

@@ -212,6 +212,68 @@ async def test_search_lists_matches_with_buttons(app: SlackApp) -> None:
     assert buttons[0]["accessory"]["value"] == "payments-api"
 
 
+def rows(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        block
+        for block in answer["blocks"]
+        if block.get("accessory", {}).get("action_id") == ids.SHOW_SERVICE
+    ]
+
+
+async def test_search_says_how_many_match_and_pages_them_with_more(app: SlackApp) -> None:
+    for number in range(37):
+        app.cortex.add_service(
+            f"gw-{number:02d}",
+            f"Edge Gateway {number:02d}",
+            description=f"Routes region {number:02d} traffic. " + "Long words. " * 20,
+            teams=(f"team-{number % 3}",),
+        )
+
+    first = await app.answer("search gateway")
+    await app.click(ids.MORE_RESULTS, value="30|gateway")
+    last = await app.slack.next_response(2)
+
+    assert first["blocks"][0]["text"]["text"] == "10 of 37 services match `gateway`:"
+    assert len(rows(first)) == 10
+    row = rows(first)[0]["text"]["text"]
+    assert row.startswith("*Edge Gateway 00* `gw-00`\nTeam-0 · Routes region 00 traffic.")
+    assert row.endswith("…")  # the description cut: enough to tell rows apart
+    assert len(row) < 160
+    more = first["blocks"][-1]["elements"][0]
+    assert (more["action_id"], more["value"]) == (ids.MORE_RESULTS, "10|gateway")
+    assert last["replace_original"] is True
+    assert last["blocks"][0]["text"]["text"] == "31 to 37 of 37 services match `gateway`:"
+    assert [r["accessory"]["value"] for r in rows(last)] == [f"gw-{n}" for n in range(30, 37)]
+    assert ids.MORE_RESULTS not in str(last["blocks"])  # the last page
+    assert app.cortex.count() == 1  # both pages from one listing of the catalog
+
+
+async def test_search_for_nothing_like_any_service_offers_none(app: SlackApp) -> None:
+    nothing = await app.answer("search zzqx")
+    typo = await app.answer("search paymnts")
+
+    assert nothing["blocks"] == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "No service matches `zzqx`."}}
+    ]
+    assert [r["accessory"]["value"] for r in rows(typo)] == ["payments-api", "payments-worker"]
+
+
+async def test_a_mistyped_subcommand_gets_the_command_back_and_no_services(app: SlackApp) -> None:
+    answer = await app.answer("serach payments")
+
+    assert answer["blocks"][0]["text"]["text"].startswith("Did you mean `/cortex search payments`?")
+    assert rows(answer) == []
+
+
+async def test_did_you_mean_rows_tell_services_apart(app: SlackApp) -> None:
+    answer = await app.answer("paymnts-api")
+
+    [row] = rows(answer)
+    assert row["text"]["text"] == (
+        "*Payments API* `payments-api`\nTeam-Pay · Moves money between accounts."
+    )
+
+
 async def test_search_finds_words_in_descriptions_owners_and_groups_from_the_catalog(
     app: SlackApp,
 ) -> None:
