@@ -84,11 +84,20 @@ class Posted:
 
 
 class PublishError(Exception):
-    """Slack did not post or update the message; `reason` is Slack's error code."""
+    """Slack did not post or update the message; `reason` is Slack's error code (for the log),
+    `meaning` what it means for the people reading the autopilot's status."""
 
-    def __init__(self, reason: str, *, channel_closed: bool = False, gone: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        meaning: str = "Slack refused it",
+        channel_closed: bool = False,
+        gone: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.meaning = meaning
         self.channel_closed = channel_closed  # the bot may not post in that channel
         self.gone = gone  # the message to update no longer exists
 
@@ -261,7 +270,7 @@ class Deliveries:
                 incident.id,
                 error.reason,
             )
-            return Result(WebhookOutcome.FAILED, f"Slack refused it ({error.reason})", incident)
+            return Result(WebhookOutcome.FAILED, f"not posted: {error.meaning}", incident)
         AUTOPILOT_POST_SECONDS.observe(time.monotonic() - job.delivery.received_at)
         missing = "; ".join(context.missing)
         if missing:

@@ -11,11 +11,16 @@ from bot.autopilot import IncidentContext, Posted, PublishError
 from bot.services import Services
 from handlers.autopilot.blocks import context_message
 from handlers.common.context import post_message, update_message
-from handlers.common.errors import CHANNEL_GONE, slack_error
+from handlers.common.errors import CHANNEL_GONE, slack_error, slack_refusal
 from handlers.common.tokens import ClientFactory, workspace_client
 
 # Slack's answers to chat.update when the message to update is no longer there.
 MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
+
+
+def _meaning(reason: str) -> str:
+    # Plain text: the status line that shows it escapes it once.
+    return slack_refusal(reason).unescape()
 
 
 class SlackPublisher:
@@ -33,7 +38,9 @@ class SlackPublisher:
             )
         except SlackApiError as error:
             reason = slack_error(error)
-            raise PublishError(reason, channel_closed=reason in CHANNEL_GONE) from None
+            raise PublishError(
+                reason, meaning=_meaning(reason), channel_closed=reason in CHANNEL_GONE
+            ) from None
         return await _with_link(client, str(answer["channel"]), str(answer["ts"]))
 
     async def update(self, team_id: str, message: Posted, context: IncidentContext) -> Posted:
@@ -47,7 +54,9 @@ class SlackPublisher:
             )
         except SlackApiError as error:
             reason = slack_error(error)
-            raise PublishError(reason, gone=reason in MESSAGE_GONE) from None
+            raise PublishError(
+                reason, meaning=_meaning(reason), gone=reason in MESSAGE_GONE
+            ) from None
         return await _with_link(client, message.channel_id, message.ts)
 
     async def _client(self, team_id: str) -> AsyncWebClient:

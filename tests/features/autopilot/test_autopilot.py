@@ -546,6 +546,21 @@ async def test_a_channel_the_bot_may_not_post_in_falls_back_to_the_chosen_one(
     assert app.slack.messages_of(FALLBACK)
 
 
+async def test_when_no_channel_takes_the_post_the_status_says_why_in_words(
+    app: SlackApp, world: World
+) -> None:
+    hook = await turn_on(app)
+    app.slack.closed_channels[INCIDENT_CHANNEL] = "channel_not_found"
+    app.slack.closed_channels[FALLBACK] = "not_in_channel"
+
+    await deliver(app, hook, world.incident_id)
+    await settled(app)
+    status = json.dumps((await ephemeral_answer(app, "incidents status", user=MEMBER))["blocks"])
+
+    assert "not posted: I am not a member of the channel: invite me to it" in status
+    assert "not_in_channel" not in status  # Slack's code is for the log
+
+
 async def test_an_incident_without_a_channel_is_posted_in_the_chosen_one(
     app: SlackApp, world: World
 ) -> None:
