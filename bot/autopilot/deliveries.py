@@ -172,7 +172,7 @@ class Deliveries:
                 delivery.incident_id,
                 delivery.team_id,
             )
-            result = Result(WebhookOutcome.FAILED, "an unexpected error (see the logs)")
+            result = Result(WebhookOutcome.FAILED, "something went wrong on our side (logged)")
         await self._record(delivery, result)
         AUTOPILOT_DELIVERIES.labels(result.outcome).inc()
 
