@@ -137,7 +137,7 @@ def user_message(error: BaseException, slash: str) -> Mrkdwn:
             )
         case LeaseLostError():
             return Mrkdwn(
-                "The sync stopped: another process took it over after this one fell silent. "
+                "The sync stopped: another copy of the bot took it over after this one went quiet. "
                 "`{} sync status` shows the latest result."
             ).format(slash)
         case PublicUrlMissingError():
