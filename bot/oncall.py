@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 from bot.cortex.models import EntityDetails, OncallLevel, OncallUser
 from bot.rootly.client import RootlyClient
@@ -44,13 +45,13 @@ async def rootly_oncall(rootly: RootlyClient, entity: EntityDetails) -> tuple[On
     if services:
         found = await rootly.list_oncalls(service_ids=[service.id for service in services])
         if found:
-            return _levels(found)
+            return _levels(rootly, found)
     teams = [team for service in services for team in service.owner_group_ids]
     if not teams:
         teams = await _owner_teams(rootly, entity)
     if not teams:
         return ()
-    return _levels(await rootly.list_oncalls(group_ids=teams))
+    return _levels(rootly, await rootly.list_oncalls(group_ids=teams))
 
 
 async def _rootly_services(rootly: RootlyClient, entity: EntityDetails) -> list[RootlyService]:
@@ -68,19 +69,31 @@ async def _owner_teams(rootly: RootlyClient, entity: EntityDetails) -> list[str]
     return [team.id for teams in found for team in teams]
 
 
-def _levels(oncalls: Sequence[RootlyOncall]) -> tuple[OncallLevel, ...]:
-    """One level per escalation policy and level, each person once, lowest level first."""
-    people: dict[tuple[int, str], dict[str, OncallUser]] = {}
+def _levels(rootly: RootlyClient, oncalls: Sequence[RootlyOncall]) -> tuple[OncallLevel, ...]:
+    """One level per escalation policy and level, each person once (with their shift's end and
+    schedule), lowest level first, each policy and schedule linked to its page in Rootly."""
+    people: dict[tuple[int, str, str], dict[str, OncallUser]] = {}
     for oncall in oncalls:
         user = oncall.user
-        person = (
-            OncallUser(name=user.display_name, email=user.email)
-            if user
-            else OncallUser(name=f"Rootly user {oncall.user_id}")
+        person = OncallUser(
+            name=user.display_name if user else f"Rootly user {oncall.user_id}",
+            email=user.email if user else None,
+            until=oncall.ends_at,
+            schedule=oncall.schedule_name,
+            schedule_url=_page(rootly, "schedules", oncall.schedule_id),
         )
-        level = people.setdefault((oncall.escalation_level, oncall.escalation_policy_name), {})
-        level.setdefault(person.name, person)
+        policy = oncall.escalation_policy_name, oncall.escalation_policy_id
+        people.setdefault((oncall.escalation_level, *policy), {}).setdefault(person.name, person)
     return tuple(
-        OncallLevel(provider=policy, level=number, users=tuple(users.values()))
-        for (number, policy), users in sorted(people.items())
+        OncallLevel(
+            provider=name,
+            level=number,
+            users=tuple(users.values()),
+            url=_page(rootly, "escalation-policies", policy_id),
+        )
+        for (number, name, policy_id), users in sorted(people.items())
     )
+
+
+def _page(rootly: RootlyClient, kind: str, resource_id: str | None) -> str | None:
+    return rootly.web_url(f"/account/{kind}/{quote(resource_id, safe='')}") if resource_id else None

@@ -24,6 +24,7 @@ from bot.egress import AddressPolicy, Egress, open_egress, own_addresses
 from bot.errors import NotConnectedError
 from bot.http import JsonApi, RetryPolicy
 from bot.installations import EncryptedInstallationStore
+from bot.people import MemberDirectory
 from bot.rootly import RootlyClient, rootly_api
 from bot.shared import RedisEntries, RedisLedger, SharedRedis
 from bot.storage import create_engine
@@ -55,6 +56,11 @@ class Services:
     def autopilot(self) -> Autopilot:
         """The incident autopilot's settings: on, off, and the last delivery of each workspace."""
         return Autopilot(self)
+
+    @cached_property
+    def members(self) -> MemberDirectory:
+        """Slack member IDs by email, per workspace (on-call people and owners as mentions)."""
+        return MemberDirectory()
 
     @cached_property
     def sync(self) -> SyncEngine:

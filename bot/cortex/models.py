@@ -279,6 +279,11 @@ class NextSteps(CortexModel):
 class OncallUser(CortexModel):
     name: str
     email: str | None = None
+    # When their shift ends, and the schedule it is part of with its page: Rootly says so;
+    # Cortex's current on-call answer does not.
+    until: datetime | None = None
+    schedule: str | None = None
+    schedule_url: str | None = None
 
 
 class OncallSchedule(CortexModel):
@@ -320,6 +325,8 @@ class OncallLevel(CortexModel):
     provider: str
     level: int
     users: tuple[OncallUser, ...]
+    # The provider's page for this escalation policy, where known (Rootly's).
+    url: str | None = None
 
 
 class Dependency(CortexModel):

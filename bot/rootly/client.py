@@ -103,6 +103,11 @@ ROOTLY = ApiSpec(SERVICE_NAME, describe_rootly_error, content_type=JSON_API)
 
 
 class RootlyClient(ApiClient):
+    def web_url(self, path: str) -> str:
+        """A page of Rootly's web app: the API's host without `api.`, and `path`."""
+        scheme, _, host = self.base_url.partition("://")
+        return f"{scheme}://{host.removeprefix('api.')}{path}"
+
     async def check_access(self, policy: RetryPolicy | None = None) -> None:
         """The cheapest authenticated read: raises `UnauthorizedError` for a bad key."""
         await self._get("/v1/services", _page(1, size=1), policy)

@@ -85,7 +85,9 @@ class RootlyOncall(Resource):
     escalation_policy_name: str
     escalation_level: int = 1
     user_id: int
+    schedule_id: str | None = None
     schedule_name: str | None = None
+    ends_at: datetime | None = None
     # The person, when the answer included them (`include=user`).
     user: RootlyUser | None = None
 

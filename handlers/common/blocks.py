@@ -9,13 +9,14 @@ from urllib.parse import quote, urlparse
 
 from slack_sdk.models.blocks import Block, ExternalDataSelectElement, InputBlock
 
-from bot.cortex.models import Deploy, Entity
+from bot.cortex.models import Deploy, DeployType, Entity, OncallLevel, OncallUser
 from bot.errors import BudgetBusyError, CallError
 from bot.oncall import OnCall, OnCallSource
 from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
 from handlers.common.kit import Message, actions, button, option, plain, section
-from handlers.common.mrkdwn import Mrkdwn, cut, link, mention, moment
+from handlers.common.mrkdwn import Mrkdwn, cut, escaped, link, mention, moment
+from handlers.common.people import NOBODY_KNOWN, People
 
 
 def connect_button() -> Block:
@@ -79,9 +80,43 @@ def deploy_line(deploy: Deploy) -> Mrkdwn:
     )
 
 
-def oncall_summary(oncall: OnCall | None) -> Mrkdwn:
-    """Who is on call at the first escalation level and which source said so, as the card and
-    the incident modal show it."""
+def marked_deploy_line(deploy: Deploy) -> Mrkdwn:
+    """`deploy_line` with a rollback standing out, as lists of recent deploys show it."""
+    line = deploy_line(deploy)
+    return Mrkdwn(":rewind: {}").format(line) if deploy.type is DeployType.ROLLBACK else line
+
+
+# The on-call providers Cortex integrates with, spelled as they spell themselves.
+PROVIDERS = {
+    "PAGERDUTY": "PagerDuty",
+    "OPSGENIE": "Opsgenie",
+    "VICTOROPS": "VictorOps",
+    "XMATTERS": "xMatters",
+}
+
+
+def oncall_where(source: OnCallSource, level: OncallLevel) -> Mrkdwn:
+    """Where an escalation level comes from: Cortex's integration by its name (PagerDuty), or
+    the Rootly escalation policy, linked to its page."""
+    if source is OnCallSource.CORTEX:
+        return escaped(PROVIDERS.get(level.provider.upper(), level.provider))
+    return Mrkdwn("{} in Rootly").format(link(level.url, level.provider))
+
+
+def on_call_person(user: OncallUser, people: People, *, schedule: bool = False) -> Mrkdwn:
+    """Someone on call: a mention where Slack knows their email, until when their shift runs,
+    and (with `schedule`) the schedule it is part of, linked."""
+    shown = people.show(user.name, user.email)
+    if user.until:
+        shown = Mrkdwn("{} until {}").format(shown, moment(user.until))
+    if schedule and user.schedule:
+        shown = Mrkdwn("{} (schedule {})").format(shown, link(user.schedule_url, user.schedule))
+    return shown
+
+
+def oncall_summary(oncall: OnCall | None, people: People = NOBODY_KNOWN) -> Mrkdwn:
+    """Who is on call at the first escalation level, until when, and where that comes from, as
+    the card and the incident context show it."""
     if oncall is None:
         return Mrkdwn("_could not be read_")
     if oncall.source is None:
@@ -89,9 +124,14 @@ def oncall_summary(oncall: OnCall | None) -> Mrkdwn:
         return Mrkdwn(
             "_not known to Cortex or Rootly_" if asked_rootly else "_no on-call integration_"
         )
+    if not oncall.levels:
+        return Mrkdwn("_nobody on call, says {}_").format(oncall.source)
     first = [level for level in oncall.levels if level.level == oncall.levels[0].level]
-    names = Mrkdwn(", ").join(user.name for level in first for user in level.users)
-    return Mrkdwn("{} _({})_").format(names or Mrkdwn("_nobody on call_"), oncall.source)
+    names = Mrkdwn(", ").join(
+        on_call_person(user, people) for level in first for user in level.users
+    )
+    where = Mrkdwn(", ").join(dict.fromkeys(oncall_where(oncall.source, level) for level in first))
+    return Mrkdwn("{} _({})_").format(names or Mrkdwn("_nobody on call_"), where)
 
 
 def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
-from bot.cortex.models import Deploy, Entity, EntityDetails, OncallLevel
+from bot.cortex.models import Deploy, Entity, EntityDetails
 from bot.finder import Found
 from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
 from handlers.common.blocks import (
     cortex_web_url,
-    deploy_line,
+    marked_deploy_line,
     older_data_note,
+    on_call_person,
     oncall_summary,
+    oncall_where,
     service_row,
     suggestions,
 )
@@ -31,16 +33,41 @@ from handlers.common.kit import (
     section,
 )
 from handlers.common.mrkdwn import Mrkdwn, escaped, link, plural
+from handlers.common.people import People
 
 CARD_DEPLOYS = 5
 DEPLOYS_PAGE = 10
 SEARCH_RESULTS = 10
+SHOWN_DEPENDENCIES = 3
 
 
-def _owners(entity: EntityDetails) -> Mrkdwn:
-    teams = [team.name or team.tag for team in entity.owners.teams]
-    people = [person.email for person in entity.owners.individuals]
-    return Mrkdwn(", ").join(teams + people) or Mrkdwn("_no owners in Cortex_")
+def _owners(entity: EntityDetails, people: People) -> Mrkdwn:
+    """Owner teams first, then people (mentions where Slack knows their email)."""
+    teams = Mrkdwn(", ").join(team.name or team.tag for team in entity.owners.teams)
+    persons = Mrkdwn(", ").join(
+        people.show(person.email, person.email) for person in entity.owners.individuals
+    )
+    shown = [part for part in (teams, persons) if part]
+    return Mrkdwn(" · ").join(shown) or Mrkdwn("_no owners in Cortex_")
+
+
+def _dependencies(snapshot: ServiceSnapshot, names: Mapping[str, str]) -> Mrkdwn:
+    """The first few services it depends on, by name where the catalog knows it, then a count."""
+    callees = list(dict.fromkeys(found.callee_tag for found in snapshot.dependencies))
+    shown = Mrkdwn(", ").join(
+        names.get(tag) or Mrkdwn("`{}`").format(tag) for tag in callees[:SHOWN_DEPENDENCIES]
+    )
+    more = len(callees) - SHOWN_DEPENDENCIES
+    if more > 0:
+        return Mrkdwn("{} and {:,} more").format(shown, more)
+    return shown or Mrkdwn("_none_")
+
+
+def service_people(snapshot: ServiceSnapshot) -> list[str | None]:
+    """The emails of the people the card shows: who is on call, then the owners."""
+    levels = snapshot.oncall.levels if snapshot.oncall else ()
+    on_call = [user.email for level in levels for user in level.users]
+    return [*on_call, *(person.email for person in snapshot.entity.owners.individuals)]
 
 
 def _channels(entity: EntityDetails) -> Mrkdwn:
@@ -81,7 +108,11 @@ def _notes(snapshot: ServiceSnapshot) -> list[Block]:
     return [context(Mrkdwn(":warning: ") + Mrkdwn("; ").join(notes))] if notes else []
 
 
-def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
+def service_card(
+    snapshot: ServiceSnapshot, cortex_api_url: str, people: People, names: Mapping[str, str]
+) -> list[Block]:
+    """The card; `people`: Slack members by email; `names`: service names by tag (its
+    dependencies are known by tag)."""
     entity = snapshot.entity
     blocks: list[Block] = [
         header(entity.name, otherwise=entity.tag),
@@ -92,10 +123,10 @@ def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
     blocks.append(
         fields(
             [
-                _field("Owners", _owners(entity)),
-                _field("On call now", oncall_summary(snapshot.oncall)),
+                _field("Owners", _owners(entity, people)),
+                _field("On call now", oncall_summary(snapshot.oncall, people)),
                 _field("Slack", _channels(entity)),
-                _field("Dependencies", Mrkdwn("{}").format(len(snapshot.dependencies))),
+                _field("Depends on", _dependencies(snapshot, names)),
             ]
         )
     )
@@ -104,7 +135,7 @@ def service_card(snapshot: ServiceSnapshot, cortex_api_url: str) -> list[Block]:
         links = [link(found.url, found.name) for found in entity.links]
         blocks.append(section(Mrkdwn("*Links*\n{}").format(Mrkdwn(" · ").join(links))))
     recent = snapshot.deploys[:CARD_DEPLOYS]
-    lines = Mrkdwn("\n").join(Mrkdwn("• {}").format(deploy_line(deploy)) for deploy in recent)
+    lines = Mrkdwn("\n").join(Mrkdwn("• {}").format(marked_deploy_line(d)) for d in recent)
     blocks.append(section(Mrkdwn("*Last deploys*\n{}").format(lines or "_no deploys recorded_")))
     blocks += _notes(snapshot)
     blocks += actions(
@@ -157,14 +188,15 @@ def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list
             )
         ),
         DividerBlock(),
-        *(section(deploy_line(deploy)) for deploy in page),
+        *(section(marked_deploy_line(deploy)) for deploy in page),
     ]
     if offset + DEPLOYS_PAGE < len(deploys):
         blocks += actions(button("More", ids.MORE_DEPLOYS, f"{entity.tag}|{offset + DEPLOYS_PAGE}"))
     return blocks
 
 
-def oncall_blocks(entity: Entity, oncall: OnCall) -> list[Block]:
+def oncall_blocks(entity: Entity, oncall: OnCall, people: People) -> list[Block]:
+    """Who is on call per escalation level: people as mentions, until when, from where."""
     name = entity.name
     if oncall.source is None:
         return [section(_nobody_knows(name, oncall))]
@@ -172,10 +204,10 @@ def oncall_blocks(entity: Entity, oncall: OnCall) -> list[Block]:
         nobody = Mrkdwn("Nobody is on call for *{}* right now, according to {}.")
         return [section(nobody.format(name, oncall.source))]
     lines = [
-        Mrkdwn("*Level {}* ({}): {}").format(
+        Mrkdwn("*Level {}* · {}: {}").format(
             level.level,
-            _provider(oncall.source, level),
-            Mrkdwn(", ").join(_person(user.name, user.email) for user in level.users)
+            oncall_where(oncall.source, level),
+            Mrkdwn(", ").join(on_call_person(user, people, schedule=True) for user in level.users)
             or Mrkdwn("_nobody_"),
         )
         for level in oncall.levels
@@ -194,12 +226,3 @@ def _nobody_knows(name: str, oncall: OnCall) -> Mrkdwn:
         "*{}* has no on-call integration registered in Cortex "
         "(PagerDuty, Opsgenie, VictorOps or xMatters), and Rootly is not connected."
     ).format(name)
-
-
-def _provider(source: OnCallSource, level: OncallLevel) -> str:
-    # Cortex names the integration (PAGERDUTY); Rootly names the escalation policy, as written.
-    return level.provider.title() if source is OnCallSource.CORTEX else level.provider
-
-
-def _person(name: str, email: str | None) -> Mrkdwn:
-    return Mrkdwn("{} ({})").format(name, email) if email else escaped(name)

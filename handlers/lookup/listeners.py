@@ -22,11 +22,13 @@ from handlers.common.blocks import unknown_service_message
 from handlers.common.context import Invocation, catalog_of, open_modal
 from handlers.common.kit import OPTIONS, Message, modal, options
 from handlers.common.mrkdwn import Mrkdwn, escaped
+from handlers.common.people import slack_people
 from handlers.lookup.blocks import (
     deploys_page,
     oncall_blocks,
     search_results,
     service_card,
+    service_people,
 )
 from handlers.lookup.grammar import Deploys, Oncall, Search, ServiceLookup
 from handlers.lookup.modals import looking_up_modal, lookup_modal, picker_modal
@@ -35,16 +37,33 @@ log = logging.getLogger(__name__)
 
 
 async def service_answer(
-    catalog: Catalog, query: str, slash: str, maybe_subcommand: str | None = None
+    invocation: Invocation, query: str, maybe_subcommand: str | None = None
 ) -> Message:
     """The service card, or "did you mean" with the closest services."""
+    catalog = await invocation.catalog()
     try:
         snapshot = await catalog.resolve(query, partial(take_snapshot, catalog))
     except UnknownServiceError as unknown:
-        return unknown_service_message(query, unknown.suggestions, slash, maybe_subcommand)
+        return unknown_service_message(
+            query, unknown.suggestions, invocation.slash, maybe_subcommand
+        )
+    people = await slack_people(
+        invocation.client, invocation.services, invocation.team_id, service_people(snapshot)
+    )
     entity = snapshot.entity
-    name = escaped(entity.name.strip() or entity.tag)
-    return Message(name, service_card(snapshot, catalog.client.base_url))
+    card = service_card(snapshot, catalog.client.base_url, people, await _service_names(catalog))
+    return Message(escaped(entity.name.strip() or entity.tag), card)
+
+
+async def _service_names(catalog: Catalog) -> dict[str, str]:
+    """Service names by tag, from the catalog's listing (resolving the card's service read it);
+    none when it cannot be read (the card shows tags)."""
+    try:
+        services = (await catalog.services()).value
+    except BotError as error:
+        log.info("no service names for a card of team %s: %s", catalog.team_id, error)
+        return {}
+    return {entity.tag: entity.name for entity in services}
 
 
 async def deploys_answer(catalog: Catalog, tag: str, offset: int, slash: str) -> Message:
@@ -62,11 +81,9 @@ async def _reply(invocation: Invocation, answer: Message) -> None:
 
 
 async def lookup(invocation: Invocation, command: ServiceLookup) -> None:
-    catalog = await invocation.catalog()
-    answer = await service_answer(
-        catalog, command.query, invocation.slash, command.maybe_subcommand
+    await _reply(
+        invocation, await service_answer(invocation, command.query, command.maybe_subcommand)
     )
-    await _reply(invocation, answer)
 
 
 async def search_answer(invocation: Invocation, words: str, offset: int) -> Message:
@@ -93,15 +110,17 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
         await _reply(invocation, suggested)
         return
     oncall = (await catalog.oncall(entity.tag)).value
+    emails = [user.email for level in oncall.levels for user in level.users]
+    people = await slack_people(invocation.client, invocation.services, invocation.team_id, emails)
     text = Mrkdwn("On call for {}").format(entity.name)
-    await _reply(invocation, Message(text, oncall_blocks(entity, oncall)))
+    await _reply(invocation, Message(text, oncall_blocks(entity, oncall, people)))
 
 
 # --- buttons -------------------------------------------------------------------------------------
 
 
 async def show_service(invocation: Invocation) -> None:
-    answer = await service_answer(await invocation.catalog(), invocation.value, invocation.slash)
+    answer = await service_answer(invocation, invocation.value)
     # A button on a private answer (search, "did you mean") gives way to the card; one on a
     # message the channel shares (the incident autopilot's) stays, and the card comes beside it.
     private = invocation.body.get("container", {}).get("is_ephemeral", True)
@@ -160,7 +179,7 @@ async def open_lookup(invocation: Invocation) -> None:
 async def fill_card(invocation: Invocation) -> None:
     view = invocation.body["view"]
     picked = view["state"]["values"][ids.SERVICE_BLOCK][ids.SERVICE_SELECT]["selected_option"]
-    answer = await service_answer(await invocation.catalog(), picked["value"], invocation.slash)
+    answer = await service_answer(invocation, picked["value"])
     await invocation.client.views_update(
         view_id=view["id"], view=lookup_modal(answer.blocks, submit=False)
     )

@@ -30,10 +30,12 @@ def services(fake_cortex: FakeCortex) -> FakeCortex:
     return fake_cortex
 
 
-def rootly_pages(rootly: FakeRootly, **policy: tuple[str, ...]) -> None:
+def rootly_pages(
+    rootly: FakeRootly, service_ids: tuple[str, ...] = (), group_ids: tuple[str, ...] = ()
+) -> None:
     """Cy is on call at level 1 of a policy for the given services or teams, Di at level 2."""
     people = [("Cy Oncall", "cy@example.com"), ("Di Backup", "di@example.com")]
-    rootly.page("Payments primary", people, **policy)
+    rootly.page("Payments primary", people, service_ids=service_ids, group_ids=group_ids)
 
 
 async def test_cortex_answers_first_and_rootly_is_not_asked(

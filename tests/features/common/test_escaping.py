@@ -141,7 +141,7 @@ async def test_the_card(app: SlackApp) -> None:
     ("text", "shown"),
     [
         ("deploys pager", "Release &lt;!here&gt; &amp; co"),
-        ("oncall pager", "*Level 1* (Pagerduty): Cy &lt;!channel&gt; (cy@x.io)"),
+        ("oncall pager", "*Level 1* · PagerDuty: Cy &lt;!channel&gt;"),
         ("search relay", "*Pager &lt;!channel&gt; Relay"),
         (f"nosuch {TYPED_PING}", "No service matches `nosuch &lt;!channel&gt;`"),
         (f"search {TYPED_PING}", "1 service matches `&lt;!channel&gt;`:"),

@@ -237,8 +237,9 @@ async def test_who_rootly_pages_is_shown_when_cortex_has_no_on_call(app: SlackAp
     updated = await pick(app, view, ["payments-api", "ledger"])
 
     shown = json.dumps(updated["blocks"])
-    assert "Cy Oncall _(Cortex)_" in shown
-    assert "Lu Ledger _(Rootly)_" in shown
+    assert "Cy Oncall _(Opsgenie)_" in shown  # Cortex's integration, by its name
+    assert "Lu Ledger until <!date^" in shown
+    assert "|Ledger primary> in Rootly)_" in shown
 
 
 async def test_a_cortex_failure_for_one_service_is_noted_and_the_rest_shown(

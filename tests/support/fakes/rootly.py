@@ -202,8 +202,11 @@ class FakeRootly(ContractFake):
         }
         return policy_id
 
-    def put_on_call(self, policy_id: str, user_id: int, *, level: int = 1) -> None:
-        """`user_id` is on call now at `level` of the escalation policy, for a day."""
+    def put_on_call(
+        self, policy_id: str, user_id: int, *, level: int = 1, schedule: str | None = None
+    ) -> None:
+        """`user_id` is on call now at `level` of the escalation policy, for a day, through the
+        named schedule when given."""
         now = datetime.now(UTC)
         self.oncalls.append(
             {
@@ -211,8 +214,8 @@ class FakeRootly(ContractFake):
                 "escalation_policy_name": self.escalation_policies[policy_id]["name"],
                 "escalation_level": level,
                 "user_id": user_id,
-                "schedule_id": None,
-                "schedule_name": None,
+                "schedule_id": str(uuid.uuid5(uuid.NAMESPACE_URL, schedule)) if schedule else None,
+                "schedule_name": schedule,
                 "starts_at": iso(now.replace(hour=0, minute=0, second=0, microsecond=0)),
                 "ends_at": iso(now.replace(hour=23, minute=59, second=59, microsecond=0)),
             }
@@ -225,12 +228,14 @@ class FakeRootly(ContractFake):
         *,
         service_ids: tuple[str, ...] = (),
         group_ids: tuple[str, ...] = (),
+        schedule: str | None = None,
     ) -> str:
         """A new escalation policy for these services or teams, with each (name, email) on call
-        now at the next level (the first at level 1); returns the policy's id."""
+        now at the next level (the first at level 1), through `schedule` when given; returns the
+        policy's id."""
         policy_id = self.add_escalation_policy(policy, service_ids=service_ids, group_ids=group_ids)
         for level, (name, email) in enumerate(people, start=1):
-            self.put_on_call(policy_id, self.add_user(name, email), level=level)
+            self.put_on_call(policy_id, self.add_user(name, email), level=level, schedule=schedule)
         return policy_id
 
     def store_service(self, attributes: dict[str, Any]) -> str:

@@ -254,6 +254,17 @@ def _users_info(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str,
     return _ok(user=user) if user else {"ok": False, "error": "user_not_found"}
 
 
+def _users_lookup_by_email(fake: FakeSlack, args: dict[str, Any], token: str) -> dict[str, Any]:
+    """The member of the token's workspace with this email (Slack matches it case-blind)."""
+    team_id = fake.tokens.get(token, ("", ""))[0]
+    wanted = str(args.get("email", "")).lower()
+    for user in fake.users.values():
+        email = str(user["profile"].get("email", "")).lower()
+        if user["team_id"] == team_id and email == wanted:
+            return _ok(user=user)
+    return {"ok": False, "error": "users_not_found"}
+
+
 def _store_view(fake: FakeSlack, view: Any, view_id: str | None = None) -> dict[str, Any]:
     view = json.loads(view) if isinstance(view, str) else dict(view)
     view_id = view_id or fake.new_id("V")
@@ -339,6 +350,7 @@ def _oauth_access(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[st
 METHODS: dict[str, Handler] = {
     "auth.test": _auth_test,
     "users.info": _users_info,
+    "users.lookupByEmail": _users_lookup_by_email,
     "views.open": _views_open,
     "views.update": _views_update,
     "views.publish": _views_publish,
