@@ -9,6 +9,7 @@ integration for a service and the workspace connected Rootly.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,10 +31,12 @@ from bot.cortex.models import (
     Scorecard,
     ScorecardScore,
     ServiceScore,
+    Team,
 )
 from bot.errors import NotFoundError, UnknownScorecardError, UnknownServiceError
 from bot.finder import FindResult, Found, find_named, rank_for_typeahead, search
 from bot.oncall import OnCall, OnCallSource, rootly_oncall
+from bot.people import email_key
 from bot.rootly.client import RootlyClient
 from bot.scorecards import ScorecardSummary, summarize
 
@@ -75,6 +78,7 @@ class Shape:
     ONCALL = TypeAdapter(list[OncallLevel] | None)
     ROOTLY_ONCALL = TypeAdapter(tuple[OncallLevel, ...])
     DEPENDENCIES = TypeAdapter(list[Dependency])
+    TEAMS = TypeAdapter(list[Team])
     SCORECARDS = TypeAdapter(list[Scorecard])
     SCORECARD_SUMMARY = TypeAdapter(ScorecardSummary)
     SERVICE_SCORE = TypeAdapter(ServiceScore | None)
@@ -118,6 +122,27 @@ class Catalog:
     async def known_services(self) -> list[Entity]:
         """The services as last listed if that listing is cached; none otherwise (no request)."""
         return await self._cache.peek((*self._scope, "services"), Shape.ENTITIES) or []
+
+    async def teams(self) -> Cached[list[Team]]:
+        return await self._read(Ttl.SERVICES, Shape.TEAMS, self.client.list_teams, "teams")
+
+    async def owned_by(self, email: str) -> list[Entity]:
+        """The services this person owns: among the owners by email, or through a team they are a
+        member of, by name."""
+        services, teams = await asyncio.gather(self.services(), self.teams())
+        wanted = email_key(email)
+        theirs = {
+            team.team_tag
+            for team in teams.value
+            if any(email_key(member.email) == wanted for member in team.members)
+        }
+
+        def owns(entity: Entity) -> bool:
+            people = (email_key(person.email) for person in entity.owners.individuals)
+            return wanted in people or any(team.tag in theirs for team in entity.owners.teams)
+
+        owned = (entity for entity in services.value if owns(entity))
+        return sorted(owned, key=lambda entity: (entity.name.lower(), entity.tag))
 
     async def entity(self, tag: str) -> Cached[EntityDetails]:
         return await self._read(

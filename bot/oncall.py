@@ -38,6 +38,11 @@ class OnCall:
     levels: tuple[OncallLevel, ...] = ()
     asked: tuple[OnCallSource, ...] = (OnCallSource.CORTEX,)
 
+    @property
+    def emails(self) -> list[str | None]:
+        """The emails of everyone on call, lowest level first (as far as the source gives them)."""
+        return [user.email for level in self.levels for user in level.users]
+
 
 async def rootly_oncall(rootly: RootlyClient, entity: EntityDetails) -> tuple[OncallLevel, ...]:
     """Who Rootly pages for a Cortex service now: empty when Rootly does not know."""

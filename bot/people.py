@@ -25,10 +25,18 @@ EMAILS_PER_WORKSPACE = 2_000
 WORKSPACES = 1_000
 # At most this many emails are looked up for one answer; the rest show by name.
 LOOKUPS_PER_ANSWER = 20
+# How long an answer waits for the lookups (the chat side may hold them for its rate limit): those
+# not answered by then show by name and are asked again next time.
+PATIENCE_SECONDS = 2.0
 
 # The member ID for an email, None when the workspace has no member with it; raises
 # `UnavailableError` when the chat side could not say (that is not remembered).
 MemberLookup = Callable[[str], Awaitable[str | None]]
+
+
+def email_key(email: str | None) -> str:
+    """An email as people are matched by it: Slack and Cortex compare emails case-blind."""
+    return (email or "").strip().lower()
 
 
 class MemberDirectory:
@@ -38,9 +46,11 @@ class MemberDirectory:
         ttl: float = MEMBER_TTL,
         per_workspace: int = EMAILS_PER_WORKSPACE,
         workspaces: int = WORKSPACES,
+        patience: float = PATIENCE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ttl = ttl
+        self._patience = patience
         self._per_workspace = per_workspace
         self._clock = clock
         self._workspaces: LRUCache[str, TTLCache[str, str | None]] = LRUCache(maxsize=workspaces)
@@ -49,19 +59,34 @@ class MemberDirectory:
         self, team_id: str, emails: Iterable[str | None], lookup: MemberLookup
     ) -> dict[str, str]:
         """Member IDs by (lowercased) email, for those of `emails` that are members."""
-        wanted = list(dict.fromkeys(e.strip().lower() for e in emails if e and e.strip()))
-        wanted = wanted[:LOOKUPS_PER_ANSWER]
+        keys = (email_key(email) for email in emails)
+        wanted = list(dict.fromkeys(key for key in keys if key))[:LOOKUPS_PER_ANSWER]
         known = self._known(team_id)
-        missing = [email for email in wanted if email not in known]
-        found = await asyncio.gather(*(lookup(email) for email in missing), return_exceptions=True)
-        for email, member in zip(missing, found, strict=True):
-            if isinstance(member, UnavailableError):
-                log.info("no member found for an email in %s: %s", team_id, member)
-            elif isinstance(member, BaseException):
-                raise member
-            else:
-                known[email] = member
+        asked = {
+            email: asyncio.ensure_future(lookup(email)) for email in wanted if email not in known
+        }
+        if asked:
+            _, late = await asyncio.wait(asked.values(), timeout=self._patience)
+            for task in late:
+                task.cancel()
+            if late:
+                log.info("%d member lookups in %s were too late", len(late), team_id)
+            for email, task in asked.items():
+                if task not in late:
+                    self._remember(known, team_id, email, task)
         return {email: member for email in wanted if (member := known.get(email))}
+
+    @staticmethod
+    def _remember(
+        known: TTLCache[str, str | None], team_id: str, email: str, task: asyncio.Task[str | None]
+    ) -> None:
+        error = task.exception()
+        if isinstance(error, UnavailableError):
+            log.info("no member found for an email in %s: %s", team_id, error)
+        elif error is not None:
+            raise error
+        else:
+            known[email] = task.result()
 
     def _known(self, team_id: str) -> TTLCache[str, str | None]:
         known = self._workspaces.get(team_id)

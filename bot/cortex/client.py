@@ -29,6 +29,8 @@ from bot.cortex.models import (
     Scorecard,
     ScorecardScore,
     ScorecardScores,
+    Team,
+    Teams,
 )
 from bot.errors import NotFoundError, UnreadableAnswerError
 from bot.http import (
@@ -180,6 +182,10 @@ class CortexClient(ApiClient):
             [("entityTag", entity_tag)],
         )
         return _parse(NextSteps, payload)
+
+    async def list_teams(self) -> list[Team]:
+        """Every team with members, and who they are (one answer: Cortex does not page it)."""
+        return list(_parse(Teams, await self._get("/api/v1/teams")).teams)
 
     async def get_current_oncall(self, tag: str) -> list[OncallLevel] | None:
         """Who is on call now, per provider and escalation level, lowest level first; None when

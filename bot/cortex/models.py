@@ -329,6 +329,32 @@ class OncallLevel(CortexModel):
     url: str | None = None
 
 
+class TeamMember(CortexModel):
+    email: str | None = None
+
+
+class TeamMembers(CortexModel):
+    members: tuple[TeamMember, ...] = ()
+
+
+class Team(CortexModel):
+    """A team from `GET /api/v1/teams`: managed in Cortex (`cortexTeam`) or an identity
+    provider's group (`idpGroup`), each with its members."""
+
+    team_tag: str
+    cortex_team: TeamMembers | None = None
+    idp_group: TeamMembers | None = None
+
+    @property
+    def members(self) -> tuple[TeamMember, ...]:
+        no_one = TeamMembers()
+        return (self.cortex_team or no_one).members + (self.idp_group or no_one).members
+
+
+class Teams(CortexModel):
+    teams: tuple[Team, ...] = ()
+
+
 class Dependency(CortexModel):
     caller_tag: str
     callee_tag: str

@@ -85,7 +85,7 @@ class Invocation:
         delete_original: bool = False,
     ) -> None:
         """Answer through the response URL (privately unless `in_channel`), or to the person
-        directly where there is none."""
+        directly where there is none (a button in App Home)."""
         if self.response_url:
             await respond_via(
                 self.services,
@@ -96,7 +96,7 @@ class Invocation:
                 delete_original=delete_original,
             )
         else:
-            await tell_user(self.client, self.user_id, self.channel_id or None, message.text)
+            await tell_user(self.client, self.user_id, self.channel_id or None, message)
 
     async def catalog(self) -> Catalog:
         return await self.services.workspace_catalog(self.team_id)
@@ -157,10 +157,10 @@ async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
 
 
 async def tell_user(
-    client: AsyncWebClient, user_id: str, channel_id: str | None, text: Mrkdwn
+    client: AsyncWebClient, user_id: str, channel_id: str | None, said: Mrkdwn | Message
 ) -> None:
     """Say something to one person: in the channel they were in if possible, else in a DM."""
-    payload = Message(text).payload()
+    payload = (said if isinstance(said, Message) else Message(said)).payload()
     if channel_id:
         try:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
@@ -184,8 +184,9 @@ async def update_message(
 
 
 async def open_modal(client: AsyncWebClient, body: dict[str, Any], view: View) -> dict[str, Any]:
-    """Open a modal from a message, or push it on top when the click came from inside a modal."""
-    if body.get("container", {}).get("type") == "view" or body.get("view"):
+    """Open a modal from a message or App Home, or push it on top when the click came from inside
+    a modal."""
+    if (body.get("view") or {}).get("type") == "modal":
         response = await client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         response = await client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,22 +1,32 @@
-"""App Home: the workspace at a glance, and the parts of it that features show on their own too.
+"""App Home: a place to start, and the parts of it that features show on their own too.
 
-The home tab shows the connection, the last sync and its schedule, the channels' digests and the
-incident autopilot. The home feature publishes it when the tab is opened and the connect feature
-after a connection, and the sync, digest and autopilot answers show the same status lines, so
-they are built here, once.
+Everyone sees their own services (owned by them or their teams in Cortex, matched by their email),
+who is on call for each and its last deploy, with buttons to look a service up or record a deploy,
+and the channels' digests. Admins also see the connection (Cortex URL, key endings, Rootly, who
+connected it) with buttons to reconnect and preview the sync, the sync and the incident autopilot;
+members never see key endings. The home feature publishes it when the tab is opened and the connect
+feature after a connection, and the sync, digest and autopilot answers show the same status lines,
+so they are built here, once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.autopilot import AutopilotSettings, LastDelivery, WebhookOutcome
 from bot.autopilot.timeline import window_text
+from bot.cache import Cached
+from bot.catalog import Catalog
+from bot.cortex.models import Deploy, Entity
 from bot.digests import Digest, Scope
+from bot.errors import BotError, CallError
+from bot.oncall import OnCall
 from bot.sync import (
     BY_CLI,
     BY_SCHEDULE,
@@ -28,54 +38,227 @@ from bot.sync import (
 )
 from bot.sync.report import count_phrases
 from bot.workspaces import ConnectionInfo
-from handlers.common.blocks import connection_summary, not_connected_blocks
-from handlers.common.context import Invocation
+from handlers.common import ids
+from handlers.common.blocks import (
+    connection_summary,
+    marked_deploy_line,
+    not_connected_blocks,
+    oncall_summary,
+)
+from handlers.common.context import Invocation, deployer_of, is_admin
 from handlers.common.errors import slack_refusal
-from handlers.common.kit import SECTION_TEXT, context, fitted, header, home, section
+from handlers.common.kit import (
+    SECTION_TEXT,
+    actions,
+    button,
+    context,
+    fitted,
+    header,
+    home,
+    section,
+)
 from handlers.common.mrkdwn import Mrkdwn, channel_link, escaped, mention, moment
+from handlers.common.people import NOBODY_KNOWN, People, slack_people
+
+log = logging.getLogger(__name__)
 
 SYNC_TITLE = "Cortex → Rootly sync"
 SHOWN_PROBLEMS = 5
+# The services App Home shows in full (who is on call, the last deploy): two reads each.
+HOME_SERVICES = 5
+
+
+@dataclass(frozen=True)
+class OwnedService:
+    entity: Entity
+    oncall: OnCall | None  # None: it could not be read
+    last_deploy: Deploy | None
+    deploys_read: bool = True
+
+
+@dataclass(frozen=True)
+class Yours:
+    """A person's own services, as App Home shows them: the first few in full, and how many."""
+
+    email: str | None
+    services: Sequence[OwnedService] = ()
+    total: int = 0
+    people: People = NOBODY_KNOWN
+    # Why they could not be listed, and what to do, in words for the person.
+    unavailable: Mrkdwn | None = None
+
+
+@dataclass(frozen=True)
+class HomeParts:
+    """Everything App Home shows; the admin-only parts are None for members."""
+
+    admin: bool
+    connection: ConnectionInfo | None
+    yours: Yours | None = None
+    digests: Sequence[Digest] = ()
+    sync_status: SyncStatus | None = None
+    autopilot: AutopilotSettings | None = None
 
 
 async def publish_home(invocation: Invocation, user_id: str) -> None:
-    services = invocation.services
-    team_id = invocation.team_id
-    connection = await services.workspaces.describe(team_id)
+    services, client, team_id = invocation.services, invocation.client, invocation.team_id
+    connection, admin, person = await asyncio.gather(
+        services.workspaces.describe(team_id),
+        is_admin(client, services, team_id, user_id),
+        deployer_of(client, user_id),
+    )
     if connection is None:
-        view = home_view(invocation.slash, None)
+        parts = HomeParts(admin, None)
     else:
-        status, digests, autopilot = await asyncio.gather(
-            services.sync.status(team_id),
+        yours, digests = await asyncio.gather(
+            your_services(invocation, connection, person.email),
             services.digests.for_workspace(team_id),
-            services.autopilot.status(team_id),
         )
-        view = home_view(invocation.slash, connection, status, digests, autopilot)
-    await invocation.client.views_publish(user_id=user_id, view=view)
+        status, autopilot = (
+            await asyncio.gather(services.sync.status(team_id), services.autopilot.status(team_id))
+            if admin
+            else (None, None)
+        )
+        parts = HomeParts(admin, connection, yours, digests, status, autopilot)
+    await client.views_publish(user_id=user_id, view=home_view(parts, invocation.slash))
 
 
-def home_view(
-    slash: str,
-    connection: ConnectionInfo | None,
-    sync_status: SyncStatus | None = None,
-    digests: Sequence[Digest] = (),
-    autopilot: AutopilotSettings | None = None,
-) -> View:
+async def your_services(
+    invocation: Invocation, connection: ConnectionInfo, email: str | None
+) -> Yours:
+    """The services owned by this person or their teams, the first few with who is on call and
+    their last deploy; what fails is said, not raised (App Home has nowhere to show an error)."""
+    if not email:
+        return Yours(None, unavailable=no_email(invocation.slash))
+    if not connection.keys_readable:
+        return Yours(email, unavailable=NOT_REACHABLE)
+    try:
+        catalog = await invocation.catalog()
+        owned = await catalog.owned_by(email)
+    except BotError as error:
+        log.info("no services for App Home in %s: %s", invocation.team_id, error)
+        return Yours(email, unavailable=NOT_LISTED)
+    shown = await asyncio.gather(*(_owned(catalog, entity) for entity in owned[:HOME_SERVICES]))
+    emails = [email for found in shown if found.oncall for email in found.oncall.emails]
+    people = await slack_people(invocation.client, invocation.services, invocation.team_id, emails)
+    return Yours(email, shown, len(owned), people)
+
+
+async def _owned(catalog: Catalog, entity: Entity) -> OwnedService:
+    oncall, deploys = await asyncio.gather(
+        catalog.oncall(entity.tag), catalog.deploys(entity.tag), return_exceptions=True
+    )
+    if isinstance(deploys, BaseException):
+        _raise_unless_call_error(deploys)
+        return OwnedService(entity, _value_or_none(oncall), None, deploys_read=False)
+    return OwnedService(entity, _value_or_none(oncall), next(iter(deploys.value), None))
+
+
+def _value_or_none(read: Cached[OnCall] | BaseException) -> OnCall | None:
+    if isinstance(read, BaseException):
+        _raise_unless_call_error(read)
+        return None
+    return read.value
+
+
+def _raise_unless_call_error(error: BaseException) -> None:
+    # A part Cortex could not give is shown as such; anything else is a bug to report.
+    if not isinstance(error, CallError):
+        raise error
+
+
+def home_view(parts: HomeParts, slash: str) -> View:
     blocks: list[Block] = [header("Cortex")]
-    if connection is None:
-        blocks += not_connected_blocks(slash)
+    if parts.connection is None:
+        blocks += (
+            not_connected_blocks(slash)
+            if parts.admin
+            else [section(not_connected_for_members(slash))]
+        )
     else:
-        blocks.append(section(connection_summary(connection, slash)))
-        if sync_status is not None:
-            blocks += sync_home_blocks(sync_status, slash, rootly_connected=connection.has_rootly)
-        blocks += [DividerBlock(), *digest_home_blocks(digests, slash)]
-        blocks += [
-            DividerBlock(),
-            *autopilot_status_blocks(autopilot, connection.has_rootly, slash),
-        ]
-    help_line = Mrkdwn("Type `{} help` in any channel to get started.").format(slash)
-    blocks += [DividerBlock(), section(help_line)]
+        if parts.yours is not None:
+            blocks += your_services_blocks(parts.yours, slash)
+        blocks += [DividerBlock(), *digest_home_blocks(parts.digests, slash)]
+        if parts.admin:
+            rootly = parts.connection.has_rootly
+            blocks += [DividerBlock(), *connection_blocks(parts.connection, slash)]
+            if parts.sync_status is not None:
+                blocks += sync_home_blocks(parts.sync_status, slash, rootly_connected=rootly)
+            blocks += [DividerBlock(), *autopilot_status_blocks(parts.autopilot, rootly, slash)]
+    help_line = Mrkdwn("Type `{} help` in any channel to see everything the bot can do.").format(
+        slash
+    )
+    blocks += [DividerBlock(), context(help_line)]
     return home(blocks)
+
+
+def not_connected_for_members(slash: str) -> Mrkdwn:
+    return Mrkdwn(
+        "This workspace is not connected to Cortex yet: ask a workspace admin to connect it "
+        "with `{} connect`."
+    ).format(slash)
+
+
+def no_email(slash: str) -> Mrkdwn:
+    return Mrkdwn(
+        "Slack does not share your email with the bot, so your services cannot be found; "
+        "`{} search` finds any service."
+    ).format(slash)
+
+
+NOT_REACHABLE = Mrkdwn("The bot cannot reach Cortex until a workspace admin reconnects it.")
+NOT_LISTED = Mrkdwn("Cortex could not list your services just now; open this tab again shortly.")
+
+
+# --- your services -------------------------------------------------------------------------------
+
+
+def your_services_blocks(yours: Yours, slash: str) -> list[Block]:
+    """The person's services: who is on call, the last deploy, a button to each card."""
+    blocks: list[Block] = [header("Your services")]
+    if yours.unavailable is not None:
+        blocks.append(section(Mrkdwn(":warning: {}").format(yours.unavailable)))
+    elif not yours.services:
+        none = Mrkdwn(
+            "Cortex lists no service owned by you or your teams (matched by your email, {})."
+        )
+        blocks.append(section(none.format(yours.email)))
+    else:
+        blocks += [_owned_service(found, yours.people) for found in yours.services]
+        if yours.total > len(yours.services):
+            more = Mrkdwn("…and {:,} more: `{} search` finds them by name.")
+            blocks.append(context(more.format(yours.total - len(yours.services), slash)))
+    blocks += actions(
+        button("Look up a service", ids.OPEN_LOOKUP, style="primary"),
+        button("Record a deploy", ids.RECORD_DEPLOY),
+    )
+    return blocks
+
+
+def _owned_service(found: OwnedService, people: People) -> Block:
+    entity = found.entity
+    if not found.deploys_read:
+        last = Mrkdwn("_could not be read_")
+    elif found.last_deploy is None:
+        last = Mrkdwn("_none recorded_")
+    else:
+        last = marked_deploy_line(found.last_deploy)
+    lines = Mrkdwn("*{}* `{}`\nOn call: {}\nLast deploy: {}").format(
+        entity.name.strip() or entity.tag, entity.tag, oncall_summary(found.oncall, people), last
+    )
+    return section(lines, accessory=button("Open", ids.SHOW_SERVICE, entity.tag))
+
+
+# --- the connection (admins) ---------------------------------------------------------------------
+
+
+def connection_blocks(connection: ConnectionInfo, slash: str) -> list[Block]:
+    preview = button("Dry run of the sync", ids.SYNC_DRY_RUN) if connection.has_rootly else None
+    return [
+        header("Connection"),
+        section(connection_summary(connection, slash)),
+        *actions(button("Reconnect", ids.OPEN_CONNECT), preview),
+    ]
 
 
 # --- the sync ------------------------------------------------------------------------------------

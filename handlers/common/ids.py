@@ -52,9 +52,11 @@ WHEN_PICKER: Final = "when_picker"
 LOOKUP_SHORTCUT: Final = "lookup_service"
 RECORD_EVENT_SHORTCUT: Final = "record_as_cortex_event"
 LOOKUP_VIEW: Final = "lookup_view"
+OPEN_LOOKUP: Final = "open_lookup"
 
 # Cortex → Rootly sync
 SYNC_APPLY: Final = "sync_apply"
+SYNC_DRY_RUN: Final = "sync_dry_run"
 SYNC_FIELDS_VIEW: Final = "sync_fields_view"
 SYNC_FIELDS_BLOCK: Final = "sync_fields_block"
 SYNC_FIELDS: Final = "sync_fields"

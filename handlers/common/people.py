@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UnavailableError
+from bot.people import email_key
 from bot.services import Services
 from handlers.common.mrkdwn import Mrkdwn, escaped, mention
 
@@ -29,7 +30,7 @@ class People:
     members: Mapping[str, str] = field(default_factory=dict)
 
     def show(self, name: str | None, email: str | None) -> Mrkdwn:
-        member = self.members.get((email or "").strip().lower())
+        member = self.members.get(email_key(email))
         return mention(member) if member else escaped(name or email or "someone")
 
 

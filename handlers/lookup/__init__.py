@@ -67,4 +67,5 @@ def register(app: AsyncApp) -> None:
     app.options(ids.INCIDENT_SERVICES)(listeners.service_options)
     for shortcut in SHORTCUTS:
         app.shortcut(shortcut.callback_id)(acked(listeners.open_lookup))
+    app.action(ids.OPEN_LOOKUP)(acked(listeners.open_lookup))
     app.view(ids.LOOKUP_VIEW)(listeners.show_card)

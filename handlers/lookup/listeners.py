@@ -110,8 +110,9 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
         await _reply(invocation, suggested)
         return
     oncall = (await catalog.oncall(entity.tag)).value
-    emails = [user.email for level in oncall.levels for user in level.users]
-    people = await slack_people(invocation.client, invocation.services, invocation.team_id, emails)
+    people = await slack_people(
+        invocation.client, invocation.services, invocation.team_id, oncall.emails
+    )
     text = Mrkdwn("On call for {}").format(entity.name)
     await _reply(invocation, Message(text, oncall_blocks(entity, oncall, people)))
 
@@ -120,6 +121,11 @@ async def oncall(invocation: Invocation, command: Oncall) -> None:
 
 
 async def show_service(invocation: Invocation) -> None:
+    if invocation.body.get("view"):
+        # App Home or a modal: the card opens in a modal of its own, at once, then fills in.
+        opened = await invocation.open_loading_modal(looking_up_modal())
+        await _fill_card(invocation, opened["id"], invocation.value)
+        return
     answer = await service_answer(invocation, invocation.value)
     # A button on a private answer (search, "did you mean") gives way to the card; one on a
     # message the channel shares (the incident autopilot's) stays, and the card comes beside it.
@@ -179,9 +185,13 @@ async def open_lookup(invocation: Invocation) -> None:
 async def fill_card(invocation: Invocation) -> None:
     view = invocation.body["view"]
     picked = view["state"]["values"][ids.SERVICE_BLOCK][ids.SERVICE_SELECT]["selected_option"]
-    answer = await service_answer(invocation, picked["value"])
+    await _fill_card(invocation, view["id"], picked["value"])
+
+
+async def _fill_card(invocation: Invocation, view_id: str, query: str) -> None:
+    answer = await service_answer(invocation, query)
     await invocation.client.views_update(
-        view_id=view["id"], view=lookup_modal(answer.blocks, submit=False)
+        view_id=view_id, view=lookup_modal(answer.blocks, submit=False)
     )
 
 

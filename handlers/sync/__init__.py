@@ -33,4 +33,5 @@ SHORTCUTS: tuple[Shortcut, ...] = ()
 
 def register(app: AsyncApp) -> None:
     app.action(ids.SYNC_APPLY)(acked(admin_only(listeners.RUN_SYNC, listeners.apply_plan)))
+    app.action(ids.SYNC_DRY_RUN)(acked(listeners.preview))
     app.view(ids.SYNC_FIELDS_VIEW)(admin_submission(refusal_view, listeners.submit_fields))

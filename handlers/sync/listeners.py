@@ -159,6 +159,11 @@ async def sync_command(invocation: Invocation, command: SyncCommand) -> None:
     await ACTIONS[command.action](invocation, command)
 
 
+async def preview(invocation: Invocation) -> None:
+    """The *Dry run of the sync* button (App Home): `/cortex sync dry-run`."""
+    await sync_command(invocation, SyncCommand("dry-run"))
+
+
 async def apply_plan(invocation: Invocation) -> None:
     """The Apply button of a dry run: runs the real sync, announced in the channel."""
     applied = Mrkdwn("{} applied this plan; the sync's progress is in the channel.").format(

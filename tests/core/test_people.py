@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.errors import UnavailableError
 from bot.people import LOOKUPS_PER_ANSWER, MemberDirectory
 
@@ -78,3 +80,23 @@ async def test_memory_is_bounded_per_workspace_in_time_and_per_answer() -> None:
     await directory.members("T3", many[:1], slack.lookup)  # T1, the least recent, is forgotten
     await directory.members("T1", many[:1], slack.lookup)
     assert len(slack.asked) == LOOKUPS_PER_ANSWER + 3 + 4
+
+
+async def test_a_lookup_that_does_not_answer_in_time_shows_by_name_and_is_asked_again() -> None:
+    slack = Slack({"cy@example.com": "U0CY", "di@example.com": "U0DI"})
+    held = asyncio.Event()
+
+    async def slow_for_di(email: str) -> str | None:
+        if email == "di@example.com":
+            await held.wait()  # Slack holds it for its rate limit
+        return await slack.lookup(email)
+
+    directory = MemberDirectory(patience=0.05)
+
+    first = await directory.members("T1", ["cy@example.com", "di@example.com"], slow_for_di)
+    held.set()
+    again = await directory.members("T1", ["cy@example.com", "di@example.com"], slow_for_di)
+
+    assert first == {"cy@example.com": "U0CY"}
+    assert again == {"cy@example.com": "U0CY", "di@example.com": "U0DI"}
+    assert slack.asked == ["cy@example.com", "di@example.com"]

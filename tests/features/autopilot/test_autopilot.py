@@ -758,7 +758,8 @@ async def test_status_and_app_home_show_the_settings_and_the_last_delivery(
     await posted(app, world)
 
     status = await ephemeral_answer(app, "incidents status", user=MEMBER)
-    await app.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    # App Home shows the autopilot to admins.
+    await app.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     home = await app.slack.next_call("views.publish")
 
     for shown in (json.dumps(status["blocks"]), json.dumps(home.args["view"])):

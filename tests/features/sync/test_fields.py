@@ -120,7 +120,8 @@ async def test_status_and_app_home_show_the_fields_the_sync_owns(slack_app: Slac
     await slack_app.services.sync.set_fields(TEAM, {SyncField.PAGING}, ADMIN)
     await slack_app.command("sync status", user=MEMBER)
     after = await last_text(slack_app, 2)
-    await slack_app.event({"type": "app_home_opened", "user": MEMBER, "tab": "home"})
+    # App Home shows the sync to admins.
+    await slack_app.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     home = str((await slack_app.slack.next_call("views.publish")).args["view"])
 
     assert "the sync owns name and description (`/cortex sync fields`" in before

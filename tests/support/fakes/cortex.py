@@ -108,6 +108,8 @@ class FakeCortex(ContractFake):
     # Each entity's on-call registrations, by tag: [{"id", "provider", "source", "type"}].
     registrations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dependencies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Teams by tag, as `GET /api/v1/teams` lists them.
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Scorecard definitions by tag, and each scorecard's service scores in listing order.
     scorecards: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -168,6 +170,40 @@ class FakeCortex(ContractFake):
         self.registrations.setdefault(tag, []).append(
             {"id": provider_id, "provider": provider, "source": "DEFINED", "type": "SERVICE_FILTER"}
         )
+
+    def add_team(self, tag: str, *emails: str, idp: bool = False) -> None:
+        """A team whose members have these emails, managed in Cortex or (`idp`) synced from an
+        identity provider's group."""
+        team: dict[str, Any] = {
+            "catalogEntityTag": tag,
+            "id": "en" + uuid.uuid5(uuid.NAMESPACE_URL, f"team:{tag}").hex[:16],
+            "isArchived": False,
+            "links": [],
+            "metadata": {"name": tag.title()},
+            "slackChannels": [],
+            "teamTag": tag,
+        }
+        members: list[dict[str, Any]]
+        if idp:
+            members = [
+                {"id": f"m{n}", "email": email, "roles": []} for n, email in enumerate(emails)
+            ]
+            team |= {
+                "type": "IDP",
+                "idpGroup": {"group": tag, "members": members, "provider": "OKTA"},
+            }
+        else:
+            members = [
+                {
+                    "email": email,
+                    "name": email.split("@")[0],
+                    "notificationsEnabled": True,
+                    "roles": [],
+                }
+                for email in emails
+            ]
+            team |= {"type": "CORTEX", "cortexTeam": {"members": members}}
+        self.teams[tag] = team
 
     def add_dependency(self, caller: str, callee: str) -> None:
         """`caller` depends on `callee` (both services)."""
@@ -445,6 +481,10 @@ async def _entity_details(fake: FakeCortex, _: web.Request, tag: str) -> web.Res
     return _json(details)
 
 
+async def _list_teams(fake: FakeCortex, _: web.Request, _tag: str) -> web.Response:
+    return _json({"teams": list(fake.teams.values())})
+
+
 async def _list_deploys(fake: FakeCortex, request: web.Request, tag: str) -> web.Response:
     # Oldest first, as a store appends them: the client must sort.
     return _page(fake, request, fake.deploys.get(tag, []), "deployments")
@@ -588,6 +628,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/current"), _oncall),
     ("GET", re.compile(rf"/api/v1/catalog/{TAG}/integrations/oncall/registration"), _registration),
     ("GET", re.compile(rf"/api/v1/catalog/{CALLER}/dependencies"), _dependencies),
+    ("GET", re.compile(r"/api/v1/teams"), _list_teams),
     ("GET", re.compile(r"/api/v1/scorecards"), _list_scorecards),
     ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/scores"), _scorecard_scores),
     ("GET", re.compile(rf"/api/v1/scorecards/{SCORECARD}/next-steps"), _next_steps),
