@@ -65,8 +65,7 @@ def _dependencies(snapshot: ServiceSnapshot, names: Mapping[str, str]) -> Mrkdwn
 
 def service_people(snapshot: ServiceSnapshot) -> list[str | None]:
     """The emails of the people the card shows: who is on call, then the owners."""
-    levels = snapshot.oncall.levels if snapshot.oncall else ()
-    on_call = [user.email for level in levels for user in level.users]
+    on_call = snapshot.oncall.emails if snapshot.oncall else []
     return [*on_call, *(person.email for person in snapshot.entity.owners.individuals)]
 
 
