@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,6 +96,14 @@ async def test_a_warm_card_costs_no_cortex_call(app: SlackApp, tag: str) -> None
     await app.answer(f"service {tag}")
 
     assert app.cortex.count() == before
+
+
+async def test_the_card_names_what_it_depends_on_from_the_catalog(app: SlackApp) -> None:
+    app.cortex.add_dependency("payments-api", "payments-worker")
+
+    card = await app.answer("payments-api")
+
+    assert "*Depends on*\\n`db`, Payments Worker" in json.dumps(card["blocks"])
 
 
 async def test_a_card_by_name(app: SlackApp) -> None:
