@@ -120,7 +120,8 @@ async def test_what_a_url_answered_is_never_repeated_nor_told_apart(
     said["closed port"] = closed["errors"][ids.CONNECT_CORTEX_URL_BLOCK]
 
     assert len(set(said.values())) == 1, said
-    message = said["closed port"]
+    # The operator's default URL is named as a hint; its random test port may hold "404".
+    message = said["closed port"].replace(app.settings.cortex_base_url, "the default")
     for leak in ("hunter2", "10.0.0.7", "java", "302", "500", "404", "Error", victim.base_url):
         assert leak not in message
     assert victim.received == []
