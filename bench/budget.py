@@ -21,7 +21,6 @@ import random
 import statistics
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench.answers import Kind, of_error, of_snapshot, tally
 from bot.cache import DEFAULT_STALE_FOR, ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CORTEX_LIMITS, CortexClient, cortex_api, cortex_budget
@@ -59,7 +59,7 @@ BEFORE = RateLimit(per_period=1000, period=60.0, burst=500)
 @dataclass
 class Answer:
     seconds: float
-    kind: str  # full, partial, error: <its type>
+    kind: Kind
 
 
 @asynccontextmanager
@@ -82,10 +82,9 @@ async def fake_cortex(services: int) -> AsyncIterator[FakeCortex]:
 async def card(catalog: Catalog, tag: str) -> Answer:
     started = time.perf_counter()
     try:
-        snapshot = await take_snapshot(catalog, tag)
+        kind = of_snapshot(await take_snapshot(catalog, tag))
     except BotError as error:
-        return Answer(time.perf_counter() - started, f"error: {type(error).__name__}")
-    kind = "partial" if snapshot.problems else "full"
+        kind = of_error(error)
     return Answer(time.perf_counter() - started, kind)
 
 
@@ -94,8 +93,7 @@ async def cards_at_once(catalog: Catalog, tags: list[str]) -> list[Answer]:
 
 
 def summary(answers: list[Answer]) -> str:
-    kinds = Counter(answer.kind for answer in answers)
-    return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    return tally(answer.kind for answer in answers)
 
 
 def percentile(answers: list[Answer], share: int) -> float:

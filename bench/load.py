@@ -1,8 +1,11 @@
 """Benchmark: signed `/cortex <tag>` commands against the real `cortex-bot serve` process.
 
-N commands at concurrency C, the fake Cortex answering after 300 ms. Reports ack latency (the HTTP
-answer to Slack's request), command-to-answer latency (until the card reaches the response URL)
-and Cortex requests per command; then the same ack figures for a bare Bolt app that only acks.
+N commands at concurrency C, the fake Cortex answering after 300 ms and enforcing its documented
+1000 requests a minute per key. Reports ack latency (the HTTP answer to Slack's request),
+command-to-answer latency (until the answer reaches the response URL) and Cortex requests per
+command; what each answer was, as the fake Slack received it (full card, card with missing parts,
+busy, an error...), and how many 429s Cortex gave; then the same ack figures for a bare Bolt app
+that only acks.
 
     .venv/bin/python -m bench.load [--commands 500] [--concurrency 50] [--latency 0.3]
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -27,6 +31,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from bench.answers import Kind, of_message, tally
 from bot.crypto import Keyring, new_key
 from bot.storage import create_engine, migrate
 from bot.workspaces import NewKeys, WorkspaceStore
@@ -46,7 +51,9 @@ class Run:
     label: str
     acks: list[float]
     answers: list[float]
+    kinds: list[Kind]
     cortex_requests: int
+    rate_limited: int  # 429s from Cortex
     commands: int
 
 
@@ -106,10 +113,19 @@ def random_tags(commands: int) -> list[str]:
     return [f"svc-{chooser.randrange(SERVICES):03d}" for _ in range(commands)]
 
 
+@dataclass
+class Load:
+    acks: list[float]
+    answers: list[float]
+    kinds: list[Kind]
+
+
 async def load(
     base: str, slack: FakeSlack, tags: list[str], concurrency: int, wait_for_answers: bool
-) -> tuple[list[float], list[float]]:
-    """Send `/cortex <tag>` for each tag, `concurrency` at a time: ack and answer latencies."""
+) -> Load:
+    """Send `/cortex <tag>` for each tag, `concurrency` at a time: ack and answer latencies, and
+    what each answer was."""
+    slack.answers.clear()
     slack.answered_at.clear()
     gate = asyncio.Semaphore(concurrency)
     acks: list[float] = []
@@ -138,9 +154,11 @@ async def load(
         else:
             await asyncio.gather(*(one(session, number) for number in range(len(tags))))
     if wait_for_answers:
-        await slack.wait_for(answered(slack, len(tags)), "every answer", 180)
+        # The answers still missing then are counted as such.
+        with contextlib.suppress(AssertionError):
+            await slack.wait_for(answered(slack, len(tags)), "every answer", 180)
     answers = [slack.answered_at[key] - sent_at[key] for key in sent_at if key in slack.answered_at]
-    return acks, answers
+    return Load(acks, answers, [of_message(slack.answers.get(key)) for key in sent_at])
 
 
 async def connect_workspace(
@@ -180,7 +198,7 @@ async def bot_environment(
 async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
     slack = FakeSlack()
     slack.add_workspace(TEAM, BOT_TOKEN)
-    cortex = FakeCortex(latency=latency, check_contract=False)
+    cortex = FakeCortex(latency=latency, check_contract=False, rate_limit=(1000, 60.0))
     for number in range(SERVICES):
         cortex.add_service(f"svc-{number:03d}", f"Service {number:03d}")
     runs = []
@@ -202,13 +220,25 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
             async with process(serve, {**env, "PORT": str(port)}, port) as bot:
                 for label, tags, at_once in passes:
                     cortex.received.clear()
-                    acks, answers = await load(bot.base_url, slack, tags, at_once, True)
-                    runs.append(Run(label, acks, answers, len(cortex.received), len(tags)))
+                    cortex.rate_limited = 0
+                    got = await load(bot.base_url, slack, tags, at_once, True)
+                    runs.append(
+                        Run(
+                            label,
+                            got.acks,
+                            got.answers,
+                            got.kinds,
+                            len(cortex.received),
+                            cortex.rate_limited,
+                            len(tags),
+                        )
+                    )
             port = free_port()
             bare = [sys.executable, "-m", "bench.bare_bolt"]
             async with process(bare, {**env, "PORT": str(port)}, port) as floor:
-                acks, _ = await load(floor.base_url, slack, bulk, concurrency, False)
-            runs.append(Run(f"bare Bolt, {commands} commands (ack only)", acks, [], 0, commands))
+                got = await load(floor.base_url, slack, bulk, concurrency, False)
+            label = f"bare Bolt, {commands} commands (ack only)"
+            runs.append(Run(label, got.acks, [], [], 0, 0, commands))
     return runs
 
 
@@ -225,14 +255,17 @@ def report(runs: list[Run], concurrency: int, latency: float) -> None:
         f"{concurrency} at a time; fake Cortex latency {latency * 1000:.0f} ms"
     )
     print(
-        "| pass | ack p50 | ack p99 | ack max | answer p50 | answer p99 | Cortex requests/command |"
+        "| pass | ack p50 | ack p99 | ack max | answer p50 | answer p99 | "
+        "Cortex requests/command | answers | 429s from Cortex |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for run in runs:
-        per_command = f"{run.cortex_requests / run.commands:.2f}" if run.answers else "-"
+        answered = bool(run.kinds)
+        per_command = f"{run.cortex_requests / run.commands:.2f}" if answered else "-"
         print(
             f"| {run.label} | {percentiles(run.acks)} | {max(run.acks) * 1000:.0f} ms | "
-            f"{percentiles(run.answers)} | {per_command} |"
+            f"{percentiles(run.answers)} | {per_command} | {tally(run.kinds) or '-'} | "
+            f"{run.rate_limited if answered else '-'} |"
         )
 
 

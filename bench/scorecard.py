@@ -3,7 +3,8 @@
 Signed commands to the real process (SQLite, one workspace), the fake Cortex answering after
 300 ms. The first answer is cold (the scorecard's definition and every page of its scores are
 read); the next ones are warm. Reports, per pass, the Cortex requests, the time from command to
-answer (at the response URL), and what the answer was (full, partial or an error).
+answer (at the response URL), and what the answer was: full, with missing parts or older
+cached data, or which error.
 
     .venv/bin/python -m bench.scorecard [--services 5000] [--latency 0.3] [--warm 5]
 """
@@ -12,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from bench.answers import Kind, tally
 from bench.load import BOT_TOKEN, TEAM, bot_environment, load, process, serving
 from tests.support.fakes.cortex import FakeCortex, rule
 from tests.support.fakes.slack import FakeSlack
@@ -41,7 +41,7 @@ class Pass:
     label: str
     answers: list[float]
     cortex_requests: int
-    kinds: list[str]
+    kinds: list[Kind]
 
 
 def seed(cortex: FakeCortex, services: int) -> None:
@@ -49,14 +49,6 @@ def seed(cortex: FakeCortex, services: int) -> None:
     for number in range(services):
         failing = [name for divisor, name in FAILING_PATTERN if number % divisor == 0]
         cortex.score("readiness", f"svc-{number:05d}", failing=failing)
-
-
-def kind_of(answer: dict[str, Any]) -> str:
-    """A full answer has the scorecard's header; a partial one carries a warning note."""
-    text = json.dumps(answer.get("blocks", []))
-    if '"header"' not in text:
-        return "error"
-    return "partial" if ":warning:" in text else "full"
 
 
 async def main(services: int, latency: float, warm: int) -> list[Pass]:
@@ -75,10 +67,8 @@ async def main(services: int, latency: float, warm: int) -> list[Pass]:
             async with process(serve, {**env, "PORT": str(port)}, port) as bot:
                 for label, count in (("cold cache", 1), (f"warm cache, {warm} in a row", warm)):
                     cortex.received.clear()
-                    answered_before = len(slack.responses)
-                    _acks, answers = await load(bot.base_url, slack, [command] * count, 1, True)
-                    kinds = [kind_of(answer) for answer in slack.responses[answered_before:]]
-                    passes.append(Pass(label, answers, len(cortex.received), kinds))
+                    got = await load(bot.base_url, slack, [command] * count, 1, True)
+                    passes.append(Pass(label, got.answers, len(cortex.received), got.kinds))
     return passes
 
 
@@ -90,11 +80,10 @@ def report(passes: list[Pass], services: int, latency: float) -> None:
     print("| pass | Cortex requests | answer time (median) | answer time (max) | answers |")
     print("|---|---|---|---|---|")
     for run in passes:
-        kinds = ", ".join(f"{run.kinds.count(kind)} {kind}" for kind in sorted(set(run.kinds)))
         print(
             f"| {run.label} | {run.cortex_requests} | "
             f"{statistics.median(run.answers) * 1000:.0f} ms | {max(run.answers) * 1000:.0f} ms | "
-            f"{kinds} |"
+            f"{tally(run.kinds)} |"
         )
 
 
