@@ -47,11 +47,16 @@ SINGLE_CARDS = 20
 
 
 @dataclass
-class Run:
-    label: str
+class Load:
     acks: list[float]
     answers: list[float]
     kinds: list[Kind]
+
+
+@dataclass
+class Run:
+    label: str
+    load: Load
     cortex_requests: int
     rate_limited: int  # 429s from Cortex
     commands: int
@@ -111,13 +116,6 @@ def answered(slack: FakeSlack, count: int) -> Callable[[], bool]:
 def random_tags(commands: int) -> list[str]:
     chooser = random.Random(42)
     return [f"svc-{chooser.randrange(SERVICES):03d}" for _ in range(commands)]
-
-
-@dataclass
-class Load:
-    acks: list[float]
-    answers: list[float]
-    kinds: list[Kind]
 
 
 async def load(
@@ -223,22 +221,16 @@ async def main(commands: int, concurrency: int, latency: float) -> list[Run]:
                     cortex.rate_limited = 0
                     got = await load(bot.base_url, slack, tags, at_once, True)
                     runs.append(
-                        Run(
-                            label,
-                            got.acks,
-                            got.answers,
-                            got.kinds,
-                            len(cortex.received),
-                            cortex.rate_limited,
-                            len(tags),
-                        )
+                        Run(label, got, len(cortex.received), cortex.rate_limited, len(tags))
                     )
             port = free_port()
             bare = [sys.executable, "-m", "bench.bare_bolt"]
             async with process(bare, {**env, "PORT": str(port)}, port) as floor:
-                got = await load(floor.base_url, slack, bulk, concurrency, False)
-            label = f"bare Bolt, {commands} commands (ack only)"
-            runs.append(Run(label, got.acks, [], [], 0, 0, commands))
+                acked = await load(floor.base_url, slack, bulk, concurrency, False)
+            floor_only = Load(acked.acks, [], [])
+            runs.append(
+                Run(f"bare Bolt, {commands} commands (ack only)", floor_only, 0, 0, commands)
+            )
     return runs
 
 
@@ -260,11 +252,12 @@ def report(runs: list[Run], concurrency: int, latency: float) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for run in runs:
-        answered = bool(run.kinds)
+        got = run.load
+        answered = bool(got.kinds)
         per_command = f"{run.cortex_requests / run.commands:.2f}" if answered else "-"
         print(
-            f"| {run.label} | {percentiles(run.acks)} | {max(run.acks) * 1000:.0f} ms | "
-            f"{percentiles(run.answers)} | {per_command} | {tally(run.kinds) or '-'} | "
+            f"| {run.label} | {percentiles(got.acks)} | {max(got.acks) * 1000:.0f} ms | "
+            f"{percentiles(got.answers)} | {per_command} | {tally(got.kinds) or '-'} | "
             f"{run.rate_limited if answered else '-'} |"
         )
 
