@@ -14,7 +14,7 @@ from tests.support.fakes.cortex import CORTEX_KEY, Fault, rule
 from tests.support.slack_harness import ADMIN, TEAM, AppStarter, SlackApp
 
 Scenario = Callable[[AppStarter], Awaitable[dict[str, Any]]]
-CARD_REQUESTS = 5  # a cold card's concurrent reads
+CARD_REQUESTS = 6  # the first cold card: the catalog's listing, then its 5 parts at once
 SCORECARD_REQUESTS = 2  # the scorecards' definitions and one page of scores
 
 
