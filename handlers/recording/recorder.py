@@ -16,10 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
 from bot.cortex.models import NewCustomEvent, NewDeploy
-from bot.errors import ApiError, UnavailableError
+from bot.errors import ApiError, CallError, UnavailableError
 from bot.services import Services
 from handlers.common.context import post_message, tell_user
-from handlers.common.kit import Message
+from handlers.common.kit import Message, context
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.recording.blocks import deploy_recorded, event_recorded
 
@@ -52,14 +52,25 @@ class Recorder:
             "deploy", tag, deploy, lambda: self.catalog.add_deploy(tag, deploy)
         )
         if recorded is not None:
-            await self.announce(deploy_recorded(self.origin.user_id, tag, recorded))
+            name = await self._name(tag)
+            await self.announce(deploy_recorded(self.origin.user_id, name, tag, recorded))
 
     async def event(self, tag: str, event: NewCustomEvent) -> None:
         recorded = await self._once(
             "event", tag, event, lambda: self.catalog.add_custom_event(tag, event)
         )
         if recorded is not None:
-            await self.announce(event_recorded(self.origin.user_id, tag, recorded))
+            name = await self._name(tag)
+            await self.announce(event_recorded(self.origin.user_id, name, tag, recorded))
+
+    async def _name(self, tag: str) -> str:
+        """The service's name, as news names it (its entity, cached as the card reads it); its
+        tag when Cortex has no name for it or cannot say."""
+        try:
+            return (await self.catalog.entity(tag)).value.name.strip() or tag
+        except CallError as error:
+            log.info("announcing a recording on %s by its tag: %s", tag, type(error).__name__)
+            return tag
 
     async def _once(
         self,
@@ -86,17 +97,17 @@ class Recorder:
                 await claims.release(origin.team_id, *parts)
             raise
 
-    async def announce(self, text: Mrkdwn) -> None:
+    async def announce(self, news: Message) -> None:
         """News for the channel; if the bot may not post there, the person who asked hears."""
         origin = self.origin
         if origin.channel_id:
             try:
-                await post_message(self.client, origin.channel_id, Message(text))
+                await post_message(self.client, origin.channel_id, news)
                 return
             except SlackApiError as error:
                 log.info("cannot post in %s (%s)", origin.channel_id, error.response.get("error"))
         if origin.respond is not None:
-            note = Mrkdwn("\n_(Invite me to this channel to share these with everyone.)_")
-            await origin.respond(Message(text + note))
+            note = context(Mrkdwn("Invite me to this channel to share these with everyone."))
+            await origin.respond(Message(news.text, [*news.blocks, note]))
         else:
-            await tell_user(self.client, origin.user_id, origin.channel_id, text)
+            await tell_user(self.client, origin.user_id, origin.channel_id, news.text)

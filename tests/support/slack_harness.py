@@ -170,7 +170,10 @@ class SlackRequests:
         team: str = TEAM,
         channel: str = CHANNEL,
         view: dict[str, Any] | None = None,
+        shared: bool = False,
     ) -> ClientResponse:
+        """A click on a button of a view, or of a message: one only the person sees unless
+        `shared` (a message posted in the channel)."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": team, "domain": team.lower()},
@@ -186,7 +189,11 @@ class SlackRequests:
         else:
             payload |= {
                 "channel": {"id": channel},
-                "container": {"type": "message", "channel_id": channel},
+                "container": {
+                    "type": "message",
+                    "channel_id": channel,
+                    "is_ephemeral": not shared,
+                },
                 "response_url": self.slack.response_url(),
             }
         return await self.interact(payload)

@@ -180,7 +180,9 @@ async def test_a_recorded_deploy_announcement(app: SlackApp) -> None:
     await app.command(f"deploy pager Ship {TYPED_PING} env=&lt;!here&gt; url=https://ci.example/1")
 
     announced = await app.slack.next_call("chat.postMessage")
-    assert announced.args["text"].startswith(f"<@{ADMIN}> recorded a deploy of `pager`")
+    assert announced.args["text"].startswith(
+        f":rocket: <@{ADMIN}> deployed *Pager &lt;!channel&gt;"
+    )
     assert_nobody_pinged(app, "<https://ci.example/1|Ship &lt;!channel&gt;> to *&lt;!here&gt;*")
 
 
@@ -188,7 +190,7 @@ async def test_a_recorded_event_announcement(app: SlackApp) -> None:
     await app.command(f'event pager "Flag {TYPED_PING}" type=X&lt;!here&gt;')
 
     await app.slack.next_call("chat.postMessage")
-    assert_nobody_pinged(app, "added a *X&lt;!here&gt;* event to `pager`: Flag &lt;!channel&gt;")
+    assert_nobody_pinged(app, "added *Flag &lt;!channel&gt;* (X&lt;!here&gt;) to *Pager &lt;!")
 
 
 async def test_a_digest_scope_a_person_typed(app: SlackApp) -> None:

@@ -154,7 +154,8 @@ async def test_a_long_inline_deploy_title_is_recorded_and_announced(app: SlackAp
     announced = await app.slack.next_call("chat.postMessage")
     recorded = app.cortex.requests_to("/api/v1/catalog/huge/deploys", "POST")
     assert [request.body["title"] for request in recorded] == [title]
-    assert announced.args["text"].startswith("<@U0ADMIN> recorded a deploy of `huge`")
+    assert announced.args["text"].startswith(":rocket: <@U0ADMIN> deployed *")
+    assert "…" in announced.args["text"]  # the title cut to fit
 
 
 async def test_a_long_inline_event_title_without_a_type_opens_the_modal(app: SlackApp) -> None:

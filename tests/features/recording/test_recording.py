@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bot.cortex.models import CustomEvent, Deploy, DeployType
 from bot.workspaces import NewKeys
 from handlers.common import ids
+from handlers.common.kit import Message
+from handlers.recording.blocks import deploy_recorded, event_recorded
 from tests.support.fakes.cortex import CORTEX_KEY, Fault
 from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 
@@ -178,7 +181,8 @@ async def test_a_tag_typed_in_other_case_is_resolved_through_the_catalog(app: Sl
 
     [body] = posted_deploys(app)
     assert body["title"] == "v1"
-    assert "`payments-api`" in announced.args["text"]
+    assert "*Payments API*" in announced.args["text"]
+    assert [b["elements"][0]["value"] for b in announced.args["blocks"][1:]] == ["payments-api"]
 
 
 async def test_an_unknown_service_gets_suggestions_and_nothing_is_recorded(app: SlackApp) -> None:
@@ -196,8 +200,8 @@ async def test_a_private_channel_without_the_bot_still_confirms_to_the_user(app:
     await app.command("deploy payments-api v1")
     answer = await app.slack.next_response()
 
-    assert "recorded a deploy" in answer["text"]
-    assert "Invite me to this channel" in answer["text"]
+    assert "deployed *Payments API* `v1`" in answer["text"]
+    assert "Invite me to this channel" in str(answer["blocks"])
     assert len(posted_deploys(app)) == 1
 
 
@@ -371,4 +375,80 @@ async def test_a_deploy_cortex_refused_for_an_unknown_service_can_be_sent_again(
     assert unknown["text"] == "No service matches brand-new"
     recorded = app.cortex.requests_to("/api/v1/catalog/brand-new/deploys", "POST")
     assert [request.body["title"] for request in recorded] == ["first release"]
-    assert "recorded a deploy of `brand-new`" in announced.args["text"]
+    assert "deployed *Brand New* `first release`" in announced.args["text"]
+
+
+# --- what the channel reads ----------------------------------------------------------------------
+
+
+def announced(message: Message) -> tuple[str, list[str]]:
+    """The news line, and the values of its buttons."""
+    blocks = [block.to_dict() for block in message.blocks]
+    buttons = [element["value"] for b in blocks[1:] for element in b["elements"]]
+    return str(message.text), buttons
+
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def recorded(title: str, kind: DeployType, when: datetime, **fields: Any) -> Deploy:
+    return Deploy(uuid="d", title=title, type=kind, timestamp=when, **fields)
+
+
+def test_a_deploy_reads_as_news_with_the_person_once_and_a_button_to_the_card() -> None:
+    deploy = recorded(
+        "v1.2.3",
+        DeployType.DEPLOY,
+        NOW,
+        environment="production",
+        deployer={"name": "Ana Lima", "email": "ana@example.com"},
+    )
+
+    text, buttons = announced(deploy_recorded("U0ANA", "Payments", "payments", deploy, NOW))
+
+    assert text == ":rocket: <@U0ANA> deployed *Payments* `v1.2.3` to *production*"
+    assert buttons == ["payments"]
+
+
+def test_a_rollback_is_marked_with_its_emoji_and_the_word() -> None:
+    deploy = recorded("v1.2.2", DeployType.ROLLBACK, NOW, environment="production", sha="abc1234")
+
+    text, _ = announced(deploy_recorded("U0ANA", "Payments", "payments", deploy, NOW))
+
+    assert text == (
+        ":rewind: <@U0ANA> *rolled back* *Payments* to `v1.2.2` in *production* · `abc1234`"
+    )
+
+
+def test_the_time_is_said_only_when_it_is_not_now() -> None:
+    earlier = NOW - timedelta(hours=3)
+    deploy = recorded("v7", DeployType.DEPLOY, earlier)
+    event = CustomEvent(uuid="e", type="FLAG", title="Flag on", timestamp=earlier)
+
+    deploy_text, _ = announced(deploy_recorded("U0ANA", "Payments", "payments", deploy, NOW))
+    event_text, _ = announced(event_recorded("U0ANA", "Payments", "payments", event, NOW))
+    now_text, _ = announced(
+        event_recorded("U0ANA", "Payments", "payments", event, earlier + timedelta(minutes=1))
+    )
+
+    stamp = (
+        f"<!date^{int(earlier.timestamp())}^{{date_short_pretty}} at {{time}}|2026-11-22 09:00 UTC>"
+    )
+    assert deploy_text == f":rocket: <@U0ANA> deployed *Payments* `v7`, {stamp}"
+    assert event_text.endswith(f"to *Payments*, {stamp}")
+    assert now_text == ":pushpin: <@U0ANA> added *Flag on* (FLAG) to *Payments*"
+
+
+async def test_opening_the_card_from_the_news_leaves_the_news_in_the_channel(
+    app: SlackApp,
+) -> None:
+    await app.command("deploy payments-api v1")
+    news = await app.slack.next_call("chat.postMessage")
+    [button] = news.args["blocks"][1]["elements"]
+
+    await app.click(button["action_id"], value=button["value"], shared=True)
+    card = await app.slack.next_response()
+
+    assert card["replace_original"] is False
+    assert card["response_type"] == "ephemeral"
+    assert "Payments API" in card["text"]
