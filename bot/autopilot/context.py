@@ -202,15 +202,23 @@ class _Reading:
         events: Sequence[CustomEvent],
     ) -> None:
         self.changes += [
-            _deploy_change(deploy, tag, dependent)
-            for deploy in deploys
-            if deploy.timestamp in self._window
+            change
+            for change in changes_of(tag, deploys, events, dependent)
+            if change.when in self._window
         ]
-        self.changes += [
-            _event_change(event, tag, dependent)
-            for event in events
-            if event.timestamp in self._window
-        ]
+
+
+def changes_of(
+    tag: str,
+    deploys: Sequence[Deploy],
+    events: Sequence[CustomEvent],
+    dependent: str | None = None,
+) -> list[Change]:
+    """The deploys and custom events of the service `tag` as changes, in the order given."""
+    return [
+        *(_deploy_change(deploy, tag, dependent) for deploy in deploys),
+        *(_event_change(event, tag, dependent) for event in events),
+    ]
 
 
 def _deploy_change(deploy: Deploy, tag: str, dependent: str | None) -> Change:

@@ -137,6 +137,15 @@ class RootlyIncident(Resource):
     service_ids: tuple[str, ...] = ()
     # The services given whole (the official document's shape), with their `cortex_id`.
     services: tuple[RootlyService, ...] = ()
+    # The severity's name ("SEV1"), read from the severity resource Rootly nests in the incident.
+    severity: str | None = None
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity_name(cls, value: Any) -> Any:
+        resource = value.get("data") if isinstance(value, dict) else None
+        named = resource.get("attributes") if isinstance(resource, dict) else value
+        return named.get("name") if isinstance(named, dict) else value
 
     @model_validator(mode="before")
     @classmethod

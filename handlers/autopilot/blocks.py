@@ -13,12 +13,12 @@ from datetime import timedelta
 
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
-from bot.autopilot import Change, IncidentContext, ManualSetup, ServiceContext, TurnedOff, TurnedOn
+from bot.autopilot import IncidentContext, ManualSetup, ServiceContext, TurnedOff, TurnedOn
 from bot.autopilot.setup import ENDPOINT_NAME
 from bot.autopilot.timeline import window_text
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
-from handlers.common.blocks import cortex_web_url, oncall_summary
+from handlers.common.blocks import change_line, cortex_web_url, oncall_summary
 from handlers.common.errors import user_message
 from handlers.common.kit import SECTION_TEXT, Message, button, context, fitted, header, section
 from handlers.common.mrkdwn import Mrkdwn, channel_link, link, moment
@@ -91,27 +91,9 @@ def _changes(incident_context: IncidentContext) -> Mrkdwn:
     heading = Mrkdwn("*What changed in the {} before the incident began*, newest first").format(
         span
     )
-    lines = [_change_line(change) for change in incident_context.changes]
+    lines = [change_line(change) for change in incident_context.changes]
     shown = fitted(lines, SECTION_TEXT - len(heading) - 1, MAX_CHANGES)
     return Mrkdwn("\n").join((heading, shown))
-
-
-def _change_line(change: Change) -> Mrkdwn:
-    if change.is_rollback:
-        kind = Mrkdwn(":rewind: *Rollback*")
-    elif change.is_deploy:
-        kind = Mrkdwn("*{}*").format(change.kind.capitalize())
-    else:
-        kind = Mrkdwn("*{}* event").format(change.kind)
-    where = Mrkdwn("`{}`").format(change.tag)
-    if change.dependency_of:
-        where += Mrkdwn(" _(`{}` depends on it)_").format(change.dependency_of)
-    line = Mrkdwn("• {} of {}: {}").format(kind, where, link(change.url, change.title))
-    if change.environment:
-        line += Mrkdwn(" to *{}*").format(change.environment)
-    if change.who:
-        line += Mrkdwn(" by {}").format(change.who)
-    return line + Mrkdwn(", {}").format(moment(change.when))
 
 
 # --- the answers to `/cortex incidents auto on|off` ----------------------------------------------

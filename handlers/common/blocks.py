@@ -9,6 +9,7 @@ from urllib.parse import quote, urlparse
 
 from slack_sdk.models.blocks import Block, ExternalDataSelectElement, InputBlock
 
+from bot.autopilot.context import Change
 from bot.cortex.models import Deploy, DeployType, Entity, OncallLevel, OncallUser
 from bot.errors import BudgetBusyError, CallError
 from bot.oncall import OnCall, OnCallSource
@@ -78,6 +79,26 @@ def deploy_line(deploy: Deploy) -> Mrkdwn:
     return Mrkdwn("{}{}{}{} by {}, {}").format(
         link(deploy.url, deploy.title), kind, where, sha, _who(deploy), moment(deploy.timestamp)
     )
+
+
+def change_line(change: Change) -> Mrkdwn:
+    """A deploy or event as a line of a "what changed" timeline (rollbacks marked), as the
+    incident autopilot and the incident modal show it."""
+    if change.is_rollback:
+        kind = Mrkdwn(":rewind: *Rollback*")
+    elif change.is_deploy:
+        kind = Mrkdwn("*{}*").format(change.kind.capitalize())
+    else:
+        kind = Mrkdwn("*{}* event").format(change.kind)
+    where = Mrkdwn("`{}`").format(change.tag)
+    if change.dependency_of:
+        where += Mrkdwn(" _(`{}` depends on it)_").format(change.dependency_of)
+    line = Mrkdwn("• {} of {}: {}").format(kind, where, link(change.url, change.title))
+    if change.environment:
+        line += Mrkdwn(" to *{}*").format(change.environment)
+    if change.who:
+        line += Mrkdwn(" by {}").format(change.who)
+    return line + Mrkdwn(", {}").format(moment(change.when))
 
 
 def marked_deploy_line(deploy: Deploy) -> Mrkdwn:

@@ -42,7 +42,8 @@ SHORTCUTS = (
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.INCIDENT_SERVICES)(acked(listeners.services_picked))
+    app.action(ids.INCIDENT_SERVICES)(acked(listeners.refresh))
+    app.action(ids.INCIDENT_ACTIONS)(acked(listeners.refresh))
     app.view(ids.INCIDENT_VIEW)(listeners.submit_incident)
     for shortcut in SHORTCUTS:
         app.shortcut(shortcut.callback_id)(acked(listeners.open_incident_modal))

@@ -1,6 +1,8 @@
-"""The incident context, per service, as the modal and the channel summary show it: what matters
-right now. Each service takes at most three blocks, so a modal (at most ten services) stays well
-under Slack's 100 blocks and a channel summary under 50; long lists end with "and N more".
+"""The incident context as the modal and the channel summary show it: what matters in the first
+minute. Each picked service takes one block (two when a part of it could not be read), then what
+changed in the last 24 hours is one timeline over all of them, newest first, deploys and events
+interleaved, rollbacks marked, at most ten lines and "…and N more". A modal (at most ten services)
+stays well under Slack's 100 blocks and a channel summary under 50.
 """
 
 from __future__ import annotations
@@ -10,36 +12,22 @@ from datetime import UTC, datetime, timedelta
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
+from bot.autopilot.context import changes_of
 from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
-from handlers.common.blocks import deploy_line, oncall_summary
+from handlers.common.blocks import change_line, oncall_summary
 from handlers.common.errors import user_message
-from handlers.common.kit import context, header, section
-from handlers.common.mrkdwn import Mrkdwn, link, moment
+from handlers.common.kit import SECTION_TEXT, Message, context, fitted, header, section
+from handlers.common.mrkdwn import Mrkdwn, link
 
 RECENT = timedelta(hours=24)
-LINES_PER_KIND = 5
+MAX_CHANGES = 10
+
+Snapshots = Mapping[str, ServiceSnapshot | CallError]
 
 
-def _recent_lines(snapshot: ServiceSnapshot, now: datetime) -> list[Mrkdwn]:
-    deploys = [deploy for deploy in snapshot.deploys if deploy.timestamp >= now - RECENT]
-    lines = [Mrkdwn("• {}").format(deploy_line(deploy)) for deploy in deploys[:LINES_PER_KIND]]
-    if len(deploys) > LINES_PER_KIND:
-        lines.append(Mrkdwn("_and {} more deploys_").format(len(deploys) - LINES_PER_KIND))
-    events = snapshot.events
-    lines += [
-        Mrkdwn("• *{}* {}, {}").format(event.type, event.title, moment(event.timestamp))
-        for event in events[:LINES_PER_KIND]
-    ]
-    if len(events) > LINES_PER_KIND:
-        lines.append(Mrkdwn("_and {} more events_").format(len(events) - LINES_PER_KIND))
-    return lines
-
-
-def service_context(
-    tag: str, known: ServiceSnapshot | CallError, now: datetime, slash: str
-) -> list[Block]:
+def service_context(tag: str, known: ServiceSnapshot | CallError, slash: str) -> list[Block]:
     if isinstance(known, CallError):
         return [context(Mrkdwn(":warning: `{}`: {}").format(tag, user_message(known, slash)))]
     entity = known.entity
@@ -55,43 +43,72 @@ def service_context(
         ", ".join(owners) or Mrkdwn("_none in Cortex_"),
         oncall_summary(known.oncall),
     )
-    recent = _recent_lines(known, now) or [Mrkdwn("_No deploys or events in the last 24 hours._")]
-    blocks: list[Block] = [
-        section(heading),
-        section(Mrkdwn("*Last 24 hours*\n{}").format(Mrkdwn("\n").join(recent))),
-    ]
+    blocks: list[Block] = [section(heading)]
     if known.problems:
         missing = "; ".join(known.problems)
         blocks.append(context(Mrkdwn(":warning: {} unavailable right now").format(missing)))
     return blocks
 
 
+def what_changed(tags: Sequence[str], snapshots: Snapshots, now: datetime) -> Mrkdwn:
+    """The picked services' deploys and events of the last 24 hours, newest first."""
+    changes = sorted(
+        (
+            change
+            for tag in tags
+            if isinstance(known := snapshots.get(tag), ServiceSnapshot)
+            for change in changes_of(known.entity.tag, known.deploys, known.events)
+            if change.when >= now - RECENT
+        ),
+        key=lambda change: change.when,
+        reverse=True,
+    )
+    if not changes:
+        return Mrkdwn("*What changed*: no deploys or events in the last 24 hours.")
+    heading = Mrkdwn("*What changed in the last 24 hours*, newest first")
+    lines = fitted(
+        [change_line(change) for change in changes], SECTION_TEXT - len(heading) - 1, MAX_CHANGES
+    )
+    return Mrkdwn("\n").join((heading, lines))
+
+
 def context_blocks(
-    tags: Sequence[str],
-    snapshots: Mapping[str, ServiceSnapshot | CallError],
-    now: datetime,
-    slash: str,
+    tags: Sequence[str], snapshots: Snapshots, now: datetime, slash: str
 ) -> list[Block]:
-    """The context of each picked service whose snapshot is known, a divider before each."""
-    blocks: list[Block] = []
-    for tag in tags:
-        known = snapshots.get(tag)
-        if known is not None:
-            blocks += [DividerBlock(), *service_context(tag, known, now, slash)]
-    return blocks
+    """Each picked service whose snapshot is known, then what changed in all of them."""
+    known = [tag for tag in tags if tag in snapshots]
+    if not known:
+        return []
+    blocks: list[Block] = [DividerBlock()]
+    for tag in known:
+        blocks += service_context(tag, snapshots[tag], slash)
+    return [*blocks, DividerBlock(), section(what_changed(known, snapshots, now))]
+
+
+def incident_line(incident: RootlyIncident) -> Mrkdwn:
+    """The incident as the summary names it: a link to it in Rootly, its status and severity."""
+    number = f"#{incident.sequential_id} " if incident.sequential_id else ""
+    said = [Mrkdwn("Rootly incident {}").format(link(incident.url, f"{number}{incident.title}"))]
+    if incident.status:
+        said.append(Mrkdwn("status *{}*").format(incident.status))
+    if incident.severity:
+        said.append(Mrkdwn("severity *{}*").format(incident.severity))
+    return Mrkdwn(" · ").join(said)
 
 
 def incident_summary(
     tags: Sequence[str],
-    snapshots: Mapping[str, ServiceSnapshot | CallError],
+    snapshots: Snapshots,
     incident: RootlyIncident | None,
     slash: str,
     now: datetime | None = None,
-) -> list[Block]:
+) -> Message:
     """The context as posted in the channel."""
     now = now or datetime.now(UTC)
-    title = f"Incident context: {incident.title}" if incident else "Incident context"
-    blocks: list[Block] = [header(title)]
-    if incident and incident.url:
-        blocks.append(context(link(incident.url, "Open the incident in Rootly")))
-    return blocks + context_blocks(tags, snapshots, now, slash)
+    if incident is None:
+        blocks: list[Block] = [header("Incident context")]
+        text = Mrkdwn("Incident context")
+    else:
+        blocks = [header(f"Incident context: {incident.title}"), context(incident_line(incident))]
+        text = Mrkdwn("Incident context: {}").format(incident_line(incident))
+    return Message(text, blocks + context_blocks(tags, snapshots, now, slash))

@@ -25,7 +25,6 @@ from handlers.common import ids
 from handlers.common.acking import continue_in_background
 from handlers.common.context import Invocation, post_message, tell_user
 from handlers.common.errors import slack_refusal, user_message
-from handlers.common.kit import Message
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.incident.blocks import RECENT, incident_summary
 from handlers.incident.grammar import Incident
@@ -75,7 +74,7 @@ class Picks:
     channel: str
     tags: tuple[str, ...]
     incident_id: str | None
-    actions: tuple[str, ...]
+    actions: tuple[str, ...] | None  # None: the choices were not shown yet
 
 
 def _read(view: dict[str, Any]) -> Picks:
@@ -86,12 +85,13 @@ def _read(view: dict[str, Any]) -> Picks:
 
     tags = picked(ids.INCIDENT_SERVICES_BLOCK, ids.INCIDENT_SERVICES).get("selected_options")
     incident = picked(ids.INCIDENT_BLOCK, ids.INCIDENT_SELECT).get("selected_option")
+    shown = ids.INCIDENT_ACTIONS_BLOCK in state
     actions = picked(ids.INCIDENT_ACTIONS_BLOCK, ids.INCIDENT_ACTIONS).get("selected_options")
     return Picks(
         channel=json.loads(view.get("private_metadata") or "{}").get("channel", ""),
         tags=tuple(option["value"] for option in tags or ()),
         incident_id=incident["value"] if incident else None,
-        actions=tuple(option["value"] for option in actions or ()),
+        actions=tuple(option["value"] for option in actions or ()) if shown else None,
     )
 
 
@@ -119,7 +119,7 @@ async def _form(services: Services, team_id: str, view: dict[str, Any]) -> Incid
         incidents=listed,
         incidents_problem=problem,
         incident_id=picks.incident_id or _linked_to(picks.channel, listed),
-        actions=picks.actions,
+        picked_actions=picks.actions,
     )
 
 
@@ -145,7 +145,8 @@ async def incident_command(invocation: Invocation, _command: Incident) -> None:
     await open_incident_modal(invocation)
 
 
-async def services_picked(invocation: Invocation) -> None:
+async def refresh(invocation: Invocation) -> None:
+    """Services picked or actions ticked: the context and the submit button follow."""
     view = invocation.body["view"]
     form = await _form(invocation.services, invocation.team_id, view)
     await _update(invocation.client, view, form)
@@ -155,9 +156,9 @@ def _form_errors(picks: Picks) -> dict[str, str]:
     errors = {}
     if not picks.tags:
         errors[ids.INCIDENT_SERVICES_BLOCK] = "Pick at least one affected service."
-    if not picks.actions:
+    if picks.actions == ():
         errors[ids.INCIDENT_ACTIONS_BLOCK] = "Choose at least one thing to do."
-    elif ids.ATTACH_TO_INCIDENT in picks.actions and picks.incident_id is None:
+    elif ids.ATTACH_TO_INCIDENT in (picks.actions or ()) and picks.incident_id is None:
         errors[ids.INCIDENT_BLOCK] = "Pick the Rootly incident to attach the services to."
     return errors
 
@@ -187,8 +188,8 @@ async def _attempt(what: str, work: Awaitable[StepResult], slash: str) -> StepRe
 async def _post_summary(
     invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
 ) -> StepResult:
-    blocks = incident_summary(form.tags, form.snapshots, incident, form.slash)
-    await post_message(invocation.client, form.channel, Message(Mrkdwn("Incident context"), blocks))
+    summary = incident_summary(form.tags, form.snapshots, incident, form.slash)
+    await post_message(invocation.client, form.channel, summary)
     return StepResult(done=["posted the context in the channel"])
 
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
-    DividerBlock,
     ExternalDataMultiSelectElement,
     InputBlock,
     StaticSelectElement,
@@ -28,11 +27,14 @@ from handlers.incident.blocks import context_blocks
 
 MAX_SERVICES = 10
 
-ACTION_LABELS = {
-    ids.ATTACH_TO_INCIDENT: "Attach these services to the Rootly incident",
-    ids.RECORD_INCIDENT_EVENTS: "Record an INCIDENT event on each service in Cortex",
-    ids.POST_INCIDENT_SUMMARY: "Post this context in the channel",
+# In the order the submit button names them ("Attach, record and post").
+ACTIONS = {
+    ids.ATTACH_TO_INCIDENT: ("Attach these services to the Rootly incident", "attach"),
+    ids.RECORD_INCIDENT_EVENTS: ("Record an INCIDENT event on each service in Cortex", "record"),
+    ids.POST_INCIDENT_SUMMARY: ("Post this context in the channel", "post"),
 }
+# What the first minute needs: the services on the incident, and the channel told.
+DEFAULT_ACTIONS = (ids.ATTACH_TO_INCIDENT, ids.POST_INCIDENT_SUMMARY)
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,37 @@ class IncidentForm:
     snapshots: Mapping[str, ServiceSnapshot | CallError] = field(default_factory=dict)
     incidents: Sequence[RootlyIncident] | None = None  # None: Rootly is not connected
     incident_id: str | None = None
-    actions: tuple[str, ...] = (ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY)
+    # None: the person has not seen the choices yet, so the defaults are ticked.
+    picked_actions: tuple[str, ...] | None = None
     # The modal as first opened, before the workspace's connection and incidents are read.
     loading: bool = False
     # Why Rootly's incidents could not be listed, when it failed.
     incidents_problem: Mrkdwn | None = None
 
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """Attaching needs a Rootly incident to choose."""
+        can_attach = bool(self.incidents)
+        return tuple(action for action in ACTIONS if action != ids.ATTACH_TO_INCIDENT or can_attach)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """What submitting does: the ticked actions, the defaults until the person changes them."""
+        ticked = DEFAULT_ACTIONS if self.picked_actions is None else self.picked_actions
+        return tuple(action for action in self.offered if action in ticked)
+
+
+def submit_label(actions: Sequence[str]) -> str:
+    """What the submit button says it will do: "Attach and post"."""
+    verbs = [verb for action, (_, verb) in ACTIONS.items() if action in actions]
+    if not verbs:
+        return "Apply"
+    said = verbs[0] if len(verbs) == 1 else f"{', '.join(verbs[:-1])} and {verbs[-1]}"
+    return said.capitalize()
+
 
 def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
-    return known.entity.name if isinstance(known, ServiceSnapshot) else tag
+    return f"{known.entity.name} ({tag})" if isinstance(known, ServiceSnapshot) else tag
 
 
 def _incident_label(incident: RootlyIncident) -> str:
@@ -82,31 +106,38 @@ def _incident_picker(form: IncidentForm) -> list[Block]:
             label=plain("Rootly incident"),
             optional=True,
             element=StaticSelectElement(
-                action_id=ids.INCIDENT_SELECT, options=choices, initial_option=chosen
+                action_id=ids.INCIDENT_SELECT,
+                placeholder=plain("Pick the incident"),
+                options=choices,
+                initial_option=chosen,
             ),
         )
     ]
 
 
-def _action_choices(form: IncidentForm) -> InputBlock:
-    offered = [
-        action for action in ACTION_LABELS if action != ids.ATTACH_TO_INCIDENT or form.incidents
-    ]
-    choices = options((ACTION_LABELS[action], action) for action in offered)
+def _action_choices(form: IncidentForm) -> list[Block]:
+    if form.loading:
+        # Shown once the choices are known, so that the defaults ticked are the right ones.
+        return []
+    choices = options((ACTIONS[action][0], action) for action in form.offered)
     chosen = [choice for choice in choices if choice.value in form.actions]
-    return InputBlock(
-        block_id=ids.INCIDENT_ACTIONS_BLOCK,
-        label=plain("On submit"),
-        element=CheckboxesElement(
-            action_id=ids.INCIDENT_ACTIONS, options=choices, initial_options=chosen or None
-        ),
-    )
+    return [
+        InputBlock(
+            block_id=ids.INCIDENT_ACTIONS_BLOCK,
+            label=plain("On submit"),
+            dispatch_action=True,
+            element=CheckboxesElement(
+                action_id=ids.INCIDENT_ACTIONS, options=choices, initial_options=chosen or None
+            ),
+        )
+    ]
 
 
 def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
     now = now or datetime.now(UTC)
     picked = options((_picked_label(tag, form.snapshots.get(tag)), tag) for tag in form.tags)
     blocks: list[Block] = [
+        *_incident_picker(form),
         InputBlock(
             block_id=ids.INCIDENT_SERVICES_BLOCK,
             label=plain("Affected services"),
@@ -118,14 +149,15 @@ def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
                 max_selected_items=MAX_SERVICES,
                 initial_options=picked or None,
             ),
-        )
+        ),
+        *context_blocks(form.tags, form.snapshots, now, form.slash),
+        *_action_choices(form),
     ]
-    blocks += context_blocks(form.tags, form.snapshots, now, form.slash)
-    blocks += [DividerBlock(), *_incident_picker(form), _action_choices(form)]
     return modal(
         ids.INCIDENT_VIEW,
         "Incident context",
         blocks,
-        submit="Apply",
+        submit=submit_label(form.actions),
+        close="Cancel",
         private_metadata=json.dumps({"channel": form.channel}),
     )

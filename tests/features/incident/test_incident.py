@@ -116,6 +116,16 @@ async def submit(
     return json.loads(text) if text else None
 
 
+def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    return found
+
+
+def ticked(view: dict[str, Any]) -> list[str]:
+    element = block(view, ids.INCIDENT_ACTIONS_BLOCK)["element"]
+    return [option["value"] for option in element.get("initial_options") or ()]
+
+
 # --- opening -----------------------------------------------------------------------------------
 
 
@@ -163,6 +173,7 @@ async def test_rootly_failing_costs_the_incident_picker_not_the_modal(app: Slack
     assert ids.INCIDENT_SERVICES_BLOCK in shown
     assert "Rootly is not answering right now" in shown
     assert ids.ATTACH_TO_INCIDENT not in shown
+    assert ticked(updated.args["view"]) == [ids.POST_INCIDENT_SUMMARY]
 
 
 async def test_an_unconnected_workspace_sees_why_in_the_modal(slack_app: SlackApp) -> None:
@@ -172,6 +183,62 @@ async def test_an_unconnected_workspace_sees_why_in_the_modal(slack_app: SlackAp
 
     assert "Loading" in str(opened.args["view"]["blocks"])
     assert "not connected to Cortex" in str(updated.args["view"]["blocks"])
+
+
+async def test_with_rootly_the_incident_comes_first_and_attach_and_post_start_ticked(
+    app: SlackApp,
+) -> None:
+    ours = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+
+    await app.command("incident")
+    opened = await app.slack.next_call("views.open")
+    updated = (await app.slack.next_call("views.update")).args["view"]
+
+    assert "Loading the Rootly incidents" in str(opened.args["view"]["blocks"][0])
+    assert ids.INCIDENT_ACTIONS_BLOCK not in str(opened.args["view"]["blocks"])
+    first = updated["blocks"][0]
+    assert first["block_id"] == ids.INCIDENT_BLOCK
+    assert first["element"]["initial_option"]["value"] == ours
+    assert ticked(updated) == [ids.ATTACH_TO_INCIDENT, ids.POST_INCIDENT_SUMMARY]
+    assert updated["submit"]["text"] == "Attach and post"
+    assert updated["close"]["text"] == "Cancel"
+
+
+async def test_without_rootly_posting_starts_ticked_and_attaching_is_not_offered(
+    slack_app: SlackApp,
+) -> None:
+    await connect(slack_app, rootly=False)
+
+    await slack_app.command("incident")
+    updated = (await slack_app.slack.next_call("views.update")).args["view"]
+
+    assert "Connect Rootly" in str(updated["blocks"][0])
+    assert ticked(updated) == [ids.POST_INCIDENT_SUMMARY]
+    offered = block(updated, ids.INCIDENT_ACTIONS_BLOCK)["element"]["options"]
+    assert ids.ATTACH_TO_INCIDENT not in [option["value"] for option in offered]
+    assert updated["submit"]["text"] == "Post"
+
+
+async def test_ticking_what_to_do_changes_what_the_submit_button_says(app: SlackApp) -> None:
+    app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+    view = await opened_modal(app)
+    actions = [ids.ATTACH_TO_INCIDENT, ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY]
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "trigger_id": "trigger-tick",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": {**view, "state": {"values": picked_state([], actions=actions)}},
+        "actions": [{"action_id": ids.INCIDENT_ACTIONS, "block_id": ids.INCIDENT_ACTIONS_BLOCK}],
+    }
+
+    await app.interact(payload)
+    updated = (await app.slack.next_call("views.update", 2)).args["view"]
+
+    assert ticked(updated) == actions
+    assert updated["submit"]["text"] == "Attach, record and post"
 
 
 @pytest.mark.parametrize(
@@ -220,11 +287,14 @@ async def test_picking_services_shows_their_context_from_concurrent_calls(app: S
     ):
         assert expected in shown
     assert "old release" not in shown  # older than 24 hours
-    services_block = updated["blocks"][0]
+    services_block = block(updated, ids.INCIDENT_SERVICES_BLOCK)
     assert [o["value"] for o in services_block["element"]["initial_options"]] == [
         "payments-api",
         "ledger",
     ]
+    assert services_block["element"]["initial_options"][0]["text"]["text"] == (
+        "Payments API (payments-api)"
+    )
     assert app.cortex.max_in_flight >= 6
     assert len(updated["blocks"]) <= 100
 
@@ -255,6 +325,25 @@ async def test_a_cortex_failure_for_one_service_is_noted_and_the_rest_shown(
     assert "not answering" in shown
 
 
+async def test_what_changed_is_one_timeline_newest_first_with_rollbacks_marked(
+    app: SlackApp,
+) -> None:
+    app.cortex.add_deploy(
+        "ledger", "undo 6", NOW - timedelta(minutes=30), type="ROLLBACK", environment="prod"
+    )
+    view = await opened_modal(app)
+
+    updated = await pick(app, view, ["payments-api", "ledger"])
+
+    [timeline] = [b for b in updated["blocks"] if "What changed" in str(b)]
+    lines = timeline["text"]["text"].split("\n")
+    assert lines[0] == "*What changed in the last 24 hours*, newest first"
+    assert ":rewind: *Rollback* of `ledger`: undo 6" in lines[1]
+    assert "`payments-api`: Feature flag on" in lines[2]
+    assert "`payments-api`: hotfix 7" in lines[3]
+    assert len(lines) == 4  # "old release" is older than 24 hours
+
+
 # --- submitting --------------------------------------------------------------------------------
 
 
@@ -262,7 +351,7 @@ async def test_submit_merges_services_records_events_and_posts_the_summary(app: 
     already = app.rootly.add_service("Database")
     payments = app.rootly.add_service("Payments API", cortex_id="payments-api")
     incident = app.rootly.add_incident(
-        "Checkout down", slack_channel_id=CHANNEL, service_ids=(already,)
+        "Checkout down", slack_channel_id=CHANNEL, service_ids=(already,), severity="SEV1"
     )
     view = await opened_modal(app)
     actions = [ids.ATTACH_TO_INCIDENT, ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY]
@@ -281,6 +370,7 @@ async def test_submit_merges_services_records_events_and_posts_the_summary(app: 
     posted = app.slack.calls_to("chat.postMessage")[0]
     assert posted.args["channel"] == CHANNEL
     assert "hotfix 7" in str(posted.args["blocks"])
+    assert "status *started* · severity *SEV1*" in posted.args["text"]
     assert "attached payments-api" in result.args["text"]
     assert "recorded an INCIDENT event" in result.args["text"]
 

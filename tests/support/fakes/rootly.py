@@ -156,6 +156,7 @@ class FakeRootly(ContractFake):
         slack_channel_id: str | None = None,
         service_ids: tuple[str, ...] = (),
         created_at: datetime | None = None,
+        severity: str | None = None,
     ) -> str:
         incident_id = str(uuid.uuid4())
         created = iso(created_at or datetime.now(UTC))
@@ -170,6 +171,8 @@ class FakeRootly(ContractFake):
             "created_at": created,
             "updated_at": created,
         }
+        if severity is not None:
+            self.incidents[incident_id]["severity"] = _severity(severity, created)
         self.incident_services[incident_id] = list(service_ids)
         return incident_id
 
@@ -722,3 +725,9 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"/v1/webhooks/endpoints"), _create_webhook_endpoint),
     ("DELETE", re.compile(rf"/v1/webhooks/endpoints/{ID}"), _delete_webhook_endpoint),
 ]
+
+
+def _severity(name: str, created: str) -> dict[str, Any]:
+    """An incident's severity as Rootly nests it: a whole severity resource."""
+    attributes = {"name": name, "slug": _slug(name), "created_at": created, "updated_at": created}
+    return {"data": {"id": str(uuid.uuid4()), "type": "severities", "attributes": attributes}}
