@@ -183,6 +183,13 @@ class ResponseCache:
         found: T = entry.value
         return found
 
+    def held(self, prefix: CacheKey) -> list[Any]:
+        """The answers this process holds under `prefix`, fresh or kept as a fallback: what it has
+        seen lately, for suggestions (no request, nothing from the shared store)."""
+        size = len(prefix)
+        entries = (self._entries.get(key) for key in list(self._entries) if key[:size] == prefix)
+        return [entry.value for entry in entries if entry is not None and entry.missing is None]
+
     def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1
         CACHE_LOOKUPS.labels(kind, "hit").inc()

@@ -154,6 +154,20 @@ class Catalog:
             Ttl.DEPLOYS, Shape.DEPLOYS, lambda: self.client.list_deploys(tag), "deploys", tag
         )
 
+    def recent_environments(self, limit: int = 20) -> list[str]:
+        """The environments of the deploys this process read for the workspace lately, the most
+        recently deployed to first, each once whatever its case (no request)."""
+        held: list[list[Deploy]] = self._cache.held((*self._scope, "deploys"))
+        named = [
+            deploy for deploys in held for deploy in deploys if (deploy.environment or "").strip()
+        ]
+        named.sort(key=lambda deploy: deploy.timestamp, reverse=True)
+        seen: dict[str, str] = {}
+        for deploy in named:
+            name = (deploy.environment or "").strip()
+            seen.setdefault(name.lower(), name)
+        return list(seen.values())[:limit]
+
     async def services_with_archived(self) -> Cached[list[Entity]]:
         """Every service, archived ones too: what digests diff to see services come and go."""
         return await self._read(

@@ -155,8 +155,16 @@ def oncall_summary(oncall: OnCall | None, people: People = NOBODY_KNOWN) -> Mrkd
     return Mrkdwn("{} _({})_").format(names or Mrkdwn("_nobody on call_"), where)
 
 
-def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
-    """A typeahead fed by the options-load listener, answered from the cached catalog."""
+def service_label(name: str, tag: str) -> str:
+    """A service as pickers show it: its name, with its tag."""
+    return f"{name} ({tag})" if name.strip() else tag
+
+
+def service_picker(
+    tag: str | None, *, label: str = "Service", name: str | None = None
+) -> InputBlock:
+    """A typeahead fed by the options-load listener, answered from the cached catalog; a service
+    already picked shows by its `name` (when known) with its tag."""
     return InputBlock(
         block_id=ids.SERVICE_BLOCK,
         label=plain(label),
@@ -164,7 +172,7 @@ def service_picker(tag: str | None, *, label: str = "Service") -> InputBlock:
             action_id=ids.SERVICE_SELECT,
             placeholder=plain("Type a name or tag"),
             min_query_length=0,
-            initial_option=option(tag, tag) if tag else None,
+            initial_option=option(service_label(name or "", tag), tag) if tag else None,
         ),
     )
 

@@ -157,9 +157,12 @@ def modal(
     blocks: Sequence[Block],
     *,
     submit: str | None = None,
-    close: str = "Close",
+    close: str | None = None,
     private_metadata: str | None = None,
 ) -> View:
+    """A modal; its close button says "Cancel" when there is something to submit, else "Close",
+    the same words in every modal unless `close` says otherwise."""
+    close = close or ("Cancel" if submit else "Close")
     return View(
         type="modal",
         callback_id=callback_id,

@@ -63,7 +63,7 @@ def connect_form(existing: ConnectionInfo | None, default_url: str, slash: str) 
     notes = [section(intro)]
     if existing is not None and not existing.keys_readable:
         notes.append(section(unreadable_keys(slash)))
-    rootly_hint = f"Needed for `{slash} sync` and for linking incidents."
+    rootly_hint = "Needed for the Rootly sync and for linking services to incidents."
     if existing is not None and existing.has_rootly and kept is None:
         rootly_hint += " Left empty, the unreadable stored key is removed."
     blocks: list[Block] = [
@@ -88,7 +88,7 @@ def connect_form(existing: ConnectionInfo | None, default_url: str, slash: str) 
         _key_input(
             ids.CONNECT_ROOTLY_KEY_BLOCK,
             ids.CONNECT_ROOTLY_KEY,
-            "Rootly API key (optional)",
+            "Rootly API key",
             rootly_hint,
             kept.rootly_key_last4 if kept else None,
             optional=True,
@@ -98,4 +98,4 @@ def connect_form(existing: ConnectionInfo | None, default_url: str, slash: str) 
 
 
 def connected_view(connection: ConnectionInfo, slash: str) -> View:
-    return _modal([section(connection_summary(connection, slash))], close="Done")
+    return _modal([section(connection_summary(connection, slash))], close="Close")

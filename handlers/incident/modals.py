@@ -21,6 +21,7 @@ from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
+from handlers.common.blocks import service_label
 from handlers.common.kit import context, modal, options, plain
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.incident.blocks import context_blocks
@@ -77,7 +78,7 @@ def submit_label(actions: Sequence[str]) -> str:
 
 
 def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
-    return f"{known.entity.name} ({tag})" if isinstance(known, ServiceSnapshot) else tag
+    return service_label(known.entity.name, tag) if isinstance(known, ServiceSnapshot) else tag
 
 
 def _incident_label(incident: RootlyIncident) -> str:
@@ -158,6 +159,5 @@ def incident_modal(form: IncidentForm, now: datetime | None = None) -> View:
         "Incident context",
         blocks,
         submit=submit_label(form.actions),
-        close="Cancel",
         private_metadata=json.dumps({"channel": form.channel}),
     )

@@ -51,3 +51,5 @@ def register(app: AsyncApp) -> None:
     app.view(ids.EVENT_VIEW)(listeners.submission(event_errors, listeners.submit_event))
     for shortcut in SHORTCUTS:
         app.shortcut(shortcut.callback_id)(acked(listeners.record_message_as_event))
+    app.options(ids.ENVIRONMENT_SELECT)(listeners.environment_options)
+    app.options(ids.EVENT_TYPE_SELECT)(listeners.event_type_options)

@@ -5,6 +5,7 @@ the message shortcut "Record as Cortex event"."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,11 +13,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
 from bot.cortex.models import DeployType, NewCustomEvent, NewDeploy
-from bot.errors import UnknownServiceError
+from bot.errors import BotError, UnknownServiceError
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
 from handlers.common.blocks import unknown_service_message
@@ -24,13 +26,17 @@ from handlers.common.context import Invocation, catalog_of, deployer_of, open_mo
 from handlers.common.mrkdwn import cut
 from handlers.recording.grammar import RecordDeploy, RecordEvent
 from handlers.recording.modals import (
+    COMMON_EVENT_TYPES,
     TITLE_LIMIT,
     Form,
     deploy_modal,
     event_modal,
     service_error,
+    typed_choices,
 )
 from handlers.recording.recorder import Origin, Recorder
+
+log = logging.getLogger(__name__)
 
 Write = Callable[[Recorder, str], Awaitable[None]]
 
@@ -53,12 +59,55 @@ async def _record(invocation: Invocation, tag: str, write: Write) -> None:
         )
 
 
+Build = Callable[[str | None], View]
+
+
+async def _open_form(invocation: Invocation, tag: str | None, build: Build) -> None:
+    """Open the form first (the trigger expires 3 s after the click or command), then show a
+    prefilled service by its name once Cortex says it (read as the card reads it, cached)."""
+    opened = await open_modal(invocation.client, invocation.body, build(None))
+    if not tag:
+        return
+    try:
+        name = (await (await invocation.catalog()).entity(tag)).value.name
+    except BotError as error:
+        # The form keeps the tag; submitting says what is wrong, if anything is.
+        log.info("the form for %s in %s keeps its tag: %s", tag, invocation.team_id, error)
+        return
+    if not name.strip():
+        return
+    try:
+        await invocation.client.views_update(
+            view_id=opened["id"], hash=opened["hash"], view=build(name)
+        )
+    except SlackApiError as error:
+        # hash_conflict: the form changed meanwhile; what the person sees wins.
+        if error.response.get("error") != "hash_conflict":
+            raise
+
+
+def _deploy_form(invocation: Invocation, prefill: RecordDeploy) -> Awaitable[None]:
+    now, channel = datetime.now(UTC), invocation.channel_id
+    return _open_form(
+        invocation,
+        prefill.tag,
+        lambda name: deploy_modal(prefill, channel, when=now, name=name),
+    )
+
+
+def _event_form(invocation: Invocation, prefill: RecordEvent) -> Awaitable[None]:
+    now, channel = datetime.now(UTC), invocation.channel_id
+    return _open_form(
+        invocation,
+        prefill.tag,
+        lambda name: event_modal(prefill, channel, when=now, name=name),
+    )
+
+
 async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
     tag, title = command.tag, command.title
     if tag is None or title is None:
-        # The modal goes first: the trigger expires 3 s after the command was sent.
-        view = deploy_modal(command, invocation.channel_id)
-        await invocation.client.views_open(trigger_id=invocation.trigger_id, view=view)
+        await _deploy_form(invocation, command)
         return
     new_deploy = NewDeploy(
         title=title,
@@ -75,8 +124,7 @@ async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
 async def event(invocation: Invocation, command: RecordEvent) -> None:
     tag, title, event_type = command.tag, command.title, command.event_type
     if tag is None or title is None or event_type is None:
-        view = event_modal(command, invocation.channel_id, when=datetime.now(UTC))
-        await invocation.client.views_open(trigger_id=invocation.trigger_id, view=view)
+        await _event_form(invocation, command)
         return
     new_event = NewCustomEvent(
         type=event_type, title=title, timestamp=datetime.now(UTC), url=command.url
@@ -88,14 +136,30 @@ async def event(invocation: Invocation, command: RecordEvent) -> None:
 
 
 async def record_deploy(invocation: Invocation) -> None:
-    view = deploy_modal(RecordDeploy(tag=invocation.value), invocation.channel_id)
-    await open_modal(invocation.client, invocation.body, view)
+    await _deploy_form(invocation, RecordDeploy(tag=invocation.value or None))
 
 
 async def add_event(invocation: Invocation) -> None:
-    prefill = RecordEvent(tag=invocation.value)
-    view = event_modal(prefill, invocation.channel_id, when=datetime.now(UTC))
-    await open_modal(invocation.client, invocation.body, view)
+    await _event_form(invocation, RecordEvent(tag=invocation.value or None))
+
+
+# --- the menus that take free text ---------------------------------------------------------------
+
+
+async def environment_options(
+    ack: AsyncAck, payload: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """The environments this workspace deployed to lately, and what was typed."""
+    try:
+        recent = (await catalog_of(context)).recent_environments()
+    except BotError as error:
+        log.info("no recent environments for team %s: %s", context.team_id, error)
+        recent = []
+    await ack(options=typed_choices(str(payload.get("value", "")), recent))
+
+
+async def event_type_options(ack: AsyncAck, payload: dict[str, Any]) -> None:
+    await ack(options=typed_choices(str(payload.get("value", "")), COMMON_EVENT_TYPES))
 
 
 # --- the modals' submissions: inline errors for bad input, then record once ----------------------
@@ -155,8 +219,8 @@ async def submit_deploy(invocation: Invocation, recorder: Recorder, form: Form) 
     deploy = NewDeploy(
         title=form.title,
         type=DeployType(picked or DeployType.DEPLOY),
-        timestamp=datetime.now(UTC),
-        environment=form.text(ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_INPUT) or None,
+        timestamp=form.moment(ids.WHEN_BLOCK, ids.WHEN_PICKER),
+        environment=form.selected(ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_SELECT) or None,
         sha=form.text(ids.SHA_BLOCK, ids.SHA_INPUT) or None,
         url=form.url or None,
         deployer=await deployer_of(invocation.client, invocation.user_id),
@@ -166,7 +230,7 @@ async def submit_deploy(invocation: Invocation, recorder: Recorder, form: Form) 
 
 async def submit_event(_invocation: Invocation, recorder: Recorder, form: Form) -> None:
     event = NewCustomEvent(
-        type=form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT),
+        type=form.selected(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_SELECT),
         title=form.title,
         description=form.text(ids.DESCRIPTION_BLOCK, ids.DESCRIPTION_INPUT) or None,
         url=form.url or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     DateTimePickerElement,
+    ExternalDataSelectElement,
     InputBlock,
+    Option,
     PlainTextInputElement,
     StaticSelectElement,
 )
@@ -23,7 +26,7 @@ from bot.cortex.models import DeployType
 from bot.errors import ApiError
 from handlers.common import ids
 from handlers.common.blocks import service_picker
-from handlers.common.kit import modal, options, plain
+from handlers.common.kit import modal, option, options, plain
 from handlers.common.mrkdwn import cut
 from handlers.recording.grammar import DEPLOY_TYPES, RecordDeploy, RecordEvent, is_http_url
 
@@ -31,7 +34,16 @@ log = logging.getLogger(__name__)
 
 TITLE_LIMIT = 200
 DESCRIPTION_LIMIT = 3000
-DEFAULT_EVENT_TYPE = "CUSTOM"
+# What the event type menu offers before anything is typed (any other type can be typed).
+COMMON_EVENT_TYPES = (
+    "INCIDENT",
+    "CONFIG_CHANGE",
+    "FEATURE_FLAG",
+    "MAINTENANCE",
+    "ALERT",
+    "SECURITY",
+    "MIGRATION",
+)
 # The submission must be answered within 3 s; the catalog check gets this much of it.
 CATALOG_CHECK_SECONDS = 1.5
 
@@ -75,16 +87,61 @@ def _title_input(value: str | None, hint: str | None = None) -> InputBlock:
 
 def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], channel: str) -> View:
     metadata = json.dumps({"channel": channel})
-    return modal(
-        callback_id, title, blocks, submit=submit, close="Cancel", private_metadata=metadata
+    return modal(callback_id, title, blocks, submit=submit, private_metadata=metadata)
+
+
+def _choice(
+    block_id: str,
+    action_id: str,
+    label: str,
+    chosen: str | None,
+    placeholder: str,
+    *,
+    optional: bool = True,
+) -> InputBlock:
+    """A menu that takes free text: a typeahead whose options offer what was typed as well
+    (`typed_choices`)."""
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label),
+        optional=optional,
+        element=ExternalDataSelectElement(
+            action_id=action_id,
+            placeholder=plain(placeholder),
+            min_query_length=0,
+            initial_option=option(chosen, chosen) if chosen else None,
+        ),
     )
 
 
-def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
+def typed_choices(typed: str, known: Sequence[str]) -> list[Option]:
+    """The options of a menu that takes free text: what was typed first (unless it is one of
+    them), then the known ones that contain it."""
+    text = typed.strip()
+    wanted = text.lower()
+    matching = [name for name in known if wanted in name.lower()]
+    mine = [] if not text or any(name.lower() == wanted for name in known) else [text]
+    return options((name, name) for name in [*mine, *matching])
+
+
+def _when(when: datetime) -> InputBlock:
+    return InputBlock(
+        block_id=ids.WHEN_BLOCK,
+        label=plain("When"),
+        element=DateTimePickerElement(
+            action_id=ids.WHEN_PICKER, initial_date_time=int(when.timestamp())
+        ),
+    )
+
+
+def deploy_modal(
+    prefill: RecordDeploy, channel: str, *, when: datetime, name: str | None = None
+) -> View:
+    """`name`: the prefilled service's name, once known."""
     deploy_type = prefill.deploy_type or DeployType.DEPLOY
     choices = options((name.title(), name) for name in DEPLOY_TYPES)
     blocks: list[Block] = [
-        service_picker(prefill.tag),
+        service_picker(prefill.tag, name=name),
         _title_input(prefill.title, "Usually the release name, commit message or PR title."),
         InputBlock(
             block_id=ids.DEPLOY_TYPE_BLOCK,
@@ -95,8 +152,12 @@ def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
                 initial_option=next(o for o in choices if o.value == deploy_type),
             ),
         ),
-        _text_input(
-            ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_INPUT, "Environment", prefill.environment
+        _choice(
+            ids.ENVIRONMENT_BLOCK,
+            ids.ENVIRONMENT_SELECT,
+            "Environment",
+            prefill.environment,
+            "Pick one used lately, or type one",
         ),
         _text_input(
             ids.SHA_BLOCK,
@@ -106,23 +167,29 @@ def deploy_modal(prefill: RecordDeploy, channel: str) -> View:
             hint="A commit, build number or image digest.",
         ),
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
+        _when(when),
     ]
     return _modal(ids.DEPLOY_VIEW, "Record a deploy", "Record", blocks, channel)
 
 
 def event_modal(
-    prefill: RecordEvent, channel: str, *, description: str | None = None, when: datetime
+    prefill: RecordEvent,
+    channel: str,
+    *,
+    description: str | None = None,
+    when: datetime,
+    name: str | None = None,
 ) -> View:
+    """`name`: the prefilled service's name, once known."""
     blocks: list[Block] = [
-        service_picker(prefill.tag),
-        _text_input(
+        service_picker(prefill.tag, name=name),
+        _choice(
             ids.EVENT_TYPE_BLOCK,
-            ids.EVENT_TYPE_INPUT,
+            ids.EVENT_TYPE_SELECT,
             "Type",
-            prefill.event_type or DEFAULT_EVENT_TYPE,
+            prefill.event_type,
+            "Pick a common type, or type your own",
             optional=False,
-            limit=100,
-            hint="A short kind, such as INCIDENT, CONFIG_CHANGE or FEATURE_FLAG.",
         ),
         _title_input(prefill.title),
         _text_input(
@@ -134,13 +201,7 @@ def event_modal(
             limit=DESCRIPTION_LIMIT,
         ),
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
-        InputBlock(
-            block_id=ids.WHEN_BLOCK,
-            label=plain("When"),
-            element=DateTimePickerElement(
-                action_id=ids.WHEN_PICKER, initial_date_time=int(when.timestamp())
-            ),
-        ),
+        _when(when),
     ]
     return _modal(ids.EVENT_VIEW, "Add a Cortex event", "Add event", blocks, channel)
 
@@ -205,6 +266,6 @@ def deploy_errors(form: Form) -> dict[str, str]:
 
 def event_errors(form: Form) -> dict[str, str]:
     errors = deploy_errors(form)
-    if not form.text(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_INPUT):
-        errors[ids.EVENT_TYPE_BLOCK] = "Give the event a type, such as INCIDENT."
+    if not form.selected(ids.EVENT_TYPE_BLOCK, ids.EVENT_TYPE_SELECT):
+        errors[ids.EVENT_TYPE_BLOCK] = "Pick a type, or type one, such as INCIDENT."
     return errors

@@ -279,12 +279,18 @@ async def test_the_event_modal_records_the_picked_time(app: SlackApp) -> None:
     opened = await app.slack.next_call("views.open")
     view = next(iter(app.slack.views.values()))
 
-    await submit_modal(app, view, title_input="Config change", description_input="Raised pool size")
+    await submit_modal(
+        app,
+        view,
+        event_type_select="CONFIG_CHANGE",
+        title_input="Config change",
+        description_input="Raised pool size",
+    )
     await app.slack.next_call("chat.postMessage")
 
     [body] = posted_events(app)
     assert opened.args["view"]["callback_id"] == ids.EVENT_VIEW
-    assert body["type"] == "CUSTOM"
+    assert body["type"] == "CONFIG_CHANGE"
     assert body["description"] == "Raised pool size"
     picked = datetime.fromtimestamp(view["blocks"][-1]["element"]["initial_date_time"], UTC)
     assert body["timestamp"] == picked.isoformat().replace("+00:00", "Z")
@@ -452,3 +458,87 @@ async def test_opening_the_card_from_the_news_leaves_the_news_in_the_channel(
     assert card["replace_original"] is False
     assert card["response_type"] == "ephemeral"
     assert "Payments API" in card["text"]
+
+
+# --- the forms ------------------------------------------------------------------------------------
+
+
+def offered(answer: dict[str, Any]) -> list[str]:
+    return [option["value"] for option in answer["options"]]
+
+
+async def test_environments_offered_are_those_deployed_to_lately_and_what_is_typed(
+    app: SlackApp,
+) -> None:
+    for environment, hours in (("staging", 3), ("Production", 1), ("production", 2)):
+        app.cortex.add_deploy(
+            "payments-api", "r", datetime.now(UTC) - timedelta(hours=hours), environment=environment
+        )
+    await app.answer("deploys payments-api")  # the bot has seen these deploys
+
+    assert offered(await app.options(ids.ENVIRONMENT_SELECT, "")) == ["Production", "staging"]
+    assert offered(await app.options(ids.ENVIRONMENT_SELECT, "prod")) == ["prod", "Production"]
+    assert offered(await app.options(ids.ENVIRONMENT_SELECT, "canary-eu")) == ["canary-eu"]
+    assert offered(await app.options(ids.ENVIRONMENT_SELECT, "STAGING")) == ["staging"]
+
+
+async def test_event_types_offer_the_common_ones_and_what_is_typed(app: SlackApp) -> None:
+    common = await app.options(ids.EVENT_TYPE_SELECT, "")
+    typed = await app.options(ids.EVENT_TYPE_SELECT, "flag")
+
+    assert offered(common)[:3] == ["INCIDENT", "CONFIG_CHANGE", "FEATURE_FLAG"]
+    assert offered(typed) == ["flag", "FEATURE_FLAG"]
+
+
+async def test_a_deploy_can_be_backfilled_with_the_forms_time_and_the_news_says_when(
+    app: SlackApp,
+) -> None:
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+    earlier = int((datetime.now(UTC) - timedelta(hours=6)).timestamp())
+    state = modal_values(view, title_input="v2", environment_select="production")
+    state[ids.WHEN_BLOCK][ids.WHEN_PICKER]["selected_date_time"] = earlier
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "t0alpha"},
+        "user": {"id": MEMBER, "team_id": TEAM},
+        "api_app_id": "A0CORTEX",
+        "view": {**view, "state": {"values": state}, "team_id": TEAM},
+    }
+
+    await app.interact(payload)
+    news = await app.slack.next_call("chat.postMessage")
+
+    [body] = posted_deploys(app)
+    assert body["timestamp"] == datetime.fromtimestamp(earlier, UTC).isoformat().replace(
+        "+00:00", "Z"
+    )
+    assert body["environment"] == "production"
+    assert f"<!date^{earlier}^" in news.args["text"]
+
+
+async def test_a_prefilled_service_shows_by_name_with_its_tag(app: SlackApp) -> None:
+    await app.command("deploy payments-api")
+    opened = await app.slack.next_call("views.open")
+    named = await app.slack.next_call("views.update")
+
+    def picked(view: dict[str, Any]) -> str:
+        found = next(b for b in view["blocks"] if b.get("block_id") == ids.SERVICE_BLOCK)
+        return str(found["element"]["initial_option"]["text"]["text"])
+
+    assert picked(opened.args["view"]) == "payments-api"  # opened at once, before any read
+    assert picked(named.args["view"]) == "Payments API (payments-api)"
+    assert named.args["hash"]  # the update gives way to any change the person made meanwhile
+
+
+async def test_the_forms_say_optional_once_with_plain_hints_and_cancel(app: SlackApp) -> None:
+    await app.command("event payments-api")
+    opened = await app.slack.next_call("views.open")
+    view = opened.args["view"]
+
+    labels = [block["label"]["text"] for block in view["blocks"] if block["type"] == "input"]
+    hints = [block["hint"]["text"] for block in view["blocks"] if "hint" in block]
+    assert not any("optional" in label.lower() for label in labels)  # Slack adds it itself
+    assert not any("`" in hint for hint in hints)
+    assert view["close"]["text"] == "Cancel"
