@@ -83,7 +83,8 @@ def _picked_label(tag: str, known: ServiceSnapshot | CallError | None) -> str:
 
 def _incident_label(incident: RootlyIncident) -> str:
     number = f"#{incident.sequential_id} " if incident.sequential_id else ""
-    return f"{number}{incident.title} ({incident.status or 'open'})"
+    severity = f" · {incident.severity}" if incident.severity else ""
+    return f"{number}{incident.title}{severity} ({incident.status or 'open'})"
 
 
 def _incident_picker(form: IncidentForm) -> list[Block]:

@@ -188,7 +188,7 @@ async def test_an_unconnected_workspace_sees_why_in_the_modal(slack_app: SlackAp
 async def test_with_rootly_the_incident_comes_first_and_attach_and_post_start_ticked(
     app: SlackApp,
 ) -> None:
-    ours = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+    ours = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL, severity="SEV1")
 
     await app.command("incident")
     opened = await app.slack.next_call("views.open")
@@ -199,6 +199,7 @@ async def test_with_rootly_the_incident_comes_first_and_attach_and_post_start_ti
     first = updated["blocks"][0]
     assert first["block_id"] == ids.INCIDENT_BLOCK
     assert first["element"]["initial_option"]["value"] == ours
+    assert first["element"]["initial_option"]["text"]["text"] == "#1 Checkout down · SEV1 (started)"
     assert ticked(updated) == [ids.ATTACH_TO_INCIDENT, ids.POST_INCIDENT_SUMMARY]
     assert updated["submit"]["text"] == "Attach and post"
     assert updated["close"]["text"] == "Cancel"
