@@ -62,9 +62,18 @@ async def _record(invocation: Invocation, tag: str, write: Write) -> None:
 Build = Callable[[str | None], View]
 
 
-async def _open_form(invocation: Invocation, tag: str | None, build: Build) -> None:
+def _builder(prefill: RecordDeploy | RecordEvent, channel: str) -> Build:
+    """The form for `prefill`, given the service's name once known."""
+    now = datetime.now(UTC)
+    if isinstance(prefill, RecordDeploy):
+        return lambda name: deploy_modal(prefill, channel, when=now, name=name)
+    return lambda name: event_modal(prefill, channel, when=now, name=name)
+
+
+async def _open_form(invocation: Invocation, prefill: RecordDeploy | RecordEvent) -> None:
     """Open the form first (the trigger expires 3 s after the click or command), then show a
     prefilled service by its name once Cortex says it (read as the card reads it, cached)."""
+    build, tag = _builder(prefill, invocation.channel_id), prefill.tag
     opened = await open_modal(invocation.client, invocation.body, build(None))
     if not tag:
         return
@@ -86,28 +95,10 @@ async def _open_form(invocation: Invocation, tag: str | None, build: Build) -> N
             raise
 
 
-def _deploy_form(invocation: Invocation, prefill: RecordDeploy) -> Awaitable[None]:
-    now, channel = datetime.now(UTC), invocation.channel_id
-    return _open_form(
-        invocation,
-        prefill.tag,
-        lambda name: deploy_modal(prefill, channel, when=now, name=name),
-    )
-
-
-def _event_form(invocation: Invocation, prefill: RecordEvent) -> Awaitable[None]:
-    now, channel = datetime.now(UTC), invocation.channel_id
-    return _open_form(
-        invocation,
-        prefill.tag,
-        lambda name: event_modal(prefill, channel, when=now, name=name),
-    )
-
-
 async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
     tag, title = command.tag, command.title
     if tag is None or title is None:
-        await _deploy_form(invocation, command)
+        await _open_form(invocation, command)
         return
     new_deploy = NewDeploy(
         title=title,
@@ -124,7 +115,7 @@ async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
 async def event(invocation: Invocation, command: RecordEvent) -> None:
     tag, title, event_type = command.tag, command.title, command.event_type
     if tag is None or title is None or event_type is None:
-        await _event_form(invocation, command)
+        await _open_form(invocation, command)
         return
     new_event = NewCustomEvent(
         type=event_type, title=title, timestamp=datetime.now(UTC), url=command.url
@@ -136,11 +127,11 @@ async def event(invocation: Invocation, command: RecordEvent) -> None:
 
 
 async def record_deploy(invocation: Invocation) -> None:
-    await _deploy_form(invocation, RecordDeploy(tag=invocation.value or None))
+    await _open_form(invocation, RecordDeploy(tag=invocation.value or None))
 
 
 async def add_event(invocation: Invocation) -> None:
-    await _event_form(invocation, RecordEvent(tag=invocation.value or None))
+    await _open_form(invocation, RecordEvent(tag=invocation.value or None))
 
 
 # --- the menus that take free text ---------------------------------------------------------------

@@ -82,8 +82,16 @@ async def opened_modal(app: SlackApp) -> dict[str, Any]:
     return next(iter(app.slack.views.values()))
 
 
-async def pick(app: SlackApp, view: dict[str, Any], tags: list[str]) -> dict[str, Any]:
+async def pick(
+    app: SlackApp, view: dict[str, Any], tags: list[str], actions: list[str] | None = None
+) -> dict[str, Any]:
+    """Services picked (or, with `actions`, those ticked): the view Slack is sent then."""
     updates = len(app.slack.calls_to("views.update"))
+    action_id, block_id = (
+        (ids.INCIDENT_SERVICES, ids.INCIDENT_SERVICES_BLOCK)
+        if actions is None
+        else (ids.INCIDENT_ACTIONS, ids.INCIDENT_ACTIONS_BLOCK)
+    )
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM},
@@ -91,8 +99,8 @@ async def pick(app: SlackApp, view: dict[str, Any], tags: list[str]) -> dict[str
         "api_app_id": "A0CORTEX",
         "trigger_id": "trigger-pick",
         "container": {"type": "view", "view_id": view["id"]},
-        "view": {**view, "state": {"values": picked_state(tags)}},
-        "actions": [{"action_id": ids.INCIDENT_SERVICES, "block_id": ids.INCIDENT_SERVICES_BLOCK}],
+        "view": {**view, "state": {"values": picked_state(tags, actions=actions)}},
+        "actions": [{"action_id": action_id, "block_id": block_id}],
     }
     await app.interact(payload)
     view_sent: dict[str, Any] = (await app.slack.next_call("views.update", updates + 1)).args[
@@ -224,19 +232,8 @@ async def test_ticking_what_to_do_changes_what_the_submit_button_says(app: Slack
     app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
     view = await opened_modal(app)
     actions = [ids.ATTACH_TO_INCIDENT, ids.RECORD_INCIDENT_EVENTS, ids.POST_INCIDENT_SUMMARY]
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": MEMBER, "team_id": TEAM},
-        "api_app_id": "A0CORTEX",
-        "trigger_id": "trigger-tick",
-        "container": {"type": "view", "view_id": view["id"]},
-        "view": {**view, "state": {"values": picked_state([], actions=actions)}},
-        "actions": [{"action_id": ids.INCIDENT_ACTIONS, "block_id": ids.INCIDENT_ACTIONS_BLOCK}],
-    }
 
-    await app.interact(payload)
-    updated = (await app.slack.next_call("views.update", 2)).args["view"]
+    updated = await pick(app, view, [], actions)
 
     assert ticked(updated) == actions
     assert updated["submit"]["text"] == "Attach, record and post"
