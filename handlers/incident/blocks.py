@@ -86,9 +86,9 @@ def context_blocks(
 
 
 def incident_line(incident: RootlyIncident) -> Mrkdwn:
-    """The incident as the summary names it: a link to it in Rootly, its status and severity."""
-    number = f"#{incident.sequential_id} " if incident.sequential_id else ""
-    said = [Mrkdwn("Rootly incident {}").format(link(incident.url, f"{number}{incident.title}"))]
+    """Under the incident's title: a link to it in Rootly, its status and severity."""
+    number = f" #{incident.sequential_id}" if incident.sequential_id else ""
+    said = [link(incident.url, f"Rootly incident{number}")]
     if incident.status:
         said.append(Mrkdwn("status *{}*").format(incident.status))
     if incident.severity:
@@ -110,5 +110,5 @@ def incident_summary(
         text = Mrkdwn("Incident context")
     else:
         blocks = [header(f"Incident context: {incident.title}"), context(incident_line(incident))]
-        text = Mrkdwn("Incident context: {}").format(incident_line(incident))
+        text = Mrkdwn("Incident context: {} · {}").format(incident.title, incident_line(incident))
     return Message(text, blocks + context_blocks(tags, snapshots, now, slash))

@@ -238,7 +238,7 @@ async def test_the_incident_summary(app: SlackApp) -> None:
     await app.slack.next_call("chat.postEphemeral")
 
     assert posted.args["blocks"][0]["text"]["text"] == f"Incident context: Down {CHANNEL_PING}"
-    assert_nobody_pinged(app, "#1 Down &lt;!channel&gt; (https://rootly.example/i|&lt;!here&gt;)")
+    assert_nobody_pinged(app, "Rootly incident #1 (https://rootly.example/i|&lt;!here&gt;)")
 
 
 async def test_sync_messages(app: SlackApp) -> None:

@@ -368,7 +368,10 @@ async def test_submit_merges_services_records_events_and_posts_the_summary(app: 
     posted = app.slack.calls_to("chat.postMessage")[0]
     assert posted.args["channel"] == CHANNEL
     assert "hotfix 7" in str(posted.args["blocks"])
-    assert "status *started* · severity *SEV1*" in posted.args["text"]
+    assert posted.args["text"].startswith("Incident context: Checkout down · <https://")
+    assert posted.args["text"].endswith(
+        f"{incident}|Rootly incident #1> · status *started* · severity *SEV1*"
+    )
     assert "attached payments-api" in result.args["text"]
     assert "recorded an INCIDENT event" in result.args["text"]
 
