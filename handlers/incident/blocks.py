@@ -20,6 +20,7 @@ from handlers.common.blocks import change_line, oncall_summary
 from handlers.common.errors import user_message
 from handlers.common.kit import SECTION_TEXT, Message, context, fitted, header, section
 from handlers.common.mrkdwn import Mrkdwn, link
+from handlers.common.people import NOBODY_KNOWN, People
 
 RECENT = timedelta(hours=24)
 MAX_CHANGES = 10
@@ -27,7 +28,9 @@ MAX_CHANGES = 10
 Snapshots = Mapping[str, ServiceSnapshot | CallError]
 
 
-def service_context(tag: str, known: ServiceSnapshot | CallError, slash: str) -> list[Block]:
+def service_context(
+    tag: str, known: ServiceSnapshot | CallError, slash: str, people: People
+) -> list[Block]:
     if isinstance(known, CallError):
         return [context(Mrkdwn(":warning: `{}`: {}").format(tag, user_message(known, slash)))]
     entity = known.entity
@@ -41,7 +44,7 @@ def service_context(tag: str, known: ServiceSnapshot | CallError, slash: str) ->
         entity.tag,
         f" · {levels}" if levels else "",
         ", ".join(owners) or Mrkdwn("_none in Cortex_"),
-        oncall_summary(known.oncall),
+        oncall_summary(known.oncall, people),
     )
     blocks: list[Block] = [section(heading)]
     if known.problems:
@@ -73,15 +76,20 @@ def what_changed(tags: Sequence[str], snapshots: Snapshots, now: datetime) -> Mr
 
 
 def context_blocks(
-    tags: Sequence[str], snapshots: Snapshots, now: datetime, slash: str
+    tags: Sequence[str],
+    snapshots: Snapshots,
+    now: datetime,
+    slash: str,
+    people: People = NOBODY_KNOWN,
 ) -> list[Block]:
-    """Each picked service whose snapshot is known, then what changed in all of them."""
+    """Each picked service whose snapshot is known (who is on call mentioned where `people`
+    knows them), then what changed in all of them."""
     known = [tag for tag in tags if tag in snapshots]
     if not known:
         return []
     blocks: list[Block] = [DividerBlock()]
     for tag in known:
-        blocks += service_context(tag, snapshots[tag], slash)
+        blocks += service_context(tag, snapshots[tag], slash, people)
     return [*blocks, DividerBlock(), section(what_changed(known, snapshots, now))]
 
 
@@ -101,9 +109,11 @@ def incident_summary(
     snapshots: Snapshots,
     incident: RootlyIncident | None,
     slash: str,
+    people: People = NOBODY_KNOWN,
     now: datetime | None = None,
 ) -> Message:
-    """The context as posted in the channel."""
+    """The context as posted in the channel, the people on call mentioned (so they are
+    notified) where `people` knows them."""
     now = now or datetime.now(UTC)
     if incident is None:
         blocks: list[Block] = [header("Incident context")]
@@ -111,4 +121,4 @@ def incident_summary(
     else:
         blocks = [header(f"Incident context: {incident.title}"), context(incident_line(incident))]
         text = Mrkdwn("Incident context: {} · {}").format(incident.title, incident_line(incident))
-    return Message(text, blocks + context_blocks(tags, snapshots, now, slash))
+    return Message(text, blocks + context_blocks(tags, snapshots, now, slash, people))

@@ -26,6 +26,7 @@ from handlers.common.acking import continue_in_background
 from handlers.common.context import Invocation, post_message, tell_user
 from handlers.common.errors import slack_refusal, user_message
 from handlers.common.mrkdwn import Mrkdwn
+from handlers.common.people import slack_people
 from handlers.incident.blocks import RECENT, incident_summary
 from handlers.incident.grammar import Incident
 from handlers.incident.modals import IncidentForm, incident_modal
@@ -188,7 +189,10 @@ async def _attempt(what: str, work: Awaitable[StepResult], slash: str) -> StepRe
 async def _post_summary(
     invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
 ) -> StepResult:
-    summary = incident_summary(form.tags, form.snapshots, incident, form.slash)
+    known = [found for found in form.snapshots.values() if isinstance(found, ServiceSnapshot)]
+    emails = [email for found in known if found.oncall for email in found.oncall.emails]
+    people = await slack_people(invocation.client, invocation.services, invocation.team_id, emails)
+    summary = incident_summary(form.tags, form.snapshots, incident, form.slash, people)
     await post_message(invocation.client, form.channel, summary)
     return StepResult(done=["posted the context in the channel"])
 

@@ -96,7 +96,7 @@ def test_the_incident_comes_first_then_the_services_then_one_timeline() -> None:
 def test_a_long_timeline_is_capped_and_counted() -> None:
     snapshots = {f"svc-{n}": snapshot(f"svc-{n}", deploys=5, events=5) for n in range(10)}
 
-    message = incident_summary(tuple(snapshots), snapshots, INCIDENT, "/cortex", NOW)
+    message = incident_summary(tuple(snapshots), snapshots, INCIDENT, "/cortex", now=NOW)
 
     blocks = [block.to_dict() for block in message.blocks]
     assert len(blocks) <= 50
@@ -106,7 +106,7 @@ def test_a_long_timeline_is_capped_and_counted() -> None:
 
 
 def test_the_posted_context_names_the_incident_once_with_status_and_severity() -> None:
-    message = incident_summary((), {}, INCIDENT, "/cortex", NOW)
+    message = incident_summary((), {}, INCIDENT, "/cortex", now=NOW)
 
     blocks = [block.to_dict() for block in message.blocks]
     assert blocks[0]["text"]["text"] == "Incident context: Checkout <!channel> down"  # plain text

@@ -376,6 +376,30 @@ async def test_submit_merges_services_records_events_and_posts_the_summary(app: 
     assert "recorded an INCIDENT event" in result.args["text"]
 
 
+async def test_the_posted_context_mentions_who_is_on_call_and_names_the_unknown(
+    app: SlackApp,
+) -> None:
+    app.slack.add_user("U0CY", TEAM, name="Cy Oncall", email="Cy@Example.com")
+    app.cortex.oncall["payments-api"][0]["escalations"].append(
+        {
+            "escalationLevel": 1,
+            "schedules": [{"user": {"name": "Di Backup", "email": "di@example.com"}}],
+        }
+    )
+    app.cortex.oncall["payments-api"][0]["escalations"][0]["schedules"][0]["user"]["email"] = (
+        "cy@example.com"
+    )
+    view = await opened_modal(app)
+
+    await submit(app, view, ["payments-api"], None, [ids.POST_INCIDENT_SUMMARY])
+    await app.slack.next_call("chat.postEphemeral")
+
+    posted = str(app.slack.calls_to("chat.postMessage")[0].args["blocks"])
+    assert "On call: <@U0CY>, Di Backup" in posted
+    looked_up = [call.args["email"] for call in app.slack.calls_to("users.lookupByEmail")]
+    assert sorted(looked_up) == ["cy@example.com", "di@example.com"]
+
+
 async def test_a_service_not_in_rootly_is_pointed_to_sync(app: SlackApp) -> None:
     incident = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
     view = await opened_modal(app)
