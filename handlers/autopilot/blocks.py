@@ -18,22 +18,25 @@ from bot.autopilot.setup import ENDPOINT_NAME
 from bot.autopilot.timeline import window_text
 from bot.snapshot import ServiceSnapshot
 from handlers.common import ids
-from handlers.common.blocks import change_line, cortex_web_url, oncall_summary
+from handlers.common.blocks import change_line, cortex_web_url, oncall_summary, owners_line
 from handlers.common.errors import user_message
 from handlers.common.kit import SECTION_TEXT, Message, button, context, fitted, header, section
 from handlers.common.mrkdwn import Mrkdwn, channel_link, link, moment
+from handlers.common.people import People
 
 MAX_CHANGES = 10
 
 
-def context_message(incident_context: IncidentContext, slash: str) -> Message:
+def context_message(incident_context: IncidentContext, slash: str, people: People) -> Message:
     incident = incident_context.incident
     blocks: list[Block] = [
         header(f"Cortex context: {incident.title}"),
         context(_about(incident_context)),
     ]
     cortex_url = incident_context.cortex_url
-    blocks += [_service_block(service, cortex_url, slash) for service in incident_context.services]
+    blocks += [
+        _service_block(service, cortex_url, slash, people) for service in incident_context.services
+    ]
     if not incident_context.services:
         blocks.append(
             section(Mrkdwn("No service of this incident maps to a Cortex service any more."))
@@ -57,7 +60,9 @@ def _about(incident_context: IncidentContext) -> Mrkdwn:
     )
 
 
-def _service_block(service: ServiceContext, cortex_api_url: str, slash: str) -> SectionBlock:
+def _service_block(
+    service: ServiceContext, cortex_api_url: str, slash: str, people: People
+) -> SectionBlock:
     card = button("Card", ids.SHOW_SERVICE, service.tag)
     known = service.known
     if not isinstance(known, ServiceSnapshot):
@@ -69,14 +74,12 @@ def _service_block(service: ServiceContext, cortex_api_url: str, slash: str) -> 
     levels = ", ".join(
         f"{score.scorecard_name}: {score.level}" for score in known.scores if score.level
     )
-    owners = [team.name or team.tag for team in entity.owners.teams]
-    owners += [person.email for person in entity.owners.individuals]
     text = Mrkdwn("*{}* `{}`{}\nOwners: {}\nOn call now: {}").format(
         link(cortex_web_url(cortex_api_url, entity.tag), entity.name),
         entity.tag,
         f" · {levels}" if levels else "",
-        ", ".join(owners) or Mrkdwn("_none in Cortex_"),
-        oncall_summary(known.oncall),
+        owners_line(entity, people),
+        oncall_summary(known.oncall, people),
     )
     return section(text, accessory=card)
 

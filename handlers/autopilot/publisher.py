@@ -9,9 +9,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.autopilot import IncidentContext, Posted, PublishError
 from bot.services import Services
+from bot.snapshot import ServiceSnapshot
 from handlers.autopilot.blocks import context_message
+from handlers.common.blocks import service_people
 from handlers.common.context import post_message, update_message
 from handlers.common.errors import CHANNEL_GONE, slack_error, slack_refusal
+from handlers.common.kit import Message
+from handlers.common.people import slack_people
 from handlers.common.tokens import ClientFactory, workspace_client
 
 # Slack's answers to chat.update when the message to update is no longer there.
@@ -34,7 +38,7 @@ class SlackPublisher:
         client = await self._client(team_id)
         try:
             answer = await post_message(
-                client, channel_id, context_message(context, self._services.settings.slack_command)
+                client, channel_id, await self._message(client, team_id, context)
             )
         except SlackApiError as error:
             reason = slack_error(error)
@@ -50,7 +54,7 @@ class SlackPublisher:
                 client,
                 message.channel_id,
                 message.ts,
-                context_message(context, self._services.settings.slack_command),
+                await self._message(client, team_id, context),
             )
         except SlackApiError as error:
             reason = slack_error(error)
@@ -58,6 +62,20 @@ class SlackPublisher:
                 reason, meaning=_meaning(reason), gone=reason in MESSAGE_GONE
             ) from None
         return await _with_link(client, message.channel_id, message.ts)
+
+    async def _message(
+        self, client: AsyncWebClient, team_id: str, context: IncidentContext
+    ) -> Message:
+        """The context, with the owners and on-call people Slack knows by email as mentions: the
+        people who should look are notified."""
+        emails = [
+            email
+            for service in context.services
+            if isinstance(service.known, ServiceSnapshot)
+            for email in service_people(service.known)
+        ]
+        people = await slack_people(client, self._services, team_id, emails)
+        return context_message(context, self._services.settings.slack_command, people)
 
     async def _client(self, team_id: str) -> AsyncWebClient:
         try:

@@ -10,9 +10,10 @@ from urllib.parse import quote, urlparse
 from slack_sdk.models.blocks import Block, ExternalDataSelectElement, InputBlock
 
 from bot.autopilot.context import Change
-from bot.cortex.models import Deploy, DeployType, Entity, OncallLevel, OncallUser
+from bot.cortex.models import Deploy, DeployType, Entity, EntityDetails, OncallLevel, OncallUser
 from bot.errors import BudgetBusyError, CallError
 from bot.oncall import OnCall, OnCallSource
+from bot.snapshot import ServiceSnapshot
 from bot.workspaces import ConnectionInfo, masked
 from handlers.common import ids
 from handlers.common.kit import Message, actions, button, option, plain, section
@@ -153,6 +154,22 @@ def oncall_summary(oncall: OnCall | None, people: People = NOBODY_KNOWN) -> Mrkd
     )
     where = Mrkdwn(", ").join(dict.fromkeys(oncall_where(oncall.source, level) for level in first))
     return Mrkdwn("{} _({})_").format(names or Mrkdwn("_nobody on call_"), where)
+
+
+def owners_line(entity: EntityDetails, people: People) -> Mrkdwn:
+    """Owner teams first, then people (mentions where Slack knows their email)."""
+    teams = Mrkdwn(", ").join(team.name or team.tag for team in entity.owners.teams)
+    persons = Mrkdwn(", ").join(
+        people.show(person.email, person.email) for person in entity.owners.individuals
+    )
+    shown = [part for part in (teams, persons) if part]
+    return Mrkdwn(" · ").join(shown) or Mrkdwn("_no owners in Cortex_")
+
+
+def service_people(snapshot: ServiceSnapshot) -> list[str | None]:
+    """The emails of the people the card shows: who is on call, then the owners."""
+    on_call = snapshot.oncall.emails if snapshot.oncall else []
+    return [*on_call, *(person.email for person in snapshot.entity.owners.individuals)]
 
 
 def service_label(name: str, tag: str) -> str:

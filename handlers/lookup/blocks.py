@@ -19,6 +19,7 @@ from handlers.common.blocks import (
     on_call_person,
     oncall_summary,
     oncall_where,
+    owners_line,
     service_row,
     suggestions,
 )
@@ -41,16 +42,6 @@ SEARCH_RESULTS = 10
 SHOWN_DEPENDENCIES = 3
 
 
-def _owners(entity: EntityDetails, people: People) -> Mrkdwn:
-    """Owner teams first, then people (mentions where Slack knows their email)."""
-    teams = Mrkdwn(", ").join(team.name or team.tag for team in entity.owners.teams)
-    persons = Mrkdwn(", ").join(
-        people.show(person.email, person.email) for person in entity.owners.individuals
-    )
-    shown = [part for part in (teams, persons) if part]
-    return Mrkdwn(" · ").join(shown) or Mrkdwn("_no owners in Cortex_")
-
-
 def _dependencies(snapshot: ServiceSnapshot, names: Mapping[str, str]) -> Mrkdwn:
     """The first few services it depends on, by name where the catalog knows it, then a count."""
     callees = list(dict.fromkeys(found.callee_tag for found in snapshot.dependencies))
@@ -61,12 +52,6 @@ def _dependencies(snapshot: ServiceSnapshot, names: Mapping[str, str]) -> Mrkdwn
     if more > 0:
         return Mrkdwn("{} and {:,} more").format(shown, more)
     return shown or Mrkdwn("_none_")
-
-
-def service_people(snapshot: ServiceSnapshot) -> list[str | None]:
-    """The emails of the people the card shows: who is on call, then the owners."""
-    on_call = snapshot.oncall.emails if snapshot.oncall else []
-    return [*on_call, *(person.email for person in snapshot.entity.owners.individuals)]
 
 
 def _channels(entity: EntityDetails) -> Mrkdwn:
@@ -122,7 +107,7 @@ def service_card(
     blocks.append(
         fields(
             [
-                _field("Owners", _owners(entity, people)),
+                _field("Owners", owners_line(entity, people)),
                 _field("On call now", oncall_summary(snapshot.oncall, people)),
                 _field("Slack", _channels(entity)),
                 _field("Depends on", _dependencies(snapshot, names)),

@@ -18,7 +18,7 @@ from bot.errors import BotError, UnknownServiceError
 from bot.snapshot import take_snapshot
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
-from handlers.common.blocks import unknown_service_message
+from handlers.common.blocks import service_people, unknown_service_message
 from handlers.common.context import Invocation, catalog_of, open_modal
 from handlers.common.kit import OPTIONS, Message, modal, options
 from handlers.common.mrkdwn import Mrkdwn, escaped
@@ -28,7 +28,6 @@ from handlers.lookup.blocks import (
     oncall_blocks,
     search_results,
     service_card,
-    service_people,
 )
 from handlers.lookup.grammar import Deploys, Oncall, Search, ServiceLookup
 from handlers.lookup.modals import looking_up_modal, lookup_modal, picker_modal

@@ -341,7 +341,7 @@ async def test_a_new_incident_gets_one_message_with_its_services_and_what_change
         "Payments API",
         "Checkout",
         "Team-Pay",
-        "ana@example.com",
+        f"<@{ADMIN}>",  # the owner ana@example.com, a member of the workspace
         "Cy Oncall",
         "Readiness: Gold",
         ":rewind: *Rollback*",
@@ -361,6 +361,26 @@ async def test_a_new_incident_gets_one_message_with_its_services_and_what_change
     assert "release 42" in timeline["event"]
     assert "https://test.slack.com/archives/C0INCIDENT/p" in timeline["event"]
     assert timeline["visibility"] == "internal"
+
+
+async def test_the_message_mentions_the_owners_and_on_call_people_slack_knows_by_email(
+    app: SlackApp, world: World
+) -> None:
+    app.slack.add_user("U0CY", TEAM, name="Cy Oncall", email="Cy@Example.com")
+    schedule = app.cortex.oncall["payments-api"][0]["escalations"][0]["schedules"][0]
+    schedule["user"]["email"] = "cy@example.com"
+    hook = await turn_on(app)
+
+    await deliver(app, hook, world.incident_id)
+    message = await app.slack.next_call("chat.postMessage")
+    await settled(app)
+
+    text = text_of(message)
+    assert "<@U0CY>" in text
+    assert f"<@{ADMIN}>" in text  # the owner ana@example.com
+    assert "Cy Oncall" not in text
+    looked_up = {call.args["email"] for call in app.slack.calls_to("users.lookupByEmail")}
+    assert {"cy@example.com", "ana@example.com"} <= looked_up
 
 
 async def test_cortex_reads_are_a_snapshot_per_service_then_the_dependencies_all_interactive(
@@ -577,14 +597,14 @@ async def test_titles_that_mention_everyone_ping_nobody(app: SlackApp, world: Wo
     hook = await turn_on(app)
     app.rootly.incidents[world.incident_id]["title"] = "Payments <!channel> & <!here|here> down"
     app.cortex.add_deploy(
-        "payments-api", "hotfix <!everyone> <@U0ADMIN>", BEGAN - timedelta(minutes=1)
+        "payments-api", "hotfix <!everyone> <@U0PINGED>", BEGAN - timedelta(minutes=1)
     )
 
     await deliver(app, hook, world.incident_id)
     message = await app.slack.next_call("chat.postMessage")
 
     parsed = " ".join([message.args["text"], *markdown_of(message.args["blocks"])])
-    for mention in ("<!channel>", "<!here", "<!everyone>", "<@U0ADMIN>"):
+    for mention in ("<!channel>", "<!here", "<!everyone>", "<@U0PINGED>"):
         assert mention not in parsed
     assert "&lt;!channel&gt;" in message.args["text"]
     assert "&amp;" in message.args["text"]

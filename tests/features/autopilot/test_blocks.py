@@ -14,6 +14,7 @@ from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
 from handlers.autopilot.blocks import MAX_CHANGES, context_message
 from handlers.common.kit import SECTION_TEXT
+from handlers.common.people import NOBODY_KNOWN
 
 BEGAN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -65,7 +66,7 @@ def incident_context(services: int, changes: int) -> IncidentContext:
 
 
 def test_a_big_incident_stays_within_slacks_limits() -> None:
-    message = context_message(incident_context(services=14, changes=30), "/cortex")
+    message = context_message(incident_context(services=14, changes=30), "/cortex", NOBODY_KNOWN)
 
     blocks = [block.to_dict() for block in message.blocks]
     assert len(blocks) <= 50
@@ -86,7 +87,7 @@ def test_a_service_cortex_could_not_read_says_why_and_keeps_its_card_button() ->
     failed = ServiceContext("Checkout", "checkout", UnavailableError("Cortex", "timed out"))
     context = dataclasses.replace(context, services=(failed,))
 
-    blocks = [block.to_dict() for block in context_message(context, "/cortex").blocks]
+    blocks = [block.to_dict() for block in context_message(context, "/cortex", NOBODY_KNOWN).blocks]
 
     service = blocks[2]
     assert "`checkout` (Checkout)" in service["text"]["text"]
@@ -97,7 +98,10 @@ def test_a_service_cortex_could_not_read_says_why_and_keeps_its_card_button() ->
 
 def test_with_no_mapped_service_left_the_message_says_so() -> None:
     blocks = json.dumps(
-        [b.to_dict() for b in context_message(incident_context(0, 0), "/cortex").blocks]
+        [
+            b.to_dict()
+            for b in context_message(incident_context(0, 0), "/cortex", NOBODY_KNOWN).blocks
+        ]
     )
 
     assert "No service of this incident maps to a Cortex service any more." in blocks

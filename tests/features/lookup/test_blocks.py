@@ -23,9 +23,9 @@ from bot.cortex.models import (
 )
 from bot.oncall import OnCall, OnCallSource
 from bot.snapshot import ServiceSnapshot
-from handlers.common.blocks import oncall_summary
+from handlers.common.blocks import oncall_summary, service_people
 from handlers.common.people import NOBODY_KNOWN, People
-from handlers.lookup.blocks import oncall_blocks, service_card, service_people
+from handlers.lookup.blocks import oncall_blocks, service_card
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PEOPLE = People({"ana@example.com": "U0ANA", "cy@example.com": "U0CY"})
