@@ -251,7 +251,8 @@ sync_fields = Table(
 # Scheduled digests (`bot.digests`). The id is derived from the workspace, channel and scope, so
 # scheduling the same scope again in a channel changes that digest instead of adding another.
 # `weekday` is "0" (Monday) to "6" for weekly digests; `snapshot` is the JSON of the services in
-# scope at the last digest (tag → archived), what the next one diffs against.
+# scope at the last digest (tag → archived), what the next one diffs against; `environment`
+# narrows its deploys to one environment (`env=`).
 SCOPE_TAG_LENGTH = 200
 digests = Table(
     "digests",
@@ -261,6 +262,7 @@ digests = Table(
     Column("channel_id", String(32), nullable=False),
     Column("group_tag", String(SCOPE_TAG_LENGTH)),
     Column("owner_tag", String(SCOPE_TAG_LENGTH)),
+    Column("environment", String(SCOPE_TAG_LENGTH)),
     Column("frequency", String(8), nullable=False),
     Column("local_time", String(5), nullable=False),
     Column("weekday", String(1)),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.cache import Cached, T
 from bot.catalog import Catalog
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
+from bot.digests.environments import is_production, wanted_environment
 from bot.digests.store import Digest, Scope, Snapshot
 from bot.errors import CallError
 from bot.lanes import background
@@ -56,7 +57,7 @@ def window_for(digest: Digest | None, now: datetime) -> Window:
 @dataclass(frozen=True)
 class ServiceActivity:
     entity: Entity
-    deploys: tuple[Deploy, ...] = ()  # newest first
+    deploys: tuple[Deploy, ...] = ()  # newest first, rollbacks among them
     events: tuple[CustomEvent, ...] = ()  # newest first
     problem: str | None = None  # why Cortex did not tell this service's activity
     stale: bool = False  # told from cache, Cortex failing
@@ -64,6 +65,20 @@ class ServiceActivity:
     @property
     def rollbacks(self) -> int:
         return sum(deploy.type is DeployType.ROLLBACK for deploy in self.deploys)
+
+    @property
+    def forward_deploys(self) -> int:
+        """Deploys that are not rollbacks: a rollback is counted once, as a rollback."""
+        return len(self.deploys) - self.rollbacks
+
+    @property
+    def needing_eyes(self) -> tuple[Deploy, ...]:
+        """What people should see first, newest first: rollbacks anywhere, changes to production."""
+        return tuple(
+            deploy
+            for deploy in self.deploys
+            if deploy.type is DeployType.ROLLBACK or is_production(deploy.environment)
+        )
 
     @property
     def latest(self) -> datetime:
@@ -87,7 +102,8 @@ class DigestContent:
 
     @property
     def deploys(self) -> int:
-        return sum(len(service.deploys) for service in self.activity)
+        """Deploys that are not rollbacks."""
+        return sum(service.forward_deploys for service in self.activity)
 
     @property
     def rollbacks(self) -> int:
@@ -170,7 +186,9 @@ async def build_content(
     entities = listing.value
     live = [entity for entity in entities if not entity.is_archived]
     gate = asyncio.Semaphore(READ_CONCURRENCY)
-    told = await asyncio.gather(*(_activity(catalog, entity, window, gate) for entity in live))
+    told = await asyncio.gather(
+        *(_activity(catalog, entity, window, scope.environment, gate) for entity in live)
+    )
     active = [service for service in told if service.deploys or service.events]
     created, archived = catalog_changes(entities, previous)
     return DigestContent(
@@ -188,8 +206,14 @@ async def build_content(
 
 
 async def _activity(
-    catalog: Catalog, entity: Entity, window: Window, gate: asyncio.Semaphore
+    catalog: Catalog,
+    entity: Entity,
+    window: Window,
+    environment: str | None,
+    gate: asyncio.Semaphore,
 ) -> ServiceActivity:
+    """What the service did in the window; with `environment`, only the deploys to it (custom
+    events have no environment: all of them)."""
     tag = entity.tag
     try:
         deploys, events = await asyncio.gather(
@@ -201,7 +225,12 @@ async def _activity(
         return ServiceActivity(entity, problem=error.detail)
     return ServiceActivity(
         entity,
-        deploys=tuple(deploy for deploy in deploys.value if deploy.timestamp in window),
+        deploys=tuple(
+            deploy
+            for deploy in deploys.value
+            if deploy.timestamp in window
+            and (environment is None or wanted_environment(environment, deploy.environment))
+        ),
         events=tuple(event for event in events.value if event.timestamp in window),
         stale=deploys.stale or events.stale,
     )

@@ -56,13 +56,14 @@ LIVE_STATES = (SlotState.CLAIMED, SlotState.POSTING)
 
 @dataclass(frozen=True)
 class Scope:
-    """Which services a digest covers: all, or those of a Cortex group and/or owner team (each
-    tag at most `MAX_TAG` characters, as stored)."""
+    """What a digest covers: all services, or those of a Cortex group and/or owner team; all
+    deploys, or those to one environment (each at most `MAX_TAG` characters, as stored)."""
 
     MAX_TAG: ClassVar[int] = SCOPE_TAG_LENGTH
 
     group: str | None = None
     owner: str | None = None
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,9 @@ class Done:
 
 def digest_id(team_id: str, channel_id: str, scope: Scope) -> str:
     parts = (team_id, channel_id, scope.group or "", scope.owner or "")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    # Last, and only when given, so that digests scheduled before `env=` existed keep their ids.
+    narrowed = (scope.environment,) if scope.environment else ()
+    return hashlib.sha256("\x1f".join((*parts, *narrowed)).encode()).hexdigest()[:32]
 
 
 # Every column but the snapshot, which only a digest being built needs.
@@ -132,7 +135,7 @@ def _digest(row: RowMapping) -> Digest:
         id=row["id"],
         team_id=row["team_id"],
         channel_id=row["channel_id"],
-        scope=Scope(row["group_tag"], row["owner_tag"]),
+        scope=Scope(row["group_tag"], row["owner_tag"], row["environment"]),
         recurrence=Recurrence(
             frequency=row["frequency"],
             at=time.fromisoformat(row["local_time"]),
@@ -190,6 +193,7 @@ class DigestStore:
                         channel_id=new.channel_id,
                         group_tag=new.scope.group,
                         owner_tag=new.scope.owner,
+                        environment=new.scope.environment,
                         snapshot=json.dumps(dict(snapshot)),
                         **values,
                     )

@@ -170,10 +170,13 @@ async def tell_user(
     await client.chat_postMessage(channel=user_id, **payload)
 
 
-async def post_message(client: AsyncWebClient, channel_id: str, message: Message) -> Any:
-    """Post in a channel (links not unfurled: a card's links are not news); Slack's answer."""
+async def post_message(
+    client: AsyncWebClient, channel_id: str, message: Message, *, thread_ts: str | None = None
+) -> Any:
+    """Post in a channel, or in the thread of its message `thread_ts` (links not unfurled: a
+    card's links are not news); Slack's answer."""
     return await client.chat_postMessage(
-        channel=channel_id, unfurl_links=False, **message.payload()
+        channel=channel_id, thread_ts=thread_ts, unfurl_links=False, **message.payload()
     )
 
 

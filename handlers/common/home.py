@@ -376,11 +376,12 @@ def sync_home_blocks(status: SyncStatus, slash: str, *, rootly_connected: bool) 
 
 
 def scope_text(scope: Scope) -> Mrkdwn:
+    environment = Mrkdwn(", deploys to `{}`").format(scope.environment) if scope.environment else ""
     if scope.group is None and scope.owner is None:
-        return Mrkdwn("all services")
+        return Mrkdwn("all services{}").format(environment)
     group = Mrkdwn(" in group `{}`").format(scope.group) if scope.group else ""
     owner = Mrkdwn(" owned by `{}`").format(scope.owner) if scope.owner else ""
-    return Mrkdwn("services{}{}").format(group, owner)
+    return Mrkdwn("services{}{}{}").format(group, owner, environment)
 
 
 def digest_schedule(digest: Digest) -> Mrkdwn:

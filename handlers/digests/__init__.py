@@ -16,7 +16,7 @@ from handlers.digests.grammar import parse_digest
 SUBCOMMANDS: tuple[Subcommand[Any], ...] = (
     Subcommand(
         "digest",
-        "digest daily|weekly [at HH:MM] [group=G] [owner=TEAM] [on=mon..sun] "
+        "digest daily|weekly [at HH:MM] [group=G] [owner=TEAM] [env=E] [on=mon..sun] "
         "/ digest list / digest off / digest now",
         parse_digest,
         listeners.digest_command,

@@ -1,29 +1,51 @@
 """Digests in Slack: the digest itself, the schedule answers, the channel's list.
 
-A digest opens with its counts, then the catalog changes and the last sync, then one section per
-service with activity, most recent first. Long digests are cut to Slack's limits (50 blocks, 3000
-characters a section), saying how much more there was.
+A digest is posted as a summary that fits on one screen, with the details in a thread under it.
+The summary gives the counts (each kind once: a rollback is not also a deploy), then what needs eyes
+first (rollbacks and changes to production, grouped by owner team, one short line per service),
+the catalog's changes, how much else happened, and last the Rootly sync's result. The thread lists
+every service with activity, those with rollbacks or production changes first, each with its
+deploys (production first, every environment named) and custom events, in as many replies as
+Slack's limits need, up to a cap that says what it left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from slack_sdk.models.blocks import Block, DividerBlock
+from slack_sdk.models.blocks import Block
 
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
 from bot.digests import Digest, DigestContent, ServiceActivity
+from bot.digests.environments import environment_order, is_production
 from bot.sync.report import count_phrases
 from handlers.common import ids
 from handlers.common.blocks import deploy_line
 from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
-from handlers.common.kit import SECTION_TEXT, Message, button, context, fitted, section
-from handlers.common.mrkdwn import Mrkdwn, channel_link, link, mention, moment, plural
+from handlers.common.kit import (
+    MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    Message,
+    button,
+    context,
+    fitted,
+    section,
+)
+from handlers.common.mrkdwn import Mrkdwn, channel_link, cut, link, mention, moment, plural
 
-# Blocks a digest keeps for its heading, catalog changes, last sync, divider, "and more" and notes.
-MAX_SERVICE_SECTIONS = 40
+# The summary fits on one screen: so many owner teams, so many services each, in so much room,
+# and so much room for the catalog's changes and for a title.
+EYES_TEAMS = 5
+TEAM_LINES = 2
+EYES_ROOM = 1_800
+CATALOG_ROOM = 300
+TITLE_ROOM = 60
+NO_TEAM = "No owner team"
+# The thread: a service's first lines, several services to a section, at most so many replies.
 LINES_PER_SERVICE = 10
+MAX_REPLIES = 5
 MAX_LISTED = 40
 
 
@@ -31,32 +53,36 @@ def _title(frequency: str | None) -> str:
     return f"{frequency.capitalize()} digest" if frequency else "Digest"
 
 
-# --- the digest ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigestPost:
+    """A digest as posted: the summary in the channel, the details as replies in its thread."""
+
+    summary: Message
+    details: tuple[Message, ...] = ()
+
+
+def digest_post(content: DigestContent, frequency: str | None = None) -> DigestPost:
+    summary = _summary(content, frequency)
+    details = _details(content, frequency) if content.has_news else ()
+    return DigestPost(summary, details)
+
+
+# --- the summary ---------------------------------------------------------------------------------
 
 
 def _counts(content: DigestContent) -> list[Mrkdwn]:
-    rollbacks = Mrkdwn(" ({})").format(plural(content.rollbacks, "rollback"))
-    parts = [
-        Mrkdwn("{}{} on {}").format(
-            plural(content.deploys, "deploy"),
-            rollbacks if content.rollbacks else "",
-            plural(len(content.activity), "service"),
-        )
-        if content.deploys
-        else None,
-        plural(content.events, "custom event") if content.events else None,
-        Mrkdwn("{} created").format(plural(len(content.created), "service"))
-        if content.created
-        else None,
-        Mrkdwn("{} archived").format(plural(len(content.archived), "service"))
-        if content.archived
-        else None,
+    counted = [
+        (content.deploys, "deploy"),
+        (content.rollbacks, "rollback"),
+        (content.events, "custom event"),
+        (len(content.created), "new service"),
+        (len(content.archived), "archived service"),
     ]
-    return [part for part in parts if part is not None]
+    return [plural(count, noun) for count, noun in counted if count]
 
 
 def _heading(content: DigestContent, frequency: str | None) -> Mrkdwn:
-    return Mrkdwn("*{}* for {} ({}) since {}").format(
+    return Mrkdwn("*{}* · {} ({}) · since {}").format(
         _title(frequency),
         scope_text(content.scope),
         plural(content.in_scope, "service"),
@@ -64,17 +90,128 @@ def _heading(content: DigestContent, frequency: str | None) -> Mrkdwn:
     )
 
 
-def _entity(entity: Entity) -> Mrkdwn:
-    return Mrkdwn("{} `{}`").format(entity.name, entity.tag)
+def _team(entity: Entity) -> str:
+    teams = entity.owners.teams
+    return (teams[0].name or teams[0].tag) if teams else NO_TEAM
 
 
-def _catalog_changes(content: DigestContent) -> list[Block]:
-    lines = [
-        Mrkdwn("*{}:* {}").format(title, Mrkdwn(", ").join(_entity(entity) for entity in entities))
+def _who(deploy: Deploy) -> str | None:
+    return (deploy.deployer and (deploy.deployer.name or deploy.deployer.email)) or None
+
+
+def _eyes_line(service: ServiceActivity) -> Mrkdwn:
+    """One short line: the service's latest rollback, else its latest production change, and
+    how many more of those it had."""
+    changes = sorted(
+        service.needing_eyes, key=lambda deploy: deploy.type is not DeployType.ROLLBACK
+    )
+    first, more = changes[0], len(changes) - 1
+    rolled_back = first.type is DeployType.ROLLBACK
+    where = (
+        Mrkdwn(" {} *{}*").format("in" if rolled_back else "to", cut(first.environment, TITLE_ROOM))
+        if first.environment
+        else ""
+    )
+    who = _who(first)
+    by = Mrkdwn(" by {}").format(cut(who, TITLE_ROOM)) if who else ""
+    also = Mrkdwn(" _(+{} more)_").format(more) if more else ""
+    return Mrkdwn("{} *{}* {}{}: {}{}{}").format(
+        ":rewind:" if rolled_back else ":rocket:",
+        cut(service.entity.name, TITLE_ROOM),
+        "rolled back" if rolled_back else "deployed",
+        where,
+        cut(first.title, TITLE_ROOM),
+        by,
+        also,
+    )
+
+
+def _team_lines(team: str, services: Sequence[ServiceActivity]) -> list[Mrkdwn]:
+    """The team, how many of its services need eyes, and the first few (all are in the thread)."""
+    rollbacks = sum(service.rollbacks for service in services)
+    counts = [plural(len(services), "service")]
+    counts += [plural(rollbacks, "rollback")] if rollbacks else []
+    heading = Mrkdwn("*{}* — {}").format(cut(team, TITLE_ROOM), Mrkdwn(", ").join(counts))
+    first = sorted(services, key=lambda service: not service.rollbacks)
+    return [heading, *(_eyes_line(service) for service in first[:TEAM_LINES])]
+
+
+def _needing_eyes(content: DigestContent) -> list[Block]:
+    """Rollbacks and production changes by owner team: teams with rollbacks first, then the
+    busiest; a few services each, the rest counted (all of them are in the thread)."""
+    by_team: dict[str, list[ServiceActivity]] = {}
+    for service in content.activity:
+        if service.needing_eyes:
+            by_team.setdefault(_team(service.entity), []).append(service)
+    if not by_team:
+        return []
+
+    def rank(team: str) -> tuple[int, int, bool, str]:
+        found = by_team[team]
+        rollbacks = sum(service.rollbacks for service in found)
+        return (-rollbacks, -len(found), team == NO_TEAM, team.lower())
+
+    teams = sorted(by_team, key=rank)
+    lines = [line for team in teams[:EYES_TEAMS] for line in _team_lines(team, by_team[team])]
+    rest = teams[EYES_TEAMS:]
+    if rest:
+        services = sum(len(by_team[team]) for team in rest)
+        lines.append(
+            Mrkdwn("…and {} ({})").format(
+                plural(len(rest), "more team"), plural(services, "service")
+            )
+        )
+    title = Mrkdwn("*Needs eyes first: rollbacks and production changes*")
+    return [section(Mrkdwn("{}\n{}").format(title, fitted(lines, EYES_ROOM)))]
+
+
+def _names(entities: Sequence[Entity]) -> Mrkdwn:
+    return Mrkdwn(", ").join(entity.name or entity.tag for entity in entities)
+
+
+def _catalog_lines(content: DigestContent) -> list[Mrkdwn]:
+    return [
+        Mrkdwn("*{}:* {}").format(title, _names(entities))
         for title, entities in (("New", content.created), ("Archived", content.archived))
         if entities
     ]
-    return [section(fitted(lines))] if lines else []
+
+
+def _catalog_changes(content: DigestContent) -> list[Block]:
+    said = _catalog_lines(content)
+    return [section(cut(Mrkdwn(" · ").join(said), CATALOG_ROOM))] if said else []
+
+
+def _elsewhere(content: DigestContent) -> list[Block]:
+    """What the summary did not list, how much of it, and where it is."""
+    if not content.activity:
+        return []
+    other = sum(
+        deploy.type is not DeployType.ROLLBACK and not is_production(deploy.environment)
+        for service in content.activity
+        for deploy in service.deploys
+    )
+    said = [Mrkdwn("{} outside production").format(plural(other, "deploy"))] if other else []
+    said += [plural(content.events, "custom event")] if content.events else []
+    where = Mrkdwn("every service with activity ({:,}) is in the thread").format(
+        len(content.activity)
+    )
+    if not said:
+        return [context(Mrkdwn(":thread: Details: {}.").format(where))]
+    return [context(Mrkdwn(":thread: Also {}: {}.").format(Mrkdwn(" and ").join(said), where))]
+
+
+def _notes(content: DigestContent) -> list[Block]:
+    notes = []
+    if content.unreadable:
+        notes.append(
+            Mrkdwn("Cortex did not tell the activity of {} (named in the thread)").format(
+                plural(len(content.unreadable), "service")
+            )
+        )
+    if content.stale:
+        notes.append(Mrkdwn("Cortex was not answering; some of this is older cached data"))
+    return [context(Mrkdwn(":warning: {}").format(Mrkdwn("; ").join(notes)))] if notes else []
 
 
 def _last_sync(content: DigestContent) -> list[Block]:
@@ -82,10 +219,32 @@ def _last_sync(content: DigestContent) -> list[Block]:
     if report is None:
         return []
     counts = ", ".join(count_phrases(report)) or "nothing to sync"
-    heading = Mrkdwn("*Last Rootly sync* {}: {} — {}").format(
+    line = Mrkdwn("Last Rootly sync {}: {} — {}").format(
         moment(report.finished_at), report.status.value, counts
     )
-    return [section(heading)]
+    return [context(line)]
+
+
+def _summary(content: DigestContent, frequency: str | None) -> Message:
+    heading = _heading(content, frequency)
+    if not content.has_news:
+        text = Mrkdwn("{}: nothing new — no deploys, custom events or catalog changes.").format(
+            heading
+        )
+        return Message(text, [section(text)])
+    counts = Mrkdwn(" · ").join(_counts(content)) or Mrkdwn("no deploys or custom events")
+    blocks: list[Block] = [
+        section(Mrkdwn("{}\n{}").format(heading, counts)),
+        *_needing_eyes(content),
+        *_catalog_changes(content),
+        *_elsewhere(content),
+        *_notes(content),
+        *_last_sync(content),
+    ]
+    return Message(Mrkdwn("{}: {}").format(_title(frequency), counts), blocks)
+
+
+# --- the thread ----------------------------------------------------------------------------------
 
 
 def _deploy(deploy: Deploy) -> Mrkdwn:
@@ -99,61 +258,51 @@ def _event(event: CustomEvent) -> Mrkdwn:
     )
 
 
-def _service(service: ServiceActivity) -> Block:
-    counts = [plural(len(service.deploys), "deploy")] if service.deploys else []
-    counts += [plural(service.rollbacks, "rollback")] if service.rollbacks else []
-    counts += [plural(len(service.events), "event")] if service.events else []
-    heading = Mrkdwn("*{}* — {}").format(_entity(service.entity), Mrkdwn(", ").join(counts))
-    lines = [*map(_deploy, service.deploys), *map(_event, service.events)]
+def _service_text(service: ServiceActivity) -> Mrkdwn:
+    counted = [
+        (service.forward_deploys, "deploy"),
+        (service.rollbacks, "rollback"),
+        (len(service.events), "event"),
+    ]
+    counts = Mrkdwn(", ").join(plural(count, noun) for count, noun in counted if count)
+    heading = Mrkdwn("*{}* `{}` — {}").format(service.entity.name, service.entity.tag, counts)
+    # Production first, each environment newest first (the deploys come newest first).
+    deploys = sorted(service.deploys, key=lambda deploy: environment_order(deploy.environment))
+    lines = [*map(_deploy, deploys), *map(_event, service.events)]
     body = fitted(lines, SECTION_TEXT - len(heading) - 1, LINES_PER_SERVICE)
-    return section(Mrkdwn("{}\n{}").format(heading, body))
+    return Mrkdwn("{}\n{}").format(heading, body)
 
 
-def _services(activity: Sequence[ServiceActivity]) -> list[Block]:
-    blocks: list[Block] = [_service(service) for service in activity[:MAX_SERVICE_SECTIONS]]
-    rest = activity[MAX_SERVICE_SECTIONS:]
-    if rest:
-        lines = [
-            Mrkdwn("`{}` ({})").format(s.entity.tag, len(s.deploys) + len(s.events)) for s in rest
-        ]
-        more = Mrkdwn("*{} with activity:*").format(plural(len(rest), "more service"))
-        body = fitted(lines, SECTION_TEXT - len(more) - 1)
-        blocks.append(section(Mrkdwn("{}\n{}").format(more, body)))
-    return blocks
+def _packed(texts: Sequence[Mrkdwn]) -> list[list[Mrkdwn]]:
+    """The texts in groups, each as many as fit in one section."""
+    groups: list[list[Mrkdwn]] = []
+    size = SECTION_TEXT
+    for text in texts:
+        if size + len(text) > SECTION_TEXT:
+            groups.append([])
+            size = 0
+        groups[-1].append(text)
+        size += len(text) + 2
+    return groups
 
 
-def _notes(content: DigestContent) -> list[Block]:
-    notes = []
+def _details(content: DigestContent, frequency: str | None) -> tuple[Message, ...]:
+    first = sorted(content.activity, key=lambda service: not service.needing_eyes)
+    texts = [_service_text(service) for service in first] + _catalog_lines(content)
     if content.unreadable:
         tags = Mrkdwn(", ").join(Mrkdwn("`{}`").format(s.entity.tag) for s in content.unreadable)
-        notes.append(
-            Mrkdwn("Cortex did not tell the activity of {}: {}").format(
-                plural(len(content.unreadable), "service"), tags
-            )
-        )
-    if content.stale:
-        notes.append(Mrkdwn("Cortex was not answering; some of this is older cached data"))
-    return [context(Mrkdwn(":warning: {}").format(Mrkdwn("; ").join(notes)))] if notes else []
-
-
-def digest_message(content: DigestContent, frequency: str | None = None) -> Message:
-    """The digest as posted in its channel: counts first, details after, within Slack's limits."""
-    heading = _heading(content, frequency)
-    if not content.has_news:
-        text = Mrkdwn("{}: nothing new — no deploys, custom events or catalog changes.").format(
-            heading
-        )
-        return Message(text, [section(text)])
-    counts = Mrkdwn(", ").join(_counts(content)) or Mrkdwn("no deploys or custom events")
-    blocks: list[Block] = [
-        section(Mrkdwn("{}\n{}.").format(heading, counts)),
-        *_catalog_changes(content),
-        *_last_sync(content),
+        texts.append(Mrkdwn("*Cortex did not tell the activity of:* {}").format(tags))
+    groups = _packed([cut(text, SECTION_TEXT) for text in texts])
+    room = MESSAGE_BLOCKS - 1  # a reply's last block may say what was left out
+    replies = [groups[start : start + room] for start in range(0, len(groups), room)]
+    shown: list[list[Block]] = [
+        [section(Mrkdwn("\n\n").join(group)) for group in reply] for reply in replies[:MAX_REPLIES]
     ]
-    if content.activity:
-        blocks += [DividerBlock(), *_services(content.activity)]
-    blocks += _notes(content)
-    return Message(Mrkdwn("{}: {}").format(_title(frequency), counts), blocks)
+    left = sum(len(group) for reply in replies[MAX_REPLIES:] for group in reply)
+    if left:
+        shown[-1].append(context(Mrkdwn("…and {:,} more not shown").format(left)))
+    text = Mrkdwn("{}: the details").format(_title(frequency))
+    return tuple(Message(text, reply) for reply in shown)
 
 
 # --- scheduling, the channel's list --------------------------------------------------------------

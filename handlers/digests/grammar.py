@@ -1,5 +1,5 @@
-"""The arguments of `/cortex digest`: `daily|weekly [at HH:MM] [group=G] [owner=TEAM] [on=DAY]`,
-or `list`, `off`, `now`."""
+"""The arguments of `/cortex digest`:
+`daily|weekly [at HH:MM] [group=G] [owner=TEAM] [env=E] [on=DAY]`, or `list`, `off`, `now`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class DigestCommand:
     at: time | None = None
     group: str | None = None
     owner: str | None = None
+    environment: str | None = None
     weekday: int | None = None
 
 
@@ -55,7 +56,7 @@ def parse_digest(arguments: Sequence[Word]) -> DigestCommand:
     if frequency is None:
         expect_nothing(f"digest {word}", arguments[1:])
         return DigestCommand(action=action)
-    plain, options = split_options("digest", arguments[1:], ("group", "owner", "on"))
+    plain, options = split_options("digest", arguments[1:], ("group", "owner", "env", "on"))
     weekday = option(options, "on")
     if weekday is not None and frequency == "daily":
         raise InvalidCommand("The option `on=` only applies to weekly digests.")
@@ -65,6 +66,7 @@ def parse_digest(arguments: Sequence[Word]) -> DigestCommand:
         at=_digest_time(plain),
         group=option(options, "group", _scope_tag),
         owner=option(options, "owner", _scope_tag),
+        environment=option(options, "env", _scope_tag),
         weekday=None if weekday is None else _weekday(weekday),
     )
 

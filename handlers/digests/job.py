@@ -22,7 +22,7 @@ from handlers.common.context import post_message
 from handlers.common.errors import CHANNEL_GONE, slack_error
 from handlers.common.kit import Message
 from handlers.common.tokens import ClientFactory, workspace_client
-from handlers.digests.blocks import channel_gone_text, digest_message
+from handlers.digests.blocks import channel_gone_text, digest_post
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,20 @@ NOT_INSTALLED = "app_not_installed"
 async def post_digest(
     client: AsyncWebClient, channel_id: str, content: DigestContent, frequency: str | None
 ) -> None:
-    """Post a digest; raises `SlackApiError` when Slack refuses it."""
-    await post_message(client, channel_id, digest_message(content, frequency))
+    """Post a digest's summary, then its details in the summary's thread; raises `SlackApiError`
+    when Slack refuses the summary. A refused reply is logged, and the rest left out: the summary
+    is out, and posting the digest again would repeat it."""
+    post = digest_post(content, frequency)
+    posted = await post_message(client, channel_id, post.summary)
     DIGEST_POSTS.labels("posted").inc()
+    for reply in post.details:
+        try:
+            await post_message(client, channel_id, reply, thread_ts=str(posted["ts"]))
+        except SlackApiError as error:
+            log.warning(
+                "the details of a digest in %s were refused: %s", channel_id, slack_error(error)
+            )
+            return
 
 
 class SlackPoster:

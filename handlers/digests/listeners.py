@@ -1,8 +1,9 @@
 """`/cortex digest`: schedule, list, turn off or post now the current channel's digests.
 
-- `digest daily|weekly [at HH:MM] [group=G] [owner=TEAM] [on=DAY]`: the time is the scheduling
-  person's (their Slack time zone); a weekly digest posts on the day it was scheduled unless `on=`
-  says otherwise. The same scope scheduled again in a channel replaces the earlier schedule.
+- `digest daily|weekly [at HH:MM] [group=G] [owner=TEAM] [env=E] [on=DAY]`: the time is the
+  scheduling person's (their Slack time zone); a weekly digest posts on the day it was scheduled
+  unless `on=` says otherwise; `env=` keeps only the deploys to that environment. The same scope
+  scheduled again in a channel replaces the earlier schedule.
 - `digest list`: this channel's digests, each with a Delete button;
 - `digest off`: deletes this channel's digests;
 - `digest now`: posts the channel's digests now (or one of every service if it has none), without
@@ -53,7 +54,7 @@ async def _user_zone(invocation: Invocation) -> str:
 
 async def schedule(invocation: Invocation, command: DigestCommand) -> None:
     assert command.frequency is not None, "the grammar gives every schedule a frequency"
-    scope = Scope(group=command.group, owner=command.owner)
+    scope = Scope(group=command.group, owner=command.owner, environment=command.environment)
     catalog = await digest_catalog(invocation.services, invocation.team_id)
     in_scope = (await services_in_scope(catalog, scope)).value
     now = utc_now()

@@ -13,14 +13,15 @@ import pytest
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient
-from bot.digests import Digest, DigestContent, Recurrence, Scope, Window
+from bot.cortex.models import Deploy, Entity
+from bot.digests import Digest, DigestContent, Recurrence, Scope, ServiceActivity, Window
 from bot.digests.content import build_content
 from bot.storage import create_engine
 from bot.sync import Status, SyncReport
 from bot.sync.runs import SyncRuns
 from handlers.common.home import digest_home_blocks
 from handlers.common.kit import Message
-from handlers.digests.blocks import digest_message
+from handlers.digests.blocks import digest_post
 from tests.support.databases import migrate_in_thread
 from tests.support.fakes.block_kit import LIMITS
 from tests.support.fakes.cortex import FakeCortex, Fault
@@ -55,8 +56,13 @@ async def build(
     return await build_content(catalog, runs, scope, WINDOW, previous)
 
 
-def texts(message: Message) -> list[str]:
-    return [json.dumps(block.to_dict(), ensure_ascii=False) for block in message.blocks]
+def shown(message: Message) -> list[str]:
+    """The text of each of a message's blocks (a context's first element)."""
+    texts = []
+    for block in message.blocks:
+        found = block.to_dict()
+        texts.append((found.get("text") or found["elements"][0])["text"])
+    return texts
 
 
 def within_slack_limits(message: Message) -> bool:
@@ -104,29 +110,75 @@ async def test_activity_is_grouped_by_service_most_recent_first_each_newest_firs
     payments = content.activity[1]
     assert [d.title for d in payments.deploys] == ["release 2", "back to 1", "release 1"]
     assert [e.title for e in payments.events] == ["Card network degraded"]
-    assert (content.deploys, content.rollbacks, content.events, content.in_scope) == (4, 1, 1, 3)
+    # A rollback is counted once, as a rollback.
+    assert (content.deploys, content.rollbacks, content.events, content.in_scope) == (3, 1, 1, 3)
 
 
-async def test_the_message_gives_counts_first_then_each_service_with_env_and_deployer(
+async def test_the_summary_counts_each_kind_once_then_what_needs_eyes_by_owner_team(
     fake_cortex: FakeCortex, digest_catalog: Catalog, runs: SyncRuns
 ) -> None:
     seed_activity(fake_cortex)
 
-    message = digest_message(await build(digest_catalog, runs), "daily")
-    blocks = texts(message)
+    post = digest_post(await build(digest_catalog, runs), "daily")
+    blocks = shown(post.summary)
 
-    assert "*Daily digest* for all services (3 services)" in blocks[0]
-    assert "4 deploys (1 rollback) on 2 services, 1 custom event." in blocks[0]
-    assert message.text == "Daily digest: 4 deploys (1 rollback) on 2 services, 1 custom event"
-    search, payments = blocks[2], blocks[3]
-    assert "Search `search`* — 1 deploy" in search
-    assert "Payments API `payments-api`* — 3 deploys, 1 rollback, 1 event" in payments
-    lines = payments.split("\\n")
-    assert lines[1].startswith(":rocket: release 2 to *staging*")
-    assert lines[2].startswith(":rewind: back to 1 (rollback) to *prod*")
-    assert "by Bo Deployer" in lines[2]
-    assert lines[4].startswith(":pushpin: Card network degraded (INCIDENT)")
+    assert blocks[0].startswith("*Daily digest* · all services (3 services) · since <!date^")
+    assert blocks[0].endswith("\n3 deploys · 1 rollback · 1 custom event")
+    assert post.summary.text == "Daily digest: 3 deploys · 1 rollback · 1 custom event"
+    assert blocks[1].split("\n") == [
+        "*Needs eyes first: rollbacks and production changes*",
+        "*Team-Pay* — 1 service, 1 rollback",
+        ":rewind: *Payments API* rolled back in *prod*: back to 1 by Bo Deployer _(+1 more)_",
+        "*No owner team* — 1 service",
+        ":rocket: *Search* deployed to *prod*: index v7 by Bo Deployer",
+    ]
+    assert "release 2" not in str(blocks)  # staging: in the thread
+    assert blocks[2] == (
+        ":thread: Also 1 deploy outside production and 1 custom event: "
+        "every service with activity (2) is in the thread."
+    )
+    assert len(blocks) == 3
     assert "too old" not in str(blocks)
+
+
+async def test_the_thread_has_every_service_production_first_each_environment_named(
+    fake_cortex: FakeCortex, digest_catalog: Catalog, runs: SyncRuns
+) -> None:
+    fake_cortex.add_service("docs", "Docs")
+    fake_cortex.add_deploy("docs", "typo", NOW - timedelta(minutes=5), environment="staging")
+    seed_activity(fake_cortex)
+
+    [reply] = digest_post(await build(digest_catalog, runs), "daily").details
+    [details] = shown(reply)
+
+    # Services with rollbacks or production changes first, however recent the others.
+    search, payments, docs = details.split("\n\n")
+    assert search.startswith("*Search* `search` — 1 deploy\n")
+    assert docs.startswith("*Docs* `docs` — 1 deploy\n")
+    lines = payments.split("\n")
+    assert lines[0] == "*Payments API* `payments-api` — 2 deploys, 1 rollback, 1 event"
+    assert lines[1].startswith(":rewind: back to 1 (rollback) to *prod* by Bo Deployer")
+    assert lines[2].startswith(":rocket: release 1 to *prod*")
+    assert lines[3].startswith(":rocket: release 2 to *staging*")
+    assert lines[4].startswith(":pushpin: Card network degraded (INCIDENT)")
+    assert reply.text == "Daily digest: the details"
+
+
+async def test_an_environment_narrows_the_deploys_and_production_has_its_usual_names(
+    fake_cortex: FakeCortex, digest_catalog: Catalog, runs: SyncRuns
+) -> None:
+    seed_activity(fake_cortex)
+    fake_cortex.add_deploy("search", "eu", NOW - timedelta(minutes=9), environment="Production")
+
+    staging = await build(digest_catalog, runs, Scope(environment="STAGING"))
+    production = await build(digest_catalog, runs, Scope(environment="production"))
+
+    [payments] = staging.activity
+    assert [deploy.title for deploy in payments.deploys] == ["release 2"]
+    assert len(payments.events) == 1  # custom events have no environment: all of them
+    assert "all services, deploys to `STAGING`" in shown(digest_post(staging).summary)[0]
+    titles = {s.entity.tag: [d.title for d in s.deploys] for s in production.activity}
+    assert titles == {"search": ["eu", "index v7"], "payments-api": ["back to 1", "release 1"]}
 
 
 async def test_a_scope_keeps_the_services_of_a_group_or_an_owner(
@@ -142,7 +194,10 @@ async def test_a_scope_keeps_the_services_of_a_group_or_an_owner(
     assert by_group.in_scope == 2
     assert [s.entity.tag for s in by_owner.activity] == ["payments-api"]
     assert by_both.in_scope == 0
-    assert "services in group `discovery` owned by `team-pay`" in texts(digest_message(by_both))[0]
+    assert (
+        "services in group `discovery` owned by `team-pay`"
+        in shown(digest_post(by_both).summary)[0]
+    )
 
 
 async def test_services_created_or_archived_since_the_last_digest(
@@ -155,7 +210,7 @@ async def test_services_created_or_archived_since_the_last_digest(
     previous = {"kept": False, "retired": False, "long-gone": True}
 
     content = await build(digest_catalog, runs, previous=previous)
-    message = digest_message(content, "weekly")
+    post = digest_post(content, "weekly")
 
     assert [e.tag for e in content.created] == ["brand-new"]
     assert [e.tag for e in content.archived] == ["retired"]
@@ -165,9 +220,11 @@ async def test_services_created_or_archived_since_the_last_digest(
         "long-gone": True,
         "brand-new": False,
     }
-    assert "1 service created, 1 service archived" in texts(message)[0]
-    assert "*New:* Brand New `brand-new`" in texts(message)[1]
-    assert "*Archived:* Retired `retired`" in texts(message)[1]
+    summary = shown(post.summary)
+    assert summary[0].endswith("\n1 new service · 1 archived service")
+    assert summary[1] == "*New:* Brand New · *Archived:* Retired"
+    [details] = shown(post.details[0])
+    assert details == "*New:* Brand New\n\n*Archived:* Retired"
 
 
 async def test_a_first_digest_without_a_snapshot_reports_no_catalog_changes(
@@ -186,11 +243,12 @@ async def test_a_digest_with_nothing_to_say_says_so_in_one_line(
     fake_cortex.add_service("quiet", "Quiet")
     fake_cortex.add_deploy("quiet", "ages ago", NOW - timedelta(days=30))
 
-    message = digest_message(await build(digest_catalog, runs, previous={"quiet": False}), "daily")
+    post = digest_post(await build(digest_catalog, runs, previous={"quiet": False}), "daily")
 
-    assert len(message.blocks) == 1
-    assert "\\n" not in texts(message)[0]
-    assert "nothing new" in message.text
+    assert len(post.summary.blocks) == 1
+    assert "\n" not in shown(post.summary)[0]
+    assert "nothing new" in post.summary.text
+    assert post.details == ()  # no thread
 
 
 async def test_the_last_sync_is_reported_when_it_finished_since_the_last_digest(
@@ -212,34 +270,77 @@ async def test_the_last_sync_is_reported_when_it_finished_since_the_last_digest(
     await runs.save(
         SyncReport.model_validate(report | {"started_at": recent, "finished_at": recent})
     )
-    message = digest_message(await build(digest_catalog, runs), "daily")
+    seed_activity(fake_cortex)
+    summary = digest_post(await build(digest_catalog, runs), "daily").summary
 
-    assert "*Last Rootly sync*" in texts(message)[1]
-    assert "succeeded — 3 created, 9 unchanged" in texts(message)[1]
+    last = summary.blocks[-1].to_dict()
+    assert last["type"] == "context"  # at the end, small
+    assert shown(summary)[-1].startswith("Last Rootly sync <!date^")
+    assert shown(summary)[-1].endswith(": succeeded — 3 created, 9 unchanged")
 
 
-async def test_a_long_digest_is_summarised_within_slacks_limits_with_exact_counts(
+def characters(message: Message) -> int:
+    """All the text a message's blocks show, markup included."""
+    return sum(len(text) for text in shown(message))
+
+
+async def test_270_services_make_a_one_screen_summary_and_the_details_go_to_the_thread(
     fake_cortex: FakeCortex, digest_catalog: Catalog, runs: SyncRuns
 ) -> None:
-    for number in range(60):
-        tag = f"svc-{number:02d}"
-        fake_cortex.add_service(tag)
-        for deploy in range(15):
-            title = f"release {deploy} " + "with a very long description " * 8
-            when = NOW - timedelta(minutes=number * 15 + deploy + 1)
-            fake_cortex.add_deploy(tag, title, when, environment="prod", deployer=BO)
+    for number in range(270):
+        tag = f"svc-{number:03d}"
+        fake_cortex.add_service(tag, f"Service {number:03d}", teams=(f"team-{number % 9}",))
+        for deploy in range(4):
+            title = f"release {deploy} " + "with a long description " * 4
+            when = NOW - timedelta(minutes=number * 4 + deploy + 1)
+            kind = "ROLLBACK" if deploy == 0 and number % 30 == 0 else "DEPLOY"
+            environment = "production" if deploy % 2 else "staging"
+            fake_cortex.add_deploy(
+                tag, title, when, environment=environment, deployer=BO, type=kind
+            )
 
     content = await build(digest_catalog, runs)
-    message = digest_message(content, "daily")
+    post = digest_post(content, "daily")
 
-    assert content.deploys == 900
-    assert "900 deploys on 60 services" in texts(message)[0]
-    assert within_slack_limits(message)
-    first = texts(message)[2]
-    assert first.count(":rocket:") == 8  # as many as fit, newest first
-    assert "…and 7 more" in first
-    assert "*20 more services with activity:*" in texts(message)[-1]
-    assert "`svc-59` (15)" in texts(message)[-1]
+    assert (content.deploys, content.rollbacks) == (1071, 9)
+    assert len(post.summary.blocks) < 15
+    assert characters(post.summary) < 3000
+    summary = shown(post.summary)
+    assert summary[0].endswith("\n1,071 deploys · 9 rollbacks")
+    eyes = summary[1].split("\n")
+    assert eyes[1] == "*Team-0* — 30 services, 3 rollbacks"  # teams with rollbacks first
+    assert eyes[2].startswith(":rewind: *Service 000* rolled back in *staging*: release 0 with")
+    assert len(eyes) == 1 + 5 * 3 + 1  # five teams, two services each
+    assert eyes[-1] == "…and 4 more teams (120 services)"
+    assert len(post.details) == 2
+    for reply in post.details:
+        assert within_slack_limits(reply)
+    thread = "".join(text for reply in post.details for text in shown(reply))
+    assert all(f"`svc-{number:03d}`" in thread for number in range(270))
+    assert thread.index("`svc-000`") < thread.index("`svc-001`")
+
+
+def test_a_thread_longer_than_its_cap_says_how_much_it_left_out() -> None:
+    title = "release " + "with a very long description " * 20
+    activity = tuple(
+        ServiceActivity(
+            Entity.model_validate({"tag": f"svc-{number:04d}", "name": f"Svc {number:04d}"}),
+            deploys=(
+                Deploy.model_validate(
+                    {"uuid": "u", "title": title, "type": "DEPLOY", "timestamp": NOW}
+                ),
+            ),
+        )
+        for number in range(1200)
+    )
+    content = DigestContent(ALL, WINDOW, 1200, activity, (), (), (), None, False, {})
+
+    details = digest_post(content).details
+
+    assert len(details) == 5
+    assert all(within_slack_limits(reply) for reply in details)
+    listed = sum(text.count("`svc-") for reply in details for text in shown(reply))
+    assert shown(details[-1])[-1] == f"…and {1200 - listed:,} more not shown"
 
 
 async def test_a_service_cortex_will_not_tell_about_is_noted_and_the_rest_still_shown(
@@ -249,11 +350,13 @@ async def test_a_service_cortex_will_not_tell_about_is_noted_and_the_rest_still_
     fake_cortex.faults += [Fault(status=500, path_contains="/search/deploys") for _ in range(3)]
 
     content = await build(digest_catalog, runs)
-    message = digest_message(content, "daily")
+    post = digest_post(content, "daily")
 
     assert [service.entity.tag for service in content.activity] == ["payments-api"]
     assert [service.entity.tag for service in content.unreadable] == ["search"]
-    assert "Cortex did not tell the activity of 1 service: `search`" in texts(message)[-1]
+    note = ":warning: Cortex did not tell the activity of 1 service (named in the thread)"
+    assert note in shown(post.summary)
+    assert shown(post.details[0])[-1].endswith("*Cortex did not tell the activity of:* `search`")
 
 
 async def test_reads_run_concurrently_and_a_second_digest_reuses_the_cache(

@@ -12,6 +12,7 @@ from bot.digests import Digest, DigestStore
 from bot.workspaces import NewKeys
 from handlers.common import ids
 from tests.support.fakes.cortex import CORTEX_KEY
+from tests.support.fakes.slack import Call
 from tests.support.slack_harness import ADMIN, CHANNEL, MEMBER, TEAM, SlackApp
 
 WEST = "U0WEST"
@@ -124,15 +125,53 @@ async def test_off_removes_the_channels_digests(app: SlackApp) -> None:
     assert again["response_type"] == "ephemeral"
 
 
-async def test_now_posts_a_digest_of_every_service_in_a_channel_without_one(app: SlackApp) -> None:
-    await app.command("digest now")
-    posted = await app.slack.next_call("chat.postMessage")
+def summaries(app: SlackApp) -> list[Call]:
+    """The digests posted in the channel (their details are replies in their threads)."""
+    return [call for call in app.slack.calls_to("chat.postMessage") if "thread_ts" not in call.args]
 
-    shown = str(posted.args["blocks"])
-    assert posted.args["channel"] == CHANNEL
-    assert "*Digest* for all services (3 services)" in shown
-    assert "release 9" in shown
-    assert "index v7" in shown
+
+def replied_to(app: SlackApp, reply: Call) -> dict[str, Any]:
+    """The message whose thread `reply` was posted in."""
+    return app.slack.messages[(reply.args["channel"], reply.args["thread_ts"])]
+
+
+async def test_now_posts_a_summary_and_the_details_in_its_thread(app: SlackApp) -> None:
+    await app.command("digest now")
+    summary = await app.slack.next_call("chat.postMessage")
+    reply = await app.slack.next_call("chat.postMessage", 2)
+    await app.services.tasks.join()
+
+    shown = str(summary.args["blocks"])
+    assert summary.args["channel"] == CHANNEL
+    assert "thread_ts" not in summary.args
+    assert "*Digest* · all services (3 services)" in shown
+    assert "*Needs eyes first: rollbacks and production changes*" in shown
+    assert "*Payments API* deployed to *prod*: release 9" in shown
+    assert reply.args["channel"] == CHANNEL
+    assert replied_to(app, reply) is summary.args
+    details = str(reply.args["blocks"])
+    assert "*Payments API* `payments-api` — 1 deploy" in details
+    assert "index v7 to *prod*" in details
+    assert len(app.slack.calls_to("chat.postMessage")) == 2
+
+
+async def test_now_with_several_digests_posts_one_summary_each_with_its_own_thread(
+    app: SlackApp,
+) -> None:
+    await answer_to(app, "daily group=payments")
+    await answer_to(app, "weekly env=production")
+
+    await app.command("digest now")
+    await app.slack.next_call("chat.postMessage", 4)
+    await app.services.tasks.join()
+
+    posts = app.slack.calls_to("chat.postMessage")
+    assert ["thread_ts" in call.args for call in posts] == [False, True, False, True]
+    assert replied_to(app, posts[1]) is posts[0].args
+    assert replied_to(app, posts[3]) is posts[2].args
+    assert "*Daily digest* · services in group `payments`" in str(posts[0].args["blocks"])
+    weekly = str(posts[2].args["blocks"])
+    assert "*Weekly digest* · all services, deploys to `production` (3 services)" in weekly
 
 
 async def test_now_follows_the_channels_digest_and_leaves_its_schedule_alone(
@@ -142,13 +181,26 @@ async def test_now_follows_the_channels_digest_and_leaves_its_schedule_alone(
     [before] = await digests_here(app)
 
     await app.command("digest now")
-    posted = await app.slack.next_call("chat.postMessage")
+    summary = await app.slack.next_call("chat.postMessage")
+    reply = await app.slack.next_call("chat.postMessage", 2)
 
-    shown = str(posted.args["blocks"])
-    assert "*Daily digest* for services in group `payments` (2 services)" in shown
-    assert "release 9" in shown
-    assert "index v7" not in shown
+    assert "*Daily digest* · services in group `payments` (2 services)" in str(summary.args)
+    assert "release 9" in str(reply.args["blocks"])
+    assert "index v7" not in str(summary.args) + str(reply.args)
     assert await digests_here(app) == [before]
+
+
+async def test_an_environment_narrows_a_digest_and_is_said(app: SlackApp) -> None:
+    answer = await answer_to(app, "daily env=staging")
+    await app.command("digest now")
+    summary = await app.slack.next_call("chat.postMessage")
+    await app.services.tasks.join()
+
+    [digest] = await digests_here(app)
+    assert digest.scope.environment == "staging"
+    assert "all services, deploys to `staging`" in answer["text"]
+    assert "nothing new" in summary.args["text"]  # both deploys went to prod
+    assert summaries(app) == [summary]
 
 
 async def test_now_in_a_channel_the_bot_cannot_post_in_says_why(app: SlackApp) -> None:
@@ -187,13 +239,13 @@ async def test_now_sent_again_with_the_same_request_posts_once(app: SlackApp) ->
 
     await app.command("digest now", trigger_id="trigger-replayed")
     await app.command("digest now")
-    await app.slack.next_call("chat.postMessage", 2)
+    await app.slack.next_call("chat.postMessage", 4)
     await app.services.tasks.join()
 
-    assert len(app.slack.calls_to("chat.postMessage")) == 2
+    assert len(summaries(app)) == 2
 
 
-@pytest.mark.parametrize("option", ["group", "owner"])
+@pytest.mark.parametrize("option", ["group", "owner", "env"])
 async def test_a_scope_longer_than_a_tag_can_be_is_one_sentence(app: SlackApp, option: str) -> None:
     answer = await answer_to(app, f"daily {option}={'g' * 201}")
 

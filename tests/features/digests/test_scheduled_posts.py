@@ -102,11 +102,11 @@ async def tick(scheduler: Scheduler) -> int:
 
 
 def posts(slack: FakeSlack) -> Counter[str]:
-    """Digests posted, per channel."""
+    """Digests posted, per channel (their summaries: the details are replies in their threads)."""
     return Counter(
         str(call.args["channel"])
         for call in slack.calls_to("chat.postMessage")
-        if "digest" in str(call.args.get("text"))
+        if "digest" in str(call.args.get("text")) and "thread_ts" not in call.args
     )
 
 
@@ -133,12 +133,13 @@ async def test_a_digest_is_posted_at_its_slot_and_the_next_covers_what_came_afte
     clock.now = SLOT + DAY
     assert await tick(scheduler) == 1
 
-    first, second = fake_slack.calls_to("chat.postMessage")
+    first, first_thread, second, second_thread = fake_slack.calls_to("chat.postMessage")
     assert first.args["channel"] == "C0DIGEST"
     assert first.token == BOT_TOKEN
-    assert "release 1" in str(first.args["blocks"])
-    assert "release 2" in str(second.args["blocks"])
-    assert "release 1" not in str(second.args["blocks"])
+    assert fake_slack.messages[("C0DIGEST", first_thread.args["thread_ts"])] is first.args
+    assert "release 1" in str(first_thread.args["blocks"])
+    assert "release 2" in str(second_thread.args["blocks"])
+    assert "release 1" not in str(second.args["blocks"]) + str(second_thread.args["blocks"])
     moved = await current(services, digest)
     assert (moved.next_due_at, moved.covered_until) == (SLOT + 2 * DAY, SLOT + DAY)
 

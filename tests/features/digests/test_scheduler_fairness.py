@@ -71,7 +71,12 @@ def at_slot() -> datetime:
 
 
 def posted(slack: FakeSlack) -> Counter[str]:
-    return Counter(str(call.args["channel"]) for call in slack.calls_to("chat.postMessage"))
+    """Digests posted per channel: their summaries (the details are replies in their threads)."""
+    return Counter(
+        str(call.args["channel"])
+        for call in slack.calls_to("chat.postMessage")
+        if "thread_ts" not in call.args
+    )
 
 
 async def test_sixteen_slow_digests_of_one_workspace_never_delay_anothers(
