@@ -279,6 +279,30 @@ async def test_when_cortex_fails_the_slot_is_retried_later_by_whichever_process_
     assert posts(fake_slack) == {"C0DIGEST": 1}
 
 
+async def test_a_refused_thread_reply_is_logged_and_the_digest_is_not_posted_again(
+    services: Services,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    fake_cortex: FakeCortex,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    digest = await schedule(services)
+    scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
+    fake_cortex.add_deploy("payments-api", "release 1", SLOT - timedelta(hours=2))
+    fake_slack.refused_replies = "ratelimited"
+
+    clock.now = SLOT
+    assert await tick(scheduler) == 1
+    clock.now = SLOT + RETRY_DELAY
+    assert await tick(scheduler) == 0
+
+    summary, reply = fake_slack.calls_to("chat.postMessage")
+    assert "thread_ts" not in summary.args
+    assert reply.args["thread_ts"]
+    assert "the details of a digest in C0DIGEST were refused: ratelimited" in caplog.text
+    assert (await current(services, digest)).covered_until == SLOT
+
+
 async def test_when_slack_does_not_post_the_slot_is_retried(
     services: Services, clock: Clock, fake_slack: FakeSlack
 ) -> None:

@@ -52,6 +52,8 @@ class FakeSlack:
     failures: dict[str, str] = field(default_factory=dict)
     # Channels the bot may not post in, and what Slack answers there (`not_in_channel`...).
     closed_channels: dict[str, str] = field(default_factory=dict)
+    # What Slack answers to every reply in a thread, if it refuses them (`msg_too_long`...).
+    refused_replies: str | None = None
     # (channel, ts) -> the message posted there, as updated since
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Socket Mode: the app-level token, what to send down the socket, and what the app sent back.
@@ -299,6 +301,8 @@ def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[st
     channel = str(args.get("channel"))
     if channel in fake.closed_channels:
         return {"ok": False, "error": fake.closed_channels[channel]}
+    if args.get("thread_ts") and fake.refused_replies:
+        return {"ok": False, "error": fake.refused_replies}
     ts = f"{1_700_000_000 + len(fake.calls)}.000100"
     fake.messages[(channel, ts)] = args
     return _ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
