@@ -173,8 +173,8 @@ async def tell_user(
 async def post_message(
     client: AsyncWebClient, channel_id: str, message: Message, *, thread_ts: str | None = None
 ) -> Any:
-    """Post in a channel, or in the thread of its message `thread_ts` (links not unfurled: a
-    card's links are not news); Slack's answer."""
+    """Post in a channel, or in a message's thread (links not unfurled: a card's links are not
+    news); Slack's answer."""
     return await client.chat_postMessage(
         channel=channel_id, thread_ts=thread_ts, unfurl_links=False, **message.payload()
     )
