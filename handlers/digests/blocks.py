@@ -62,9 +62,12 @@ class DigestPost:
 
 
 def digest_post(content: DigestContent, frequency: str | None = None) -> DigestPost:
+    """The summary, and a thread when the summary does not say everything."""
     summary = _summary(content, frequency)
-    details = _details(content, frequency) if content.has_news else ()
-    return DigestPost(summary, details)
+    said_all = (
+        not (content.activity or content.unreadable) and len(_catalog(content)) <= CATALOG_ROOM
+    )
+    return DigestPost(summary, () if said_all else _details(content, frequency))
 
 
 # --- the summary ---------------------------------------------------------------------------------
@@ -177,9 +180,13 @@ def _catalog_lines(content: DigestContent) -> list[Mrkdwn]:
     ]
 
 
+def _catalog(content: DigestContent) -> Mrkdwn:
+    return Mrkdwn(" · ").join(_catalog_lines(content))
+
+
 def _catalog_changes(content: DigestContent) -> list[Block]:
-    said = _catalog_lines(content)
-    return [section(cut(Mrkdwn(" · ").join(said), CATALOG_ROOM))] if said else []
+    said = _catalog(content)
+    return [section(cut(said, CATALOG_ROOM))] if said else []
 
 
 def _elsewhere(content: DigestContent) -> list[Block]:

@@ -223,8 +223,21 @@ async def test_services_created_or_archived_since_the_last_digest(
     summary = shown(post.summary)
     assert summary[0].endswith("\n1 new service · 1 archived service")
     assert summary[1] == "*New:* Brand New · *Archived:* Retired"
+    assert post.details == ()  # the summary said it all
+
+
+async def test_catalog_changes_too_many_for_the_summary_are_all_in_the_thread(
+    fake_cortex: FakeCortex, digest_catalog: Catalog, runs: SyncRuns
+) -> None:
+    for number in range(40):
+        fake_cortex.add_service(f"new-{number:02d}", f"New Service {number:02d}")
+
+    post = digest_post(await build(digest_catalog, runs, previous={}), "weekly")
+
+    assert shown(post.summary)[1].endswith("…")
     [details] = shown(post.details[0])
-    assert details == "*New:* Brand New\n\n*Archived:* Retired"
+    assert details.startswith("*New:* New Service 00, New Service 01,")
+    assert details.endswith(", New Service 39")
 
 
 async def test_a_first_digest_without_a_snapshot_reports_no_catalog_changes(
