@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -260,3 +261,26 @@ async def test_a_scope_as_long_as_a_tag_can_be_is_stored(app: SlackApp) -> None:
     assert answer["response_type"] == "in_channel"
     [digest] = await digests_here(app)
     assert digest.scope.group == "g" * 200
+
+
+async def test_names_titles_teams_and_environments_are_shown_as_themselves(app: SlackApp) -> None:
+    cortex = app.cortex
+    cortex.add_service("relay", "Pager <!channel> Relay", teams=("<!here>&co",))
+    recently = datetime.now(UTC) - timedelta(minutes=5)
+    deployer = {"name": "<@U0EVIL>", "email": "evil@example.com"}
+    cortex.add_deploy("relay", "<!here> hotfix", recently, environment="prod", deployer=deployer)
+    cortex.add_deploy("relay", "undo", recently, environment="<prod>", type="ROLLBACK")
+
+    await app.command("digest now")
+    summary = await app.slack.next_call("chat.postMessage")
+    reply = await app.slack.next_call("chat.postMessage", 2)
+    await app.services.tasks.join()
+
+    shown = str(summary.args["blocks"])
+    assert "*&lt;!Here&gt;&amp;Co* — 1 service, 1 rollback" in shown
+    assert ":rewind: *Pager &lt;!channel&gt; Relay* rolled back in *&lt;prod&gt;*: undo" in shown
+    everything = shown + str(reply.args["blocks"]) + summary.args["text"] + reply.args["text"]
+    assert not {"<!channel>", "<!here>", "<@U0EVIL>", "<prod>"} & set(
+        re.findall(r"<[^>]*>", everything)
+    )
+    assert "&lt;!here&gt; hotfix to *prod* by &lt;@U0EVIL&gt;" in str(reply.args["blocks"])
