@@ -32,7 +32,7 @@ def environment_order(environment: str | None) -> tuple[int, str]:
 
 def wanted_environment(wanted: str, environment: str | None) -> bool:
     """Whether a deploy to `environment` is one `env=wanted` keeps: the same name in any case; one
-    of production's usual names (`env=production`) stands for all of them (`prod`, `prd`...)."""
+    of production's usual names (`env=production`) stands for every production environment."""
     name = (environment or "").strip().lower()
     asked = wanted.strip().lower()
-    return name == asked or (asked in PRODUCTION_NAMES and name in PRODUCTION_NAMES)
+    return name == asked or (asked in PRODUCTION_NAMES and is_production(name))

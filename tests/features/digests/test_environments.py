@@ -38,5 +38,7 @@ def test_env_keeps_the_same_name_in_any_case_and_production_by_any_of_its_names(
     assert not wanted_environment("staging", "staging-2")
     assert wanted_environment("production", "prod")
     assert wanted_environment("prod", "PRD")
-    assert not wanted_environment("production", "prod-eu")  # a region is asked for by its name
+    assert wanted_environment("production", "prod-eu")
+    assert not wanted_environment("production", "pre-prod")
     assert wanted_environment("prod-eu", "Prod-EU")
+    assert not wanted_environment("prod-eu", "prod-us")  # a region is asked for by its name
