@@ -240,7 +240,7 @@ ERRORS = [
     (
         "digest daily at=9:00",
         "digest",
-        "Unknown option `at=`; `digest` understands group, owner, on.",
+        "Unknown option `at=`; `digest` understands group, owner, env, on.",
     ),
     ("digest daily on=mon", "digest", "The option `on=` only applies to weekly digests."),
     (
