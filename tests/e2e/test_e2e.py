@@ -122,10 +122,11 @@ async def schedule_a_digest_due_now(database_url: str, key: str, cortex: FakeCor
 
 
 def digest_posts(slack: FakeSlack) -> list[Any]:
+    """The digests posted (their summaries: the details are replies in their threads)."""
     return [
         call
         for call in slack.calls_to("chat.postMessage")
-        if call.args.get("channel") == DIGEST_CHANNEL
+        if call.args.get("channel") == DIGEST_CHANNEL and "thread_ts" not in call.args
     ]
 
 
@@ -211,8 +212,10 @@ async def test_one_process_on_sqlite_serves_every_feature(
 
         posts_before = len(fake_slack.calls_to("chat.postMessage"))
         await slack.command("digest now")
-        digest = await fake_slack.next_call("chat.postMessage", posts_before + 1)
-        assert "v1.0" in str(digest.args["blocks"])
+        summary = await fake_slack.next_call("chat.postMessage", posts_before + 1)
+        details = await fake_slack.next_call("chat.postMessage", posts_before + 2)
+        assert details.args["thread_ts"]
+        assert "v1.0" in str(summary.args["blocks"]) + str(details.args["blocks"])
 
     deploys = fake_cortex.requests_to("/api/v1/catalog/payments-api/deploys", "POST")
     assert [request.body["title"] for request in deploys] == ["v1.0"]
