@@ -298,11 +298,11 @@ def _views_publish(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[s
 
 def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
     fake.check_message("chat.postMessage", args)
+    if args.get("thread_ts") and fake.refused_replies:
+        return {"ok": False, "error": fake.refused_replies}
     channel = str(args.get("channel"))
     if channel in fake.closed_channels:
         return {"ok": False, "error": fake.closed_channels[channel]}
-    if args.get("thread_ts") and fake.refused_replies:
-        return {"ok": False, "error": fake.refused_replies}
     ts = f"{1_700_000_000 + len(fake.calls)}.000100"
     fake.messages[(channel, ts)] = args
     return _ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
