@@ -21,7 +21,7 @@ from bot.digests import Digest, DigestContent, ServiceActivity
 from bot.digests.environments import environment_order, is_production
 from bot.sync.report import count_phrases
 from handlers.common import ids
-from handlers.common.blocks import deploy_line
+from handlers.common.blocks import marked_deploy_line
 from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import (
@@ -255,12 +255,11 @@ def _summary(content: DigestContent, frequency: str | None) -> Message:
 
 
 def _deploy(deploy: Deploy) -> Mrkdwn:
-    marker = ":rewind:" if deploy.type is DeployType.ROLLBACK else ":rocket:"
-    return Mrkdwn("{} {}").format(marker, deploy_line(deploy))
+    return Mrkdwn("• {}").format(marked_deploy_line(deploy))
 
 
 def _event(event: CustomEvent) -> Mrkdwn:
-    return Mrkdwn(":pushpin: {} ({}), {}").format(
+    return Mrkdwn("• :pushpin: {} ({}), {}").format(
         link(event.url, event.title), event.type, moment(event.timestamp)
     )
 

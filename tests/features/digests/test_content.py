@@ -157,10 +157,10 @@ async def test_the_thread_has_every_service_production_first_each_environment_na
     assert docs.startswith("*Docs* `docs` — 1 deploy\n")
     lines = payments.split("\n")
     assert lines[0] == "*Payments API* `payments-api` — 2 deploys, 1 rollback, 1 event"
-    assert lines[1].startswith(":rewind: back to 1 (rollback) to *prod* by Bo Deployer")
-    assert lines[2].startswith(":rocket: release 1 to *prod*")
-    assert lines[3].startswith(":rocket: release 2 to *staging*")
-    assert lines[4].startswith(":pushpin: Card network degraded (INCIDENT)")
+    assert lines[1].startswith("• :rewind: back to 1 (rollback) to *prod* by Bo Deployer")
+    assert lines[2].startswith("• release 1 to *prod*")
+    assert lines[3].startswith("• release 2 to *staging*")
+    assert lines[4].startswith("• :pushpin: Card network degraded (INCIDENT)")
     assert reply.text == "Daily digest: the details"
 
 
