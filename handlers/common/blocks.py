@@ -67,7 +67,8 @@ def connection_summary(connection: ConnectionInfo, slash: str) -> Mrkdwn:
     return Mrkdwn("\n").join((summary, unreadable_keys(slash)))
 
 
-def _who(deploy: Deploy) -> str:
+def by_whom(deploy: Deploy) -> str:
+    """Who deployed, as a deploy line names them."""
     deployer = deploy.deployer
     return (deployer and (deployer.name or deployer.email)) or "someone"
 
@@ -78,7 +79,7 @@ def deploy_line(deploy: Deploy) -> Mrkdwn:
     kind = "" if deploy.type == "DEPLOY" else f" ({deploy.type.lower()})"
     sha = Mrkdwn(" `{}`").format(deploy.sha[:10]) if deploy.sha else ""
     return Mrkdwn("{}{}{}{} by {}, {}").format(
-        link(deploy.url, deploy.title), kind, where, sha, _who(deploy), moment(deploy.timestamp)
+        link(deploy.url, deploy.title), kind, where, sha, by_whom(deploy), moment(deploy.timestamp)
     )
 
 

@@ -21,7 +21,7 @@ from bot.digests import Digest, DigestContent, ServiceActivity
 from bot.digests.environments import environment_order, is_production
 from bot.sync.report import count_phrases
 from handlers.common import ids
-from handlers.common.blocks import marked_deploy_line
+from handlers.common.blocks import by_whom, marked_deploy_line
 from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import (
@@ -98,10 +98,6 @@ def _team(entity: Entity) -> str:
     return (teams[0].name or teams[0].tag) if teams else NO_TEAM
 
 
-def _who(deploy: Deploy) -> str | None:
-    return (deploy.deployer and (deploy.deployer.name or deploy.deployer.email)) or None
-
-
 def _eyes_line(service: ServiceActivity) -> Mrkdwn:
     """One short line: the service's latest rollback, else its latest production change, and
     how many more of those it had."""
@@ -115,16 +111,14 @@ def _eyes_line(service: ServiceActivity) -> Mrkdwn:
         if first.environment
         else ""
     )
-    who = _who(first)
-    by = Mrkdwn(" by {}").format(cut(who, TITLE_ROOM)) if who else ""
     also = Mrkdwn(" _(+{} more)_").format(more) if more else ""
-    return Mrkdwn("{} *{}* {}{}: {}{}{}").format(
+    return Mrkdwn("{} *{}* {}{}: {} by {}{}").format(
         ":rewind:" if rolled_back else ":rocket:",
         cut(service.entity.name, TITLE_ROOM),
         "rolled back" if rolled_back else "deployed",
         where,
         cut(first.title, TITLE_ROOM),
-        by,
+        cut(by_whom(first), TITLE_ROOM),
         also,
     )
 
