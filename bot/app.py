@@ -37,6 +37,8 @@ BOT_SCOPES = (
     # the private ones the bot is in.
     "channels:read",
     "groups:read",
+    # A sync plan too long for a message goes in a text file.
+    "files:write",
 )
 # Slash commands, interactivity, options loads and events all come to this one path.
 SLACK_EVENTS_PATH = "/slack/events"

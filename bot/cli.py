@@ -110,7 +110,7 @@ MANIFEST_HEADER = """\
 # The redirect URL is only used in multi-workspace mode (SLACK_CLIENT_ID / SLACK_CLIENT_SECRET).
 # should_escape: channels arrive as <#C123|name>, and `incidents auto on #channel` needs the ID.
 # channels:read and groups:read: the Rootly sync's Slack channels field gives Rootly channel ids
-# for Cortex's channel names.
+# for Cortex's channel names. files:write: a sync plan too long for a message comes as a text file.
 # Token rotation may be turned on in multi-workspace mode: refresh tokens are stored encrypted and
 # Bolt refreshes expiring bot tokens. Single-workspace mode (SLACK_BOT_TOKEN) needs it off.
 """

@@ -27,8 +27,7 @@ from bot.crypto import Keyring, load_keyring
 from bot.errors import BotError
 from bot.services import Services, open_services
 from bot.storage import prepare_database
-from bot.sync.plan import FieldDiff
-from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, count_phrases
+from bot.sync.report import BY_CLI, Status, SyncProgress, SyncReport, plan_text
 
 STAGES = {"listing": "Listing Cortex and Rootly services", "applying": "Writing to Rootly"}
 
@@ -84,27 +83,6 @@ async def _sync(
             return await job.run(_Bar(bar).show)
 
 
-def format_report(report: SyncReport) -> str:
-    kind = "Dry run" if report.dry_run else "Sync"
-    counts = ", ".join(count_phrases(report)) or "nothing to do"
-    lines = [f"{kind} of workspace {report.team_id}: {counts}."]
-    for line in report.changes:
-        lines.append(f"  {line.action:<6}  {line.tag}  {line.name}")
-        lines += [f"          {diff.attribute}: {_before_after(diff)}" for diff in line.diffs]
-    unlisted = report.counts.written + report.counts.failed - len(report.changes)
-    if unlisted > 0:
-        lines.append(f"  … and {unlisted} more changes")
-    lines += [f"  conflict  {conflict}" for conflict in report.conflicts]
-    lines += [f"  archived upstream  {tag}" for tag in report.archived_upstream]
-    lines += [f"  error  {error}" for error in report.errors]
-    lines += [f"  note  {note}" for note in report.notes]
-    return "\n".join(lines)
-
-
-def _before_after(diff: FieldDiff) -> str:
-    return f"{diff.before or '(empty)'} → {diff.after or '(empty)'}"
-
-
 def run(settings: Settings, arguments: argparse.Namespace, prepare: Prepare) -> int:
     keyring = load_keyring(settings)
     prepare_database(settings.database_url)
@@ -115,5 +93,5 @@ def run(settings: Settings, arguments: argparse.Namespace, prepare: Prepare) -> 
     except BotError as error:
         print(f"cortex-bot: sync not done: {error}", file=sys.stderr)
         return 1
-    print(format_report(report))
+    print(plan_text(report))
     return 0 if report.status is Status.SUCCEEDED else 1

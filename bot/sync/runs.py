@@ -37,7 +37,7 @@ class SyncRuns:
                     status=report.status.value,
                     started_at=report.started_at,
                     finished_at=report.finished_at,
-                    report=report.model_dump_json(),
+                    report=report.stored().model_dump_json(),
                 )
             )
             await connection.execute(delete(sync_runs).where(team, sync_runs.c.id.not_in(kept)))

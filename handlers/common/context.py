@@ -180,6 +180,28 @@ async def post_message(
     )
 
 
+@dataclass(frozen=True)
+class TextFile:
+    """A plain-text file to share in Slack: a list too long for a message."""
+
+    name: str
+    title: str
+    content: str
+
+
+async def share_file(
+    client: AsyncWebClient, channel_id: str, thread_ts: str, file: TextFile
+) -> None:
+    """Share a text file in a message's thread (Slack's upload: an upload URL, then the file)."""
+    await client.files_upload_v2(
+        channel=channel_id,
+        thread_ts=thread_ts,
+        filename=file.name,
+        title=file.title,
+        content=file.content,
+    )
+
+
 async def update_message(
     client: AsyncWebClient, channel_id: str, ts: str, message: Message
 ) -> None:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -42,6 +43,9 @@ OPTION_VALUE = Option.value_max_length  # 150
 OPTIONS = 100
 LABEL_TEXT = 2000
 PLACEHOLDER_TEXT = 150
+CONFIRM_TITLE = ConfirmObject.title_max_length  # 100
+CONFIRM_TEXT = ConfirmObject.text_max_length  # 300
+CONFIRM_BUTTON = ConfirmObject.confirm_max_length  # 30
 VIEW_TITLE = View.title_max_length  # 24
 VIEW_BLOCKS = View.blocks_max_length  # 100
 MESSAGE_BLOCKS = 50
@@ -52,8 +56,11 @@ NOTHING = Mrkdwn("-")
 UNNAMED = "(unnamed)"
 
 
-def fitted(lines: Sequence[Mrkdwn], limit: int = SECTION_TEXT, shown: int | None = None) -> Mrkdwn:
-    """As many whole lines as fit in `limit` characters (at most `shown`), then how many more."""
+def fitting(
+    lines: Sequence[Mrkdwn], limit: int = SECTION_TEXT, shown: int | None = None
+) -> list[Mrkdwn]:
+    """The first lines (at most `shown`) that fit in `limit` characters with the line `fitted`
+    adds to say how many more there are."""
     kept: list[Mrkdwn] = []
     size = 0
     for line in lines[:shown]:
@@ -63,6 +70,12 @@ def fitted(lines: Sequence[Mrkdwn], limit: int = SECTION_TEXT, shown: int | None
             break
         kept.append(line)
         size += len(line) + 1
+    return kept
+
+
+def fitted(lines: Sequence[Mrkdwn], limit: int = SECTION_TEXT, shown: int | None = None) -> Mrkdwn:
+    """As many whole lines as fit in `limit` characters (at most `shown`), then how many more."""
+    kept = fitting(lines, limit, shown)
     left = len(lines) - len(kept)
     if left:
         kept.append(Mrkdwn("…and {:,} more").format(left))
@@ -96,6 +109,27 @@ def context(text: Mrkdwn) -> ContextBlock:
     return ContextBlock(elements=[_mrkdwn(text, SECTION_TEXT)])
 
 
+@dataclass(frozen=True)
+class Confirm:
+    """Slack's "are you sure?" dialog before a button acts: a question, what it will do, and the
+    words of its two buttons (the first one says the action, "Cancel" backs out)."""
+
+    title: str
+    text: Mrkdwn
+    yes: str
+    no: str = "Cancel"
+
+    def build(self, style: str | None) -> ConfirmObject:
+        return ConfirmObject(
+            title=plain(self.title, CONFIRM_TITLE),
+            text=_mrkdwn(self.text, CONFIRM_TEXT),
+            confirm=plain(self.yes, CONFIRM_BUTTON),
+            deny=plain(self.no, CONFIRM_BUTTON),
+            # The dialog's button looks like the one that opened it (red for a deletion).
+            style=style,
+        )
+
+
 def button(
     text: str,
     action_id: str,
@@ -103,6 +137,7 @@ def button(
     *,
     style: str | None = None,
     url: str | None = None,
+    confirm: Confirm | None = None,
 ) -> ButtonElement | None:
     """A button, or None when its value or URL is longer than Slack takes (it cannot be cut)."""
     if len(value) > BUTTON_VALUE or (url is not None and len(url) > BUTTON_URL):
@@ -113,6 +148,7 @@ def button(
         value=value or None,
         style=style,
         url=url,
+        confirm=confirm.build(style) if confirm else None,
     )
 
 

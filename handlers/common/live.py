@@ -48,6 +48,11 @@ class LiveMessage:
         posted = await post_message(client, channel, message)
         return cls(client, str(posted["channel"]), str(posted["ts"]))
 
+    @property
+    def thread(self) -> tuple[str, str]:
+        """The message's channel and ts, to reply in its thread."""
+        return self._channel, self._ts
+
     def show(self, message: Message) -> None:
         self._pending = message
 

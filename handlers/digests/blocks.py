@@ -27,6 +27,7 @@ from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import (
     MESSAGE_BLOCKS,
     SECTION_TEXT,
+    Confirm,
     Message,
     button,
     context,
@@ -329,7 +330,19 @@ def list_message(digests: Sequence[Digest], slash: str) -> Message:
             Mrkdwn("*{}*\n{} · set by {}").format(
                 digest_schedule(digest), next_post(digest), mention(digest.created_by)
             ),
-            accessory=button("Delete", ids.DIGEST_DELETE, digest.id, style="danger"),
+            accessory=button(
+                "Delete",
+                ids.DIGEST_DELETE,
+                digest.id,
+                style="danger",
+                confirm=Confirm(
+                    title="Delete this digest?",
+                    text=Mrkdwn("The digest ({}) will no longer be posted in this channel.").format(
+                        digest_schedule(digest)
+                    ),
+                    yes="Delete",
+                ),
+            ),
         )
         for digest in digests[:MAX_LISTED]
     ]

@@ -18,14 +18,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import BotError
-from bot.sync import SyncField, SyncJob, SyncProgress
+from bot.sync import SyncField, SyncJob, SyncProgress, SyncReport
 from handlers.common import ids
 from handlers.common.acking import admin_only
-from handlers.common.context import Invocation, is_admin, services_of
+from handlers.common.context import Invocation, is_admin, post_message, services_of, share_file
 from handlers.common.errors import user_message
 from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
@@ -33,7 +33,11 @@ from handlers.common.mrkdwn import Mrkdwn, mention
 from handlers.sync.blocks import (
     cannot_post_message,
     failure_message,
+    full_plan_file,
+    full_plan_message,
+    full_plan_refused,
     interrupted_message,
+    lists_everything,
     plan_message,
     progress_message,
     schedule_message,
@@ -62,10 +66,11 @@ async def start_sync(invocation: Invocation) -> None:
         slack_error = str(error.response.get("error"))
         await _respond(invocation, cannot_post_message(slack_error, invocation.slash))
         return
-    await _run_live(job, live, invocation.slash)
+    await _run_live(job, live, invocation)
 
 
-async def _run_live(job: SyncJob, live: LiveMessage, slash: str) -> None:
+async def _run_live(job: SyncJob, live: LiveMessage, invocation: Invocation) -> None:
+    client, slash = invocation.client, invocation.slash
     by = job.info.triggered_by
     try:
         async with live.updating():
@@ -81,6 +86,30 @@ async def _run_live(job: SyncJob, live: LiveMessage, slash: str) -> None:
         log.warning("sync of %s stopped: %s", job.info.team_id, error)
         return
     await live.finish(summary_message(report))
+    if not lists_everything(report):
+        channel, ts = live.thread
+        refused = await _refused(share_file(client, channel, ts, full_plan_file(report)), report)
+        if refused:
+            await post_message(client, channel, refused, thread_ts=ts)
+
+
+async def _dm_full_plan(client: AsyncWebClient, user_id: str, report: SyncReport) -> None:
+    """A dry run's full plan in the thread of a message in the admin's DM with the bot (an
+    ephemeral answer has no thread)."""
+    posted = await post_message(client, user_id, full_plan_message(report))
+    await share_file(client, str(posted["channel"]), str(posted["ts"]), full_plan_file(report))
+
+
+async def _refused(sharing: Awaitable[None], report: SyncReport) -> Message | None:
+    """Share the full plan: None, or what to say when Slack refused it."""
+    try:
+        await sharing
+    except SlackClientError as error:
+        # Slack's refusal (a missing scope...), or the upload URL refusing the bytes.
+        code = str(error.response.get("error")) if isinstance(error, SlackApiError) else "upload"
+        log.warning("could not share the full sync plan of %s: %s", report.team_id, code)
+        return full_plan_refused(code)
+    return None
 
 
 async def _respond(invocation: Invocation, message: Message) -> None:
@@ -96,6 +125,11 @@ async def dry_run(invocation: Invocation, _command: SyncCommand) -> None:
         invocation.team_id, triggered_by=invocation.user_id, dry_run=True
     )
     await _respond(invocation, plan_message(report))
+    if lists_everything(report):
+        return
+    refused = await _refused(_dm_full_plan(invocation.client, invocation.user_id, report), report)
+    if refused:
+        await _respond(invocation, refused)
 
 
 async def show_status(invocation: Invocation, _command: SyncCommand) -> None:

@@ -66,8 +66,8 @@ async def test_a_dry_run_prints_the_plan_writes_nothing_and_exits_0(
     out = capsys.readouterr().out
     assert code == 0
     assert f"Dry run of workspace {TEAM}: 2 to create, 1 to update." in out
-    assert "create  svc-0002  Svc 0002" in out
-    assert "update  svc-0001  Svc 0001\n          name: Old name → Svc 0001\n" in out
+    assert "To update (1)\n  svc-0001  Svc 0001\n      name: Old name → Svc 0001\n" in out
+    assert "To create (2)\n  svc-0000  Svc 0000\n  svc-0002  Svc 0002" in out
     assert fake_rootly.count("POST") == 0
 
 

@@ -168,8 +168,23 @@ async def test_a_dry_run_reports_the_plan_and_writes_nothing(
     assert writes(fake_rootly) == 0
     assert report.dry_run
     assert (report.counts.created, report.counts.adopted) == (3, 1)
+    assert [line.action for line in report.changes] == [Action.ADOPT, *[Action.CREATE] * 3]
     assert await sync.runs.latest(TEAM) is None
     assert await sync.runs.latest(TEAM, dry_run=True) == report
+
+
+async def test_a_report_lists_every_change_and_the_stored_one_the_first_fifty(
+    sync: SyncEngine, fake_cortex: FakeCortex
+) -> None:
+    tags = seed_services(fake_cortex, 120)
+
+    report = await sync.run(TEAM, triggered_by=ADMIN, dry_run=True)
+    stored = await sync.runs.latest(TEAM, dry_run=True)
+
+    assert sorted(line.tag for line in report.changes) == tags
+    assert stored is not None
+    assert stored.changes == report.changes[:50]
+    assert stored.counts.created == 120
 
 
 async def test_one_failed_write_is_reported_and_the_rest_go_on(

@@ -25,7 +25,7 @@ TEXT_PARTS = {
     "Option",
     "View",
 }
-SENDERS = {"chat_postMessage", "chat_update", "chat_postEphemeral", "send"}
+SENDERS = {"chat_postMessage", "chat_update", "chat_postEphemeral", "send", "files_upload_v2"}
 KIT = ROOT / "handlers/common/kit.py"
 CONTEXT = ROOT / "handlers/common/context.py"
 

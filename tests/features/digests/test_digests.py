@@ -92,6 +92,13 @@ async def test_the_list_has_a_delete_button_per_digest_and_a_click_deletes_one(
     assert listed["response_type"] == "ephemeral"
     assert delete_buttons(listed) == [first.id, second.id]
     assert "daily at 09:00 (Europe/Lisbon), services in group `payments`" in str(listed)
+    confirm = listed["blocks"][0]["accessory"]["confirm"]
+    assert (confirm["title"]["text"], confirm["confirm"]["text"], confirm["deny"]["text"]) == (
+        "Delete this digest?",
+        "Delete",
+        "Cancel",
+    )
+    assert "will no longer be posted in this channel" in confirm["text"]["text"]
 
     await app.click(ids.DIGEST_DELETE, value=first.id, user=MEMBER)
     updated = await app.slack.next_response(4)

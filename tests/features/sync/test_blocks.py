@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.sync import Action, FieldDiff, Status, SyncProgress, SyncReport, SyncStatus
-from bot.sync.report import ChangeLine, Counts
+from bot.sync.report import LEGEND, ChangeLine, Counts, plan_text
 from handlers.common import ids
 from handlers.common.home import sync_home_blocks
 from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.sync.blocks import (
+    lists_everything,
     plan_message,
     progress_message,
     status_message,
@@ -41,36 +42,190 @@ def rendered(message: Message) -> str:
     return str([block.to_dict() for block in message.blocks])
 
 
-def test_progress_shows_how_many_services_are_written() -> None:
+def test_progress_shows_how_many_services_are_written_as_plain_text_not_code() -> None:
     message = progress_message(SyncProgress("applying", done=250, total=1000, failed=2), "U0ADMIN")
 
-    assert "250 of 1,000 services written, 2 failed" in rendered(message)
-    assert "`█████░░░░░░░░░░░░░░░`" in rendered(message)
+    text = rendered(message)
+    assert "█████░░░░░░░░░░░░░░░  250 of 1,000 services written, 2 failed" in text
+    assert "`" not in text  # Slack shows code in red: a healthy sync would look like an error
 
 
-def test_a_large_summary_stays_within_slacks_limits_and_says_how_many_more() -> None:
-    lines = [
-        ChangeLine(action=Action.CREATE, tag=f"svc-{n}", name=f"Service <{n}>") for n in range(50)
+def sections_of(message: Message) -> list[str]:
+    return [
+        str(block.to_dict().get("text", {}).get("text", "")) or str(block.to_dict())
+        for block in message.blocks
     ]
+
+
+def test_a_large_summary_leads_with_errors_counts_its_creates_and_stays_within_limits() -> None:
+    creates = [
+        ChangeLine(action=Action.CREATE, tag=f"svc-{n}", name=f"Service <{n}>") for n in range(4030)
+    ]
+    failed = [line.model_copy(update={"error": "Rootly: nope"}) for line in creates[:30]]
     big = report(
         counts=Counts(created=4000, failed=30),
-        changes=tuple(lines),
-        errors=tuple(f"svc-{n}: Rootly: nope (HTTP 422)" for n in range(20)),
+        changes=(*failed, *creates[30:]),
+        errors=tuple(f"svc-{n}: Rootly: nope (HTTP 422)" for n in range(30)),
         status=Status.PARTIAL,
     )
 
     message = summary_message(big)
 
-    text = rendered(message)
-    assert "4000 created, 30 failed" in message.text
-    assert "…and 4,015 more" in text  # changes: 4030 attempted, 15 shown
-    assert "…and 25 more" in text  # errors: 30 failed, 5 shown
-    assert "Service &lt;3&gt;" in text
-    assert "took 2 min 5 s" in text
+    sections = sections_of(message)
+    assert "4,000 created, 30 failed" in message.text
+    assert sections[1].startswith("*Errors* (30)\n• svc-0: Rootly: nope (HTTP 422)")
+    assert sections[1].endswith("…and 25 more")
+    assert "*Created* (4,000): services new to Rootly" in sections[2]
+    assert "svc-100" not in rendered(message)  # plain creates are a count, the file names them
+    assert "every change is listed in a file in the thread" in sections[-1]
+    assert "took 2 min 5 s" in sections[-1]
+    assert not lists_everything(big)
     assert len(message.blocks) <= 50
-    assert all(
-        len(block.to_dict().get("text", {}).get("text", "")) <= 3000 for block in message.blocks
+    assert all(len(section) <= 3000 for section in sections)
+
+
+def plan_of(*changes: ChangeLine, **fields: Any) -> SyncReport:
+    made = [line.action for line in changes]
+    counts = Counts(
+        created=made.count(Action.CREATE),
+        updated=made.count(Action.UPDATE),
+        adopted=made.count(Action.ADOPT),
+        **fields.pop("counts", {}),
     )
+    return report(dry_run=True, counts=counts, changes=changes, **fields)
+
+
+def test_a_plan_lists_what_needs_a_person_first_and_only_then_counts_the_creates() -> None:
+    name = FieldDiff(attribute="name", before="pay", after="Payments <API>")
+    plan = plan_of(
+        ChangeLine(action=Action.ADOPT, tag="ledger", name="Ledger", diffs=(name,)),
+        ChangeLine(
+            action=Action.UPDATE,
+            tag="payments-api",
+            name="Payments",
+            diffs=(name, FieldDiff(attribute="pagerduty_id", before=None, after="P1")),
+        ),
+        *(ChangeLine(action=Action.CREATE, tag=f"new-{n}", name=f"New {n}") for n in range(300)),
+        counts={"conflicts": 1, "archived_upstream": 1, "unchanged": 7},
+        conflicts=("checkout: 2 Rootly services are named Checkout",),
+        archived_upstream=("old-billing",),
+    )
+
+    sections = sections_of(plan_message(plan))
+
+    assert sections[0].startswith(
+        "*Dry run of the Cortex → Rootly sync*: 300 to create, 1 to update, 1 to adopt, "
+        "7 unchanged, 1 in conflict, 1 archived in Cortex."
+    )
+    titles = [section.split("*")[1] for section in sections[1:6]]
+    assert titles == [
+        "Conflicts, not written until the names are unambiguous in Rootly or Cortex",
+        "Archived in Cortex, left in Rootly",
+        "To adopt",
+        "To update",
+        "To create",
+    ]
+    assert (
+        "• `payments-api` Payments\n      name: pay → Payments &lt;API&gt;\n"
+        "      PagerDuty service: _empty_ → P1"  # Rootly's pagerduty_id, in words
+    ) in sections[4]
+    assert (
+        sections[5]
+        == "*To create* (300): services new to Rootly, named and described as in Cortex."
+    )
+    assert "new-1" not in str(sections)
+
+
+def test_adopted_and_archived_in_cortex_are_explained_once_in_a_legend() -> None:
+    adopting = plan_of(ChangeLine(action=Action.ADOPT, tag="ledger", name="Ledger"))
+    updating = plan_of(ChangeLine(action=Action.UPDATE, tag="ledger", name="Ledger"))
+
+    text = rendered(plan_message(adopting))
+
+    assert text.count("Adopted: a Rootly service made by hand") == 1
+    assert text.count("Archived in Cortex: the service is no longer") == 1
+    assert "Adopted:" not in rendered(plan_message(updating))
+
+
+def test_a_plan_shows_before_and_after_within_slacks_limits() -> None:
+    long = "<!channel> " + "words " * 40
+    diffs = tuple(
+        FieldDiff(attribute=attribute, before=long, after=long.upper())
+        for attribute in ("name", "description", "github_repository_name", "pagerduty_id")
+    )
+    lines = [
+        ChangeLine(action=Action.UPDATE, tag=f"svc-{n}", name=f"S{n}", fields=(), diffs=diffs)
+        for n in range(5000)
+    ]
+    plan = plan_of(*lines)
+
+    message = plan_message(plan)
+
+    text = rendered(message)
+    assert "description: &lt;!channel&gt; words" in text
+    assert "<!channel>" not in text
+    sections = sections_of(message)
+    assert all(len(section) <= 3000 for section in sections)
+    updates = next(section for section in sections if section.startswith("*To update* (5,000)"))
+    shown = updates.count("• `svc-")
+    assert shown >= 2
+    assert updates.endswith(f"…and {5000 - shown:,} more")
+    assert "The full list is in a file in your messages with me." in sections[-1]
+
+
+def test_a_plan_that_fits_says_nothing_of_a_file_and_one_that_does_not_says_where_it_is() -> None:
+    small = plan_of(ChangeLine(action=Action.UPDATE, tag="a", name="A"))
+    conflicted = plan_of(
+        counts={"conflicts": 30}, conflicts=tuple(f"svc-{n}: two named this" for n in range(30))
+    )
+
+    assert lists_everything(small)
+    assert "file" not in rendered(plan_message(small))
+    assert not lists_everything(conflicted)
+    assert "Nothing to write" in plan_message(conflicted).text
+    assert "The full list is in a file in your messages with me." in rendered(
+        plan_message(conflicted)
+    )
+
+
+def test_apply_asks_for_confirmation_saying_what_it_will_write() -> None:
+    planned = plan_of(
+        ChangeLine(action=Action.CREATE, tag="a", name="A"),
+        ChangeLine(action=Action.UPDATE, tag="b", name="B"),
+        counts={"unchanged": 3},
+    )
+
+    apply = next(
+        element
+        for block in plan_message(planned).blocks
+        for element in block.to_dict().get("elements", [])
+        if element.get("action_id") == ids.SYNC_APPLY
+    )
+
+    confirm = apply["confirm"]
+    assert confirm["title"]["text"] == "Write to Rootly?"
+    assert (
+        "write 2 services to Rootly (1 to create, 1 to update); nothing is deleted"
+        in (confirm["text"]["text"])
+    )
+    assert (confirm["confirm"]["text"], confirm["deny"]["text"]) == ("Apply", "Cancel")
+
+
+def test_the_full_plan_is_every_change_in_the_order_a_person_reads_them() -> None:
+    diff = FieldDiff(attribute="description", before=None, after="Moves <money>")
+    plan = plan_of(
+        *(ChangeLine(action=Action.CREATE, tag=f"new-{n}", name=f"New {n}") for n in range(4980)),
+        ChangeLine(action=Action.UPDATE, tag="payments-api", name="Payments API", diffs=(diff,)),
+        ChangeLine(action=Action.ADOPT, tag="ledger", name="Ledger"),
+    )
+
+    text = plan_text(plan)
+
+    assert text.index("To adopt (1)\n  ledger  Ledger") < text.index("To update (1)")
+    assert "  payments-api  Payments API\n      description: (empty) → Moves <money>" in text
+    assert text.index("To update (1)") < text.index("To create (4,980)")
+    assert all(f"  new-{n}  New {n}\n" in text for n in range(4979))
+    assert text.endswith(LEGEND[1])
 
 
 def test_progress_says_when_it_waits_for_a_rate_limit_and_until_when() -> None:
@@ -85,38 +240,8 @@ def test_progress_says_when_it_waits_for_a_rate_limit_and_until_when() -> None:
     assert "Waiting" not in going
 
 
-def test_a_plan_shows_before_and_after_within_slacks_limits() -> None:
-    long = "<!channel> " + "words " * 40
-    diffs = tuple(
-        FieldDiff(attribute=attribute, before=long, after=long.upper())
-        for attribute in ("name", "description", "github_repository_name", "pagerduty_id")
-    )
-    lines = [
-        ChangeLine(action=Action.UPDATE, tag=f"svc-{n}", name=f"S{n}", fields=(), diffs=diffs)
-        for n in range(50)
-    ]
-    plan = report(dry_run=True, counts=Counts(updated=5000), changes=tuple(lines))
-
-    message = plan_message(plan)
-
-    text = rendered(message)
-    assert "description: &lt;!channel&gt; words" in text
-    assert "<!channel>" not in text
-    assert "…and " in text
-    sections = [block.to_dict().get("text", {}).get("text", "") for block in message.blocks]
-    assert all(len(section) <= 3000 for section in sections)
-    changes = next(section for section in sections if section.startswith("*Changes*"))
-    shown = changes.count("• update")
-    assert shown >= 2
-    assert changes.endswith(f"…and {5000 - shown:,} more")
-
-
 def test_a_dry_run_with_changes_offers_apply_and_one_without_does_not() -> None:
-    planned = report(
-        dry_run=True,
-        counts=Counts(created=1, unchanged=3),
-        changes=(ChangeLine(action=Action.CREATE, tag="a", name="A"),),
-    )
+    planned = plan_of(ChangeLine(action=Action.CREATE, tag="a", name="A"), counts={"unchanged": 3})
     in_step = report(dry_run=True, counts=Counts(unchanged=4))
 
     assert ids.SYNC_APPLY in rendered(plan_message(planned))

@@ -36,6 +36,12 @@ def text_of(call_or_message: Any) -> str:
     return f"{args.get('text')} {args.get('blocks')}"
 
 
+async def shared_file(app: SlackApp) -> dict[str, Any]:
+    await app.slack.next_call("files.completeUploadExternal")
+    (file,) = app.slack.files.values()
+    return file
+
+
 async def test_a_sync_posts_its_progress_in_the_channel_and_ends_with_the_summary(
     slack_app: SlackApp,
 ) -> None:
@@ -45,6 +51,7 @@ async def test_a_sync_posts_its_progress_in_the_channel_and_ends_with_the_summar
     await slack_app.command("sync")
     posted = await slack_app.slack.next_call("chat.postMessage")
     final = await final_update(slack_app, "6 created")
+    file = await shared_file(slack_app)
 
     assert posted.args["channel"] == CHANNEL
     assert "Listing the services" in text_of(posted)
@@ -54,6 +61,44 @@ async def test_a_sync_posts_its_progress_in_the_channel_and_ends_with_the_summar
     assert f"<@{ADMIN}>" in text_of(final)
     assert sorted(rootly_by_cortex_id(slack_app.rootly)) == tags
     assert slack_app.slack.responses == []  # news for the channel, nothing private
+    # The summary counts the creates; every one is named in a file in its thread.
+    assert "every change is listed in a file in the thread" in text_of(final)
+    assert (file["channel"], file["thread_ts"]) == (CHANNEL, final.args["ts"])
+    content = file["content"].decode()
+    assert content.startswith(f"Sync of workspace {TEAM}: 6 created.")
+    assert all(f"  {tag}  " in content for tag in tags)
+
+
+async def test_a_file_slack_refuses_is_said_in_the_thread(slack_app: SlackApp) -> None:
+    await connect(slack_app)
+    seed_services(slack_app.cortex, 2)
+    slack_app.slack.failures["files.getUploadURLExternal"] = "missing_scope"
+
+    await slack_app.command("sync")
+    summary = await final_update(slack_app, "2 created")
+    said = await slack_app.slack.next_call("chat.postMessage", 2)
+
+    assert said.args["thread_ts"] == summary.args["ts"]
+    assert "could not share the file with every change (the app lacks a permission" in (
+        text_of(said)
+    )
+
+
+async def test_a_dry_run_whose_file_cannot_reach_the_admin_says_so_privately(
+    slack_app: SlackApp,
+) -> None:
+    await connect(slack_app)
+    seed_services(slack_app.cortex, 2)
+    slack_app.slack.failures["chat.postMessage"] = "channel_not_found"
+
+    await slack_app.command("sync dry-run")
+    plan = await slack_app.slack.next_response()
+    said = await slack_app.slack.next_response(2)
+
+    assert "2 to create" in text_of(plan)
+    assert "could not share the file with every change (I cannot see the channel" in (said["text"])
+    assert said["response_type"] == "ephemeral"
+    assert slack_app.slack.files == {}
 
 
 async def test_a_second_sync_while_one_runs_is_told_so(slack_app: SlackApp) -> None:
@@ -131,9 +176,23 @@ async def test_a_dry_run_shows_the_plan_and_apply_runs_it(slack_app: SlackApp) -
     await slack_app.command("sync dry-run")
     plan = await slack_app.slack.next_response()
 
+    dm = await slack_app.slack.next_call("chat.postMessage")
+    file = await shared_file(slack_app)
+
     assert plan["response_type"] == "ephemeral"
     assert "2 to create, 1 to adopt" in text_of(plan)
-    assert ids.SYNC_APPLY in str(plan["blocks"])
+    (apply,) = [
+        element
+        for block in plan["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id") == ids.SYNC_APPLY
+    ]
+    assert apply["confirm"]["title"]["text"] == "Write to Rootly?"
+    assert "in your messages with me" in text_of(plan)
+    assert dm.args["channel"] == ADMIN  # the app's DM with the admin: ephemerals have no thread
+    assert "Every change is in the file in the thread" in text_of(dm)
+    assert file["channel"] == f"D{ADMIN[1:]}"
+    assert f"To adopt (1)\n  {tags[1]}  Svc 0001" in file["content"].decode()
     assert slack_app.rootly.count("POST") + slack_app.rootly.count("PUT") == 0
 
     await slack_app.click(ids.SYNC_APPLY)

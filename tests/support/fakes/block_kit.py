@@ -33,6 +33,9 @@ LIMITS = {
     "label": 2000,
     "hint": 2000,
     "placeholder": 150,
+    "confirm title": 100,
+    "confirm text": 300,
+    "confirm button": 30,
     "message text": 40_000,
 }
 
@@ -94,6 +97,8 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
         yield from _plain(where, "button text", element.get("text"))
         yield from _over(where, "button value", len(element.get("value") or ""))
         yield from _over(where, "button url", len(element.get("url") or ""))
+        if element.get("confirm"):
+            yield from _confirm(where, element["confirm"])
     if "placeholder" in element:
         yield from _plain(where, "placeholder", element["placeholder"])
     if "options" in element:
@@ -104,6 +109,13 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
     initial, longest = element.get("initial_value"), element.get("max_length")
     if isinstance(initial, str) and longest is not None and len(initial) > longest:
         yield f"{where}: initial value of {len(initial)} over its max_length {longest}"
+
+
+def _confirm(where: str, confirm: dict[str, Any]) -> Iterator[str]:
+    yield from _plain(where, "confirm title", confirm.get("title"))
+    yield from _text(where, "confirm text", confirm.get("text"))
+    for button in ("confirm", "deny"):
+        yield from _plain(where, "confirm button", confirm.get(button))
 
 
 def _block(where: str, block: dict[str, Any]) -> Iterator[str]:

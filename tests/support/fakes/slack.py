@@ -56,6 +56,8 @@ class FakeSlack:
     refused_replies: str | None = None
     # (channel, ts) -> the message posted there, as updated since
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # file id -> its name, length, title, uploaded content and where it was shared
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Socket Mode: the app-level token, what to send down the socket, and what the app sent back.
     app_token: str = ""
     socket_envelopes: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -146,6 +148,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/oauth/v2/authorize", self._authorize_page)
         app.router.add_get("/socket", self._socket)
         app.on_shutdown.append(self._close_sockets)
@@ -174,6 +177,15 @@ class FakeSlack:
         self.answers[request.match_info["id"]] = message
         self.answered_at[request.match_info["id"]] = time.perf_counter()
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL `files.getUploadURLExternal` gave: the file's bytes, as it announced."""
+        file = self.files.get(request.match_info["file_id"])
+        content = await request.read()
+        if file is None or len(content) != file["length"]:
+            return web.Response(status=400, text="bad upload")
+        file["content"] = content
+        return web.Response(text=f"OK - {len(content)}")
 
     def _open_connection(self, token: str) -> dict[str, Any]:
         if not self.app_token or token != self.app_token:
@@ -217,13 +229,15 @@ class FakeSlack:
 
 
 async def _arguments(request: web.Request) -> dict[str, Any]:
+    """Slack takes arguments in the query string as well as in the body."""
+    query = {key: _maybe_json(value) for key, value in request.query.items()}
     if request.method == "GET":
-        return dict(request.query)
+        return query
     if request.content_type == "application/json":
         loaded: dict[str, Any] = await request.json()
-        return loaded
+        return query | loaded
     form = await request.post()
-    return {key: _maybe_json(str(value)) for key, value in form.items()}
+    return query | {key: _maybe_json(str(value)) for key, value in form.items()}
 
 
 def _maybe_json(value: str) -> Any:
@@ -303,6 +317,11 @@ def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[st
     channel = str(args.get("channel"))
     if channel in fake.closed_channels:
         return {"ok": False, "error": fake.closed_channels[channel]}
+    if channel[:1] in "UW":
+        channel = "D" + channel[1:]  # a user ID posts in the app's DM with that person
+    thread = args.get("thread_ts")
+    if thread and (channel, str(thread)) not in fake.messages:
+        return {"ok": False, "error": "thread_not_found"}
     ts = f"{1_700_000_000 + len(fake.calls)}.000100"
     fake.messages[(channel, ts)] = args
     return _ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
@@ -346,6 +365,29 @@ def _conversations_list(fake: FakeSlack, args: dict[str, Any], _token: str) -> d
     )
 
 
+def _upload_url(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    if not args.get("filename") or not str(args.get("length", "")).isdigit():
+        return {"ok": False, "error": "invalid_arguments"}
+    file_id = fake.new_id("F")
+    fake.files[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+    return _ok(upload_url=f"{fake.base_url}/upload/{file_id}", file_id=file_id)
+
+
+def _complete_upload(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
+    """Shares uploaded files in a channel, or in a message's thread there."""
+    channel, thread = str(args.get("channel_id", "")), args.get("thread_ts")
+    if thread and (channel, str(thread)) not in fake.messages:
+        return {"ok": False, "error": "invalid_thread_ts"}
+    shared = []
+    for item in args.get("files") or []:
+        file = fake.files.get(item.get("id", ""))
+        if file is None or "content" not in file:
+            return {"ok": False, "error": "file_not_found"}
+        file.update(title=item.get("title"), channel=channel, thread_ts=thread)
+        shared.append({"id": item["id"], "title": item.get("title")})
+    return _ok(files=shared)
+
+
 def _oauth_access(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
     answer = fake.oauth_codes.pop(str(args.get("code")), None)
     return answer if answer else {"ok": False, "error": "invalid_code"}
@@ -364,5 +406,7 @@ METHODS: dict[str, Handler] = {
     "chat.postEphemeral": _post_ephemeral,
     "chat.update": _update_message,
     "conversations.list": _conversations_list,
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete_upload,
     "oauth.v2.access": _oauth_access,
 }
