@@ -206,12 +206,15 @@ def failed_report(run: RunInfo, error: BaseException, finished_at: datetime) -> 
 
 
 # The words a person may not know, said once wherever they show (Slack's messages, the full plan).
-LEGEND = (
+_ADOPTED = (
     "Adopted: a Rootly service made by hand, with the same name as a Cortex service, that the "
-    "sync now keeps in step with it.",
-    "Archived in Cortex: the service is no longer in Cortex's catalog; the sync leaves it in "
-    "Rootly as it is (it never deletes).",
+    "sync now keeps in step with it."
 )
+_ARCHIVED = (
+    "Archived in Cortex: the service is no longer in Cortex's catalog; the sync leaves it in "
+    "Rootly as it is (it never deletes)."
+)
+
 
 # Rootly's attributes in the words its screens use, for the before → after of an update.
 _FIELD_WORDS = {
@@ -261,8 +264,14 @@ def change_groups(report: SyncReport) -> list[ChangeGroup]:
     return groups
 
 
-def needs_legend(report: SyncReport) -> bool:
-    return bool(report.counts.adopted or report.counts.archived_upstream)
+def legend(report: SyncReport) -> list[str]:
+    """What "adopted" and "archived in Cortex" mean, for a report that says either."""
+    counts = report.counts
+    return [
+        entry
+        for shown, entry in ((counts.adopted, _ADOPTED), (counts.archived_upstream, _ARCHIVED))
+        if shown
+    ]
 
 
 def plan_text(report: SyncReport) -> str:
@@ -280,8 +289,8 @@ def plan_text(report: SyncReport) -> str:
             lines.append(f"  {line.tag}  {line.name}")
             lines += [f"      {field_words(diff)}: {_before_after(diff)}" for diff in line.diffs]
     lines += _text_list("Left as Rootly has them", report.notes)
-    if needs_legend(report):
-        lines += ["", *LEGEND]
+    if legend(report):
+        lines += ["", *legend(report)]
     return "\n".join(lines)
 
 

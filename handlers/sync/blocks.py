@@ -13,11 +13,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.sync import Action, SyncProgress, SyncReport, SyncSchedule, SyncStatus
 from bot.sync.report import (
-    LEGEND,
     ChangeLine,
     change_groups,
     field_words,
-    needs_legend,
+    legend,
     plan_text,
 )
 from handlers.common import ids
@@ -141,9 +140,9 @@ def _details(report: SyncReport) -> _Details:
                 creates.title, len(creates.changes)
             )
         )
-    if needs_legend(report):
-        legend = [Mrkdwn("_{}_").format(entry) for entry in LEGEND]
-        details.blocks.append(context(Mrkdwn("\n").join(legend)))
+    if legend(report):
+        entries = [Mrkdwn("_{}_").format(entry) for entry in legend(report)]
+        details.blocks.append(context(Mrkdwn("\n").join(entries)))
     return details
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.sync import Action, FieldDiff, Status, SyncProgress, SyncReport, SyncStatus
-from bot.sync.report import LEGEND, ChangeLine, Counts, plan_text
+from bot.sync.report import ChangeLine, Counts, plan_text
 from handlers.common import ids
 from handlers.common.home import sync_home_blocks
 from handlers.common.kit import Message
@@ -140,10 +140,19 @@ def test_adopted_and_archived_in_cortex_are_explained_once_in_a_legend() -> None
     adopting = plan_of(ChangeLine(action=Action.ADOPT, tag="ledger", name="Ledger"))
     updating = plan_of(ChangeLine(action=Action.UPDATE, tag="ledger", name="Ledger"))
 
+    archiving = plan_of(
+        ChangeLine(action=Action.UPDATE, tag="ledger", name="Ledger"),
+        counts={"archived_upstream": 1},
+        archived_upstream=("old",),
+    )
+
     text = rendered(plan_message(adopting))
+    archived = rendered(plan_message(archiving))
 
     assert text.count("Adopted: a Rootly service made by hand") == 1
-    assert text.count("Archived in Cortex: the service is no longer") == 1
+    assert "Archived in Cortex: the service is no longer" not in text
+    assert archived.count("Archived in Cortex: the service is no longer") == 1
+    assert "Adopted:" not in archived
     assert "Adopted:" not in rendered(plan_message(updating))
 
 
@@ -225,7 +234,10 @@ def test_the_full_plan_is_every_change_in_the_order_a_person_reads_them() -> Non
     assert "  payments-api  Payments API\n      description: (empty) → Moves <money>" in text
     assert text.index("To update (1)") < text.index("To create (4,980)")
     assert all(f"  new-{n}  New {n}\n" in text for n in range(4979))
-    assert text.endswith(LEGEND[1])
+    assert text.endswith(
+        "\n\nAdopted: a Rootly service made by hand, with the same name as a Cortex "
+        "service, that the sync now keeps in step with it."
+    )
 
 
 def test_progress_says_when_it_waits_for_a_rate_limit_and_until_when() -> None:
