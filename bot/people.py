@@ -81,12 +81,14 @@ class MemberDirectory:
         known: TTLCache[str, str | None], team_id: str, email: str, task: asyncio.Task[str | None]
     ) -> None:
         error = task.exception()
-        if isinstance(error, UnavailableError):
-            log.info("no member found for an email in %s: %s", team_id, error)
-        elif error is not None:
-            raise error
-        else:
+        if error is None:
             known[email] = task.result()
+        elif isinstance(error, UnavailableError):
+            log.info("no member found for an email in %s: %s", team_id, error)
+        else:
+            # A mention is a nicety: a lookup failing in any other way (the network) costs the
+            # mention, not the answer it is part of.
+            log.warning("a member lookup failed in %s", team_id, exc_info=error)
 
     def _known(self, team_id: str) -> TTLCache[str, str | None]:
         known = self._workspaces.get(team_id)

@@ -100,3 +100,19 @@ async def test_a_lookup_that_does_not_answer_in_time_shows_by_name_and_is_asked_
     assert first == {"cy@example.com": "U0CY"}
     assert again == {"cy@example.com": "U0CY", "di@example.com": "U0DI"}
     assert slack.asked == ["cy@example.com", "di@example.com"]
+
+
+async def test_a_lookup_failing_in_any_other_way_costs_the_mention_not_the_answer() -> None:
+    asked: list[str] = []
+
+    async def unreachable(email: str) -> str | None:
+        asked.append(email)
+        raise ConnectionResetError("connection reset by peer")
+
+    directory = MemberDirectory()
+
+    first = await directory.members("T1", ["cy@example.com"], unreachable)
+    again = await directory.members("T1", ["cy@example.com"], unreachable)
+
+    assert first == again == {}
+    assert asked == ["cy@example.com", "cy@example.com"]  # not remembered: asked again
