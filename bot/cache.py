@@ -131,6 +131,13 @@ class ResponseCache:
             maxsize=max_entries, ttu=self._expires_at, timer=clock
         )
         self._in_flight: dict[CacheKey, asyncio.Task[Entry]] = {}
+        # The keys stored under each scope and kind, so that `held` reads a workspace's few
+        # entries rather than walking the whole cache (an options load does, per keystroke).
+        # Keys the cache has since dropped are pruned when read, and all at once when they
+        # outnumber what the cache can hold.
+        self._keys_by_kind: dict[CacheKey, dict[CacheKey, None]] = {}
+        self._indexed = 0
+        self._max_entries = max_entries
         self.stats = CacheStats()
 
     def _expires_at(self, _key: CacheKey, entry: Entry, _now: float) -> float:
@@ -154,7 +161,7 @@ class ResponseCache:
         if self._shared is not None and shape is not None:
             found = await self._shared.lookup(key, shape, self._clock)
             if found is not None and self._clock() < found.fresh_until:
-                self._entries[key] = found
+                self._store(key, found)
                 self.stats.shared_hits += 1
                 return self._hit(found, kind)
             if found is not None and (entry is None or found.fetched_at > entry.fetched_at):
@@ -184,11 +191,19 @@ class ResponseCache:
         return found
 
     def held(self, prefix: CacheKey) -> list[Any]:
-        """The answers this process holds under `prefix`, fresh or kept as a fallback: what it has
-        seen lately, for suggestions (no request, nothing from the shared store)."""
-        size = len(prefix)
-        entries = (self._entries.get(key) for key in list(self._entries) if key[:size] == prefix)
-        return [entry.value for entry in entries if entry is not None and entry.missing is None]
+        """The answers this process holds under `prefix` (a scope and a kind of answer), fresh or
+        kept as a fallback: what it has seen lately, for suggestions (no request, nothing from the
+        shared store)."""
+        keys = self._keys_by_kind.get(prefix, {})
+        held: list[Any] = []
+        for key in list(keys):
+            entry = self._entries.get(key)
+            if entry is None:
+                del keys[key]
+                self._indexed -= 1
+            elif entry.missing is None:
+                held.append(entry.value)
+        return held
 
     def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1
@@ -234,8 +249,23 @@ class ResponseCache:
             entry = await fetched()
         # An invalidation while this request was in flight means its answer may predate a write.
         if self._in_flight.get(key) is asyncio.current_task():
-            self._entries[key] = entry
+            self._store(key, entry)
         return entry
+
+    def _store(self, key: CacheKey, entry: Entry) -> None:
+        self._entries[key] = entry
+        keys = self._keys_by_kind.setdefault(key[: SCOPE_PARTS + 1], {})
+        if key not in keys:
+            keys[key] = None
+            self._indexed += 1
+        if self._indexed > 2 * self._max_entries:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        self._keys_by_kind = {}
+        for key in self._entries:
+            self._keys_by_kind.setdefault(key[: SCOPE_PARTS + 1], {})[key] = None
+        self._indexed = len(self._entries)
 
     def _forget_in_flight(self, key: CacheKey, done: asyncio.Task[Entry]) -> None:
         if self._in_flight.get(key) is done:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -220,6 +221,31 @@ async def test_the_cache_stays_bounded(
         await Catalog(cortex, small, f"T-{number}").entity("api")
 
     assert len(small) == 10
+
+
+async def test_what_is_held_is_what_the_cache_still_has_however_many_came_and_went(
+    clock: ManualClock,
+) -> None:
+    small = ResponseCache(max_entries=10, stale_for=0.0, clock=clock)
+    deploys = ("T-1", "url", "fp", "deploys")
+    others = ("T-2", "url", "fp", "deploys")
+
+    for number in range(50):  # five times what it holds: the oldest are dropped
+        await small.get_or_fetch((*deploys, f"svc-{number}"), 60, fetching(f"svc-{number}"))
+    await small.get_or_fetch((*others, "other"), 30, fetching("other"))
+    held = small.held(deploys)
+    clock.now += 45  # past the other workspace's entry's time
+
+    assert sorted(held) == sorted(f"svc-{number}" for number in range(41, 50))
+    assert small.held(others) == []
+    assert small.held(("T-1", "url", "fp", "entity")) == []
+
+
+def fetching(value: str) -> Callable[[], Awaitable[str]]:
+    async def fetch() -> str:
+        return value
+
+    return fetch
 
 
 async def test_finder_and_typeahead_read_the_cached_catalog(
