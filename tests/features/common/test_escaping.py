@@ -168,8 +168,9 @@ async def test_a_cortex_error_message_is_escaped(app: SlackApp) -> None:
 async def test_the_digest(app: SlackApp) -> None:
     await app.command("digest now")
 
-    posted = await app.slack.next_call("chat.postMessage")
-    assert posted.args["channel"] == CHANNEL
+    summary = await app.slack.next_call("chat.postMessage")
+    details = await app.slack.next_call("chat.postMessage", 2)  # the thread reply names them
+    assert summary.args["channel"] == details.args["channel"] == CHANNEL
     assert_nobody_pinged(app, "Pager &lt;!channel&gt; Relay", "Flag &lt;!channel&gt;")
 
 
