@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 MEMBER_TTL = 3600.0
 EMAILS_PER_WORKSPACE = 2_000
 WORKSPACES = 1_000
-# At most this many emails are looked up for one answer; the rest show by name.
+# At most this many emails not already known are looked up for one answer; the rest show by name
+# (and are looked up by a later answer).
 LOOKUPS_PER_ANSWER = 20
 # How long an answer waits for the lookups (the chat side may hold them for its rate limit): those
 # not answered by then show by name and are asked again next time.
@@ -60,11 +61,10 @@ class MemberDirectory:
     ) -> dict[str, str]:
         """Member IDs by (lowercased) email, for those of `emails` that are members."""
         keys = (email_key(email) for email in emails)
-        wanted = list(dict.fromkeys(key for key in keys if key))[:LOOKUPS_PER_ANSWER]
+        wanted = list(dict.fromkeys(key for key in keys if key))
         known = self._known(team_id)
-        asked = {
-            email: asyncio.ensure_future(lookup(email)) for email in wanted if email not in known
-        }
+        unknown = [email for email in wanted if email not in known][:LOOKUPS_PER_ANSWER]
+        asked = {email: asyncio.ensure_future(lookup(email)) for email in unknown}
         if asked:
             _, late = await asyncio.wait(asked.values(), timeout=self._patience)
             for task in late:

@@ -82,6 +82,18 @@ async def test_memory_is_bounded_per_workspace_in_time_and_per_answer() -> None:
     assert len(slack.asked) == LOOKUPS_PER_ANSWER + 3 + 4
 
 
+async def test_the_cap_counts_only_lookups_so_known_members_are_always_mentioned() -> None:
+    many = [f"p{number}@example.com" for number in range(LOOKUPS_PER_ANSWER + 5)]
+    slack = Slack({email: f"U{number}" for number, email in enumerate(many)})
+    directory = MemberDirectory()
+
+    await directory.members("T1", many[LOOKUPS_PER_ANSWER:], slack.lookup)
+    found = await directory.members("T1", many, slack.lookup)
+
+    assert len(found) == len(many)
+    assert len(slack.asked) == len(many)
+
+
 async def test_a_lookup_that_does_not_answer_in_time_shows_by_name_and_is_asked_again() -> None:
     slack = Slack({"cy@example.com": "U0CY", "di@example.com": "U0DI"})
     held = asyncio.Event()
