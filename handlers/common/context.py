@@ -134,7 +134,28 @@ async def is_admin(client: AsyncWebClient, services: Services, team_id: str, use
     BOT_ADMINS. An admin of another workspace (a Slack Connect guest, say) is not one here."""
     if user_id in services.settings.bot_admins:
         return True
+    return _admin_in(await _slack_user(client, user_id), team_id)
+
+
+async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
+    """The Slack user as Cortex records a deployer: real name and email from users.info."""
+    return _as_deployer(await _slack_user(client, user_id))
+
+
+async def admin_and_deployer(
+    client: AsyncWebClient, services: Services, team_id: str, user_id: str
+) -> tuple[bool, Deployer]:
+    """Both of the above from one users.info call."""
+    user = await _slack_user(client, user_id)
+    return user_id in services.settings.bot_admins or _admin_in(user, team_id), _as_deployer(user)
+
+
+async def _slack_user(client: AsyncWebClient, user_id: str) -> dict[str, Any]:
     user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+    return user
+
+
+def _admin_in(user: dict[str, Any], team_id: str) -> bool:
     if not _belongs_to(user, team_id):
         return False
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
@@ -146,9 +167,7 @@ def _belongs_to(user: dict[str, Any], team_id: str) -> bool:
     return user.get("team_id") == team_id or team_id in teams
 
 
-async def deployer_of(client: AsyncWebClient, user_id: str) -> Deployer:
-    """The Slack user as Cortex records a deployer: real name and email from users.info."""
-    user: dict[str, Any] = (await client.users_info(user=user_id))["user"]
+def _as_deployer(user: dict[str, Any]) -> Deployer:
     profile = user.get("profile", {})
     return Deployer(
         name=profile.get("real_name") or user.get("real_name") or user.get("name"),

@@ -45,7 +45,7 @@ from handlers.common.blocks import (
     not_connected_blocks,
     oncall_summary,
 )
-from handlers.common.context import Invocation, deployer_of, is_admin
+from handlers.common.context import Invocation, admin_and_deployer
 from handlers.common.errors import slack_refusal
 from handlers.common.kit import (
     SECTION_TEXT,
@@ -102,10 +102,9 @@ class HomeParts:
 
 async def publish_home(invocation: Invocation, user_id: str) -> None:
     services, client, team_id = invocation.services, invocation.client, invocation.team_id
-    connection, admin, person = await asyncio.gather(
+    connection, (admin, person) = await asyncio.gather(
         services.workspaces.describe(team_id),
-        is_admin(client, services, team_id, user_id),
-        deployer_of(client, user_id),
+        admin_and_deployer(client, services, team_id, user_id),
     )
     if connection is None:
         parts = HomeParts(admin, None)

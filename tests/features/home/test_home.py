@@ -95,6 +95,7 @@ async def test_a_member_sees_their_services_and_never_the_keys(slack_app: SlackA
     assert ids.OPEN_CONNECT not in action_ids(view)
     assert ids.SYNC_DRY_RUN not in action_ids(view)
     assert slack_app.cortex.count("GET", "/api/v1/teams") == 1
+    assert len(slack_app.slack.calls_to("users.info")) == 1  # who they are and whether admin
 
 
 async def test_an_admin_also_sees_the_connection_with_its_buttons(slack_app: SlackApp) -> None:
