@@ -16,7 +16,7 @@ from bot.autopilot.context import changes_of
 from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
-from handlers.common.blocks import change_line, oncall_summary
+from handlers.common.blocks import change_line, oncall_summary, owners_line
 from handlers.common.errors import user_message
 from handlers.common.kit import SECTION_TEXT, Message, context, fitted, header, section
 from handlers.common.mrkdwn import Mrkdwn, link
@@ -37,13 +37,11 @@ def service_context(
     levels = ", ".join(
         f"{score.scorecard_name} {score.level}" for score in known.scores if score.level
     )
-    owners = [team.name for team in entity.owners.teams]
-    owners += [person.email for person in entity.owners.individuals]
     heading = Mrkdwn("*{}* `{}`{}\nOwners: {}\nOn call: {}").format(
         entity.name,
         entity.tag,
         f" · {levels}" if levels else "",
-        ", ".join(owners) or Mrkdwn("_none in Cortex_"),
+        owners_line(entity, people),
         oncall_summary(known.oncall, people),
     )
     blocks: list[Block] = [section(heading)]

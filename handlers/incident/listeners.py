@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
-from bot.errors import CallError
+from bot.errors import BotError, CallError, RootlyNotConnectedError
 from bot.incident import StepResult, attach_services, incident_choices, record_incident_events
 from bot.rootly.models import RootlyIncident
 from bot.services import Services
@@ -23,11 +23,12 @@ from bot.snapshot import ServiceSnapshot, take_snapshot
 from bot.workspaces import Connection
 from handlers.common import ids
 from handlers.common.acking import continue_in_background
+from handlers.common.blocks import service_people
 from handlers.common.context import Invocation, post_message, tell_user
 from handlers.common.errors import slack_refusal, user_message
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.common.people import slack_people
-from handlers.incident.blocks import RECENT, incident_summary
+from handlers.incident.blocks import RECENT, Snapshots, incident_summary
 from handlers.incident.grammar import Incident
 from handlers.incident.modals import IncidentForm, incident_modal
 
@@ -180,46 +181,71 @@ async def _attempt(what: str, work: Awaitable[StepResult], slash: str) -> StepRe
     try:
         return await work
     except CallError as error:
-        # Plain text, as the core's steps report theirs: `_result` escapes every line once.
-        return StepResult(failures=[f"{what}: {user_message(error, slash).unescape()}"])
+        return _failed(what, error, slash)
     except SlackApiError as error:
         return StepResult(failures=[f"{what}: {slack_refusal(error).unescape()}"])
 
 
+def _failed(what: str, error: BotError, slash: str) -> StepResult:
+    # Plain text, as the core's steps report theirs: `_result` escapes every line once.
+    return StepResult(failures=[f"{what}: {user_message(error, slash).unescape()}"])
+
+
 async def _post_summary(
-    invocation: Invocation, form: IncidentForm, incident: RootlyIncident | None
+    invocation: Invocation, picks: Picks, snapshots: Snapshots, incident: RootlyIncident | None
 ) -> StepResult:
-    known = [found for found in form.snapshots.values() if isinstance(found, ServiceSnapshot)]
-    emails = [email for found in known if found.oncall for email in found.oncall.emails]
+    known = [found for found in snapshots.values() if isinstance(found, ServiceSnapshot)]
+    emails = [email for found in known for email in service_people(found)]
     people = await slack_people(invocation.client, invocation.services, invocation.team_id, emails)
-    summary = incident_summary(form.tags, form.snapshots, incident, form.slash, people)
-    await post_message(invocation.client, form.channel, summary)
+    summary = incident_summary(picks.tags, snapshots, incident, invocation.slash, people)
+    await post_message(invocation.client, picks.channel, summary)
     return StepResult(done=["posted the context in the channel"])
 
 
+def _submitted_actions(picks: Picks, slash: str) -> tuple[str, ...]:
+    """What the person ticked; submitted before the choices showed, what the button said then."""
+    if picks.actions is not None:
+        return picks.actions
+    return IncidentForm(channel=picks.channel, slash=slash, loading=True).actions
+
+
 async def apply_incident(invocation: Invocation) -> None:
-    services, view = invocation.services, invocation.body["view"]
-    form = await _form(services, invocation.team_id, view)
+    """Do what the person chose, on the incident they picked: Rootly's incidents are not listed
+    again, so a list that changed since (or Rootly failing now) cannot change what is done."""
+    services, slash = invocation.services, invocation.slash
+    picks = _read(invocation.body["view"])
+    actions = _submitted_actions(picks, slash)
     connection = await services.connection(invocation.team_id)
-    rootly = (
-        services.rootly_client(connection.rootly_key.get_secret_value())
-        if connection.rootly_key
-        else None
-    )
-    incident = await rootly.get_incident(form.incident_id) if rootly and form.incident_id else None
+    snapshots = await _snapshots(services.catalog(connection), picks.tags)
+    outcomes: list[StepResult] = []
+    rootly, incident = None, None
+    if picks.incident_id:
+        try:
+            rootly = services.rootly_client(_rootly_key(connection))
+            incident = await rootly.get_incident(picks.incident_id)
+        except BotError as error:
+            what = "attaching" if ids.ATTACH_TO_INCIDENT in actions else "reading the incident"
+            outcomes.append(_failed(what, error, slash))
     work = []
-    if ids.ATTACH_TO_INCIDENT in form.actions and rootly and incident:
-        attaching = attach_services(rootly, incident, form.tags, f"{form.slash} sync")
-        work.append(_attempt("attaching", attaching, form.slash))
-    if ids.RECORD_INCIDENT_EVENTS in form.actions:
+    if ids.ATTACH_TO_INCIDENT in actions and rootly and incident:
+        attaching = attach_services(rootly, incident, picks.tags, f"{slash} sync")
+        work.append(_attempt("attaching", attaching, slash))
+    if ids.RECORD_INCIDENT_EVENTS in actions:
         catalog = services.catalog(connection)
-        events = record_incident_events(catalog, services.claims, view["id"], form.tags, incident)
-        work.append(_attempt("recording events", events, form.slash))
-    if ids.POST_INCIDENT_SUMMARY in form.actions:
-        posting = _post_summary(invocation, form, incident)
-        work.append(_attempt("posting", posting, form.slash))
-    outcomes = await asyncio.gather(*work)
-    await tell_user(invocation.client, invocation.user_id, form.channel or None, _result(outcomes))
+        view_id = invocation.body["view"]["id"]
+        events = record_incident_events(catalog, services.claims, view_id, picks.tags, incident)
+        work.append(_attempt("recording events", events, slash))
+    if ids.POST_INCIDENT_SUMMARY in actions and picks.channel:
+        posting = _post_summary(invocation, picks, snapshots, incident)
+        work.append(_attempt("posting", posting, slash))
+    outcomes += await asyncio.gather(*work)
+    await tell_user(invocation.client, invocation.user_id, picks.channel or None, _result(outcomes))
+
+
+def _rootly_key(connection: Connection) -> str:
+    if connection.rootly_key is None:
+        raise RootlyNotConnectedError(connection.team_id)
+    return connection.rootly_key.get_secret_value()
 
 
 def _result(outcomes: Sequence[StepResult]) -> Mrkdwn:

@@ -57,9 +57,13 @@ class IncidentForm:
 
     @property
     def offered(self) -> tuple[str, ...]:
-        """Attaching needs a Rootly incident to choose."""
-        can_attach = bool(self.incidents)
-        return tuple(action for action in ACTIONS if action != ids.ATTACH_TO_INCIDENT or can_attach)
+        """Attaching needs a Rootly incident to choose, posting a channel (a global shortcut
+        has none)."""
+        needs = {
+            ids.ATTACH_TO_INCIDENT: bool(self.incidents),
+            ids.POST_INCIDENT_SUMMARY: bool(self.channel),
+        }
+        return tuple(action for action in ACTIONS if needs.get(action, True))
 
     @property
     def actions(self) -> tuple[str, ...]:

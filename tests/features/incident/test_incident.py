@@ -110,8 +110,13 @@ async def pick(
 
 
 async def submit(
-    app: SlackApp, view: dict[str, Any], tags: list[str], incident: str | None, actions: list[str]
+    app: SlackApp,
+    view: dict[str, Any],
+    tags: list[str],
+    incident: str | None,
+    actions: list[str] | None,
 ) -> Any:
+    """Submit the modal; `actions` None: before the choices were shown (still loading)."""
     payload = {
         "type": "view_submission",
         "team": {"id": TEAM},
@@ -398,6 +403,61 @@ async def test_the_posted_context_mentions_who_is_on_call_and_names_the_unknown(
     assert "On call: <@U0CY>, Di Backup" in posted
     looked_up = [call.args["email"] for call in app.slack.calls_to("users.lookupByEmail")]
     assert sorted(looked_up) == ["cy@example.com", "di@example.com"]
+
+
+async def test_submit_attaches_to_the_picked_incident_whatever_rootly_lists_by_then(
+    app: SlackApp,
+) -> None:
+    payments = app.rootly.add_service("Payments API", cortex_id="payments-api")
+    incident = app.rootly.add_incident("Checkout down")  # active, in another channel
+    view = await opened_modal(app)
+    app.rootly.incidents[incident]["status"] = "resolved"  # no longer in the active list
+    await app.services.cache.invalidate((TEAM,))  # and the list the modal showed has expired
+
+    await submit(app, view, ["payments-api"], incident, [ids.ATTACH_TO_INCIDENT])
+    result = await app.slack.next_call("chat.postEphemeral")
+
+    assert app.rootly.incident_services[incident] == [payments]
+    assert "attached payments-api" in result.args["text"]
+
+
+async def test_a_submit_before_the_choices_show_does_what_its_button_said(app: SlackApp) -> None:
+    incident = app.rootly.add_incident("Checkout down", slack_channel_id=CHANNEL)
+    app.rootly.add_service("Payments API", cortex_id="payments-api")
+    await app.command("incident")
+    loading = (await app.slack.next_call("views.open")).args["view"]
+    view = await opened_modal(app)
+
+    await submit(app, view, ["payments-api"], None, None)
+    await app.slack.next_call("chat.postEphemeral")
+
+    assert loading["submit"]["text"] == "Post"
+    assert app.rootly.incident_services[incident] == []
+    assert len(app.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_the_global_shortcut_has_no_channel_to_post_in(app: SlackApp) -> None:
+    app.rootly.add_incident("Checkout down")
+
+    await app.shortcut(ids.INCIDENT_SHORTCUT)
+    updated = (await app.slack.next_call("views.update")).args["view"]
+
+    offered = block(updated, ids.INCIDENT_ACTIONS_BLOCK)["element"]["options"]
+    assert ids.POST_INCIDENT_SUMMARY not in [option["value"] for option in offered]
+    assert ticked(updated) == [ids.ATTACH_TO_INCIDENT]
+    assert updated["submit"]["text"] == "Attach"
+
+
+async def test_the_posted_context_mentions_owners_as_the_card_does(app: SlackApp) -> None:
+    app.slack.add_user("U0LEA", TEAM, name="Lea Owner", email="lea@example.com")
+    view = await opened_modal(app)
+
+    await submit(app, view, ["ledger", "payments-api"], None, [ids.POST_INCIDENT_SUMMARY])
+    await app.slack.next_call("chat.postEphemeral")
+
+    posted = str(app.slack.calls_to("chat.postMessage")[0].args["blocks"])
+    assert "Owners: <@U0LEA>" in posted
+    assert "Owners: Team-Pay" in posted
 
 
 async def test_a_service_not_in_rootly_is_pointed_to_sync(app: SlackApp) -> None:
