@@ -631,13 +631,19 @@ def parsed(service: str, model: type[ModelT], payload: Any) -> ModelT:
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        # People may read the detail: the model's name (the bot's own) goes to the log only.
-        log.info("%s answered an unexpected %s: %s", service, model.__name__, error)
+        # People may read the detail: the model's name (the bot's own) goes to the log only,
+        # with where the answer went wrong but never what it held (it may hold secrets).
+        log.info("%s answered an unexpected %s: %s", service, model.__name__, _where(error))
         count = error.error_count()
         problems = f"{count} problem" if count == 1 else f"{count} problems"
         raise UnreadableAnswerError(
             service, f"an answer of an unexpected shape ({problems})"
         ) from None
+
+
+def _where(error: ValidationError) -> str:
+    problems = error.errors(include_input=False, include_url=False, include_context=False)
+    return "; ".join(f"{'.'.join(map(str, p['loc']))} ({p['type']})" for p in problems[:5])
 
 
 def path_segment(identifier: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -499,6 +500,20 @@ async def test_garbage_for_the_service_itself_is_cortexs_fault_in_one_sentence(
     assert answer["text"].startswith("Cortex answered with something the bot cannot read")
     assert "which is on Cortex's side" in answer["text"]
     assert "EntityDetails" not in answer["text"]  # the bot's own model is not for people
+
+
+async def test_what_an_unreadable_answer_held_never_reaches_the_log(
+    app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    garbage = {"tag": "payments-api", "name": {"token": "s3cr3t-held-in-the-answer"}}
+    app.cortex.faults.append(Fault(garbage=garbage, path_contains="/catalog/payments-api"))
+
+    answer = await app.answer("payments-api")
+
+    assert answer["text"].startswith("Cortex answered with something the bot cannot read")
+    assert "EntityDetails" in caplog.text  # where it went wrong, for the operator
+    assert "s3cr3t-held-in-the-answer" not in caplog.text
 
 
 @pytest.mark.parametrize(
