@@ -25,7 +25,17 @@ def connect_button() -> Block:
     return actions(button("Connect Cortex", ids.OPEN_CONNECT, style="primary"))[0]
 
 
-def not_connected_blocks(slash: str) -> list[Block]:
+def not_connected_blocks(slash: str, *, admin: bool = True) -> list[Block]:
+    """Why nothing works yet; an admin gets the button to connect, a member whom to ask."""
+    if not admin:
+        return [
+            section(
+                Mrkdwn(
+                    "This workspace is not connected to Cortex yet: ask a workspace admin to "
+                    "connect it with `{} connect`."
+                ).format(slash)
+            )
+        ]
     return [
         section(
             Mrkdwn(

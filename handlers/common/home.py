@@ -169,11 +169,7 @@ def _raise_unless_call_error(error: BaseException) -> None:
 def home_view(parts: HomeParts, slash: str) -> View:
     blocks: list[Block] = [header("Cortex")]
     if parts.connection is None:
-        blocks += (
-            not_connected_blocks(slash)
-            if parts.admin
-            else [section(not_connected_for_members(slash))]
-        )
+        blocks += not_connected_blocks(slash, admin=parts.admin)
     else:
         if parts.yours is not None:
             blocks += your_services_blocks(parts.yours, slash)
@@ -189,13 +185,6 @@ def home_view(parts: HomeParts, slash: str) -> View:
     )
     blocks += [DividerBlock(), context(help_line)]
     return home(blocks)
-
-
-def not_connected_for_members(slash: str) -> Mrkdwn:
-    return Mrkdwn(
-        "This workspace is not connected to Cortex yet: ask a workspace admin to connect it "
-        "with `{} connect`."
-    ).format(slash)
 
 
 def no_email(slash: str) -> Mrkdwn:

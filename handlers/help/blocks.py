@@ -37,11 +37,12 @@ class Example:
             return None
         first = usable[0]
         word = first.name.split()[0]
-        return cls(first.tag, word.lower() if len(word) >= SEARCH_WORD_MIN else first.tag)
+        searchable = len(word) >= SEARCH_WORD_MIN and _typeable(word)
+        return cls(first.tag, word.lower() if searchable else first.tag)
 
 
 def _typeable(text: str) -> bool:
-    """Whether a tag can be typed after the command as one word and shown inside `code`."""
+    """Whether a word can be typed after the command as one word and shown inside `code`."""
     return text.isprintable() and not any(char in text for char in " `\"'")
 
 
@@ -62,15 +63,6 @@ def _examples(example: Example, slash: str) -> Block:
     return section(Mrkdwn("*Try*\n{}").format(Mrkdwn("\n").join(tried)))
 
 
-def _not_connected_for_members(slash: str) -> Block:
-    return section(
-        Mrkdwn(
-            "This workspace is not connected to Cortex yet: ask a workspace admin to run "
-            "`{} connect`."
-        ).format(slash)
-    )
-
-
 def help_blocks(
     lines: Sequence[HelpLine],
     slash: str,
@@ -89,7 +81,7 @@ def help_blocks(
         ),
     ]
     if not connected:
-        blocks += not_connected_blocks(slash) if admin else [_not_connected_for_members(slash)]
+        blocks += not_connected_blocks(slash, admin=admin)
     for task in Task:
         listed = [line for line in lines if line.task is task]
         if listed:

@@ -70,11 +70,17 @@ def test_examples_name_a_service_of_this_workspace_and_none_when_it_is_not_known
     assert "*Try*" not in unknown  # no made-up service
 
 
+def test_a_search_word_that_cannot_be_typed_gives_way_to_the_tag() -> None:
+    example = Example.among([Entity(tag="edge", name="`edge` proxy")])
+
+    assert example == Example("edge", "edge")
+
+
 @pytest.mark.parametrize(
     ("connected", "admin", "button", "note"),
     [
         (False, True, True, "A workspace admin can connect it"),
-        (False, False, False, "ask a workspace admin to run `/cortex connect`"),
+        (False, False, False, "ask a workspace admin to connect it with `/cortex connect`"),
         (True, True, False, None),
         (True, False, False, None),
     ],
@@ -133,7 +139,7 @@ async def test_an_empty_command_is_help_and_members_get_no_connect_button(
     answer = await slack_app.answer("", user=MEMBER)
 
     assert "/cortex search" in str(answer["blocks"])
-    assert "ask a workspace admin to run `/cortex connect`" in str(answer["blocks"])
+    assert "ask a workspace admin to connect it with `/cortex connect`" in str(answer["blocks"])
     assert ids.OPEN_CONNECT not in str(answer["blocks"])
 
 
