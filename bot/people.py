@@ -84,7 +84,7 @@ class MemberDirectory:
         if error is None:
             known[email] = task.result()
         elif isinstance(error, UnavailableError):
-            log.info("no member found for an email in %s: %s", team_id, error)
+            log.info("the chat side could not say who has an email in %s: %s", team_id, error)
         else:
             # A mention is a nicety: a lookup failing in any other way (the network) costs the
             # mention, not the answer it is part of.

@@ -109,16 +109,16 @@ async def publish_home(invocation: Invocation, user_id: str) -> None:
     if connection is None:
         parts = HomeParts(admin, None)
     else:
-        yours, digests = await asyncio.gather(
+        # Everything read at once: an admin's status does not wait for the member lookups.
+        admin_reads = (
+            [services.sync.status(team_id), services.autopilot.status(team_id)] if admin else []
+        )
+        yours, digests, *statuses = await asyncio.gather(
             your_services(invocation, connection, person.email),
             services.digests.for_workspace(team_id),
+            *admin_reads,
         )
-        status, autopilot = (
-            await asyncio.gather(services.sync.status(team_id), services.autopilot.status(team_id))
-            if admin
-            else (None, None)
-        )
-        parts = HomeParts(admin, connection, yours, digests, status, autopilot)
+        parts = HomeParts(admin, connection, yours, digests, *statuses)
     await client.views_publish(user_id=user_id, view=home_view(parts, invocation.slash))
 
 

@@ -26,7 +26,7 @@ from bot.sync import SyncField, SyncJob, SyncProgress, SyncReport
 from handlers.common import ids
 from handlers.common.acking import admin_only
 from handlers.common.context import Invocation, is_admin, post_message, services_of, share_file
-from handlers.common.errors import user_message
+from handlers.common.errors import slack_error, user_message
 from handlers.common.kit import Message
 from handlers.common.live import LiveMessage
 from handlers.common.mrkdwn import Mrkdwn, mention
@@ -63,8 +63,7 @@ async def start_sync(invocation: Invocation) -> None:
         await job.abandon()
         if not isinstance(error, SlackApiError):
             raise
-        slack_error = str(error.response.get("error"))
-        await _respond(invocation, cannot_post_message(slack_error, invocation.slash))
+        await _respond(invocation, cannot_post_message(slack_error(error), invocation.slash))
         return
     await _run_live(job, live, invocation)
 
@@ -106,7 +105,7 @@ async def _refused(sharing: Awaitable[None], report: SyncReport) -> Message | No
         await sharing
     except SlackClientError as error:
         # Slack's refusal (a missing scope...), or the upload URL refusing the bytes.
-        code = str(error.response.get("error")) if isinstance(error, SlackApiError) else "upload"
+        code = slack_error(error) if isinstance(error, SlackApiError) else "upload"
         log.warning("could not share the full sync plan of %s: %s", report.team_id, code)
         return full_plan_refused(code)
     return None
