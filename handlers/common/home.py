@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 
 SYNC_TITLE = "Cortex → Rootly sync"
 SHOWN_PROBLEMS = 5
-# The services App Home shows in full (who is on call, the last deploy): two reads each.
+# The services App Home shows in full (who is on call, the last deploy): a few reads each,
+# cached like the card's.
 HOME_SERVICES = 5
 
 
