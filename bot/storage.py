@@ -11,6 +11,9 @@ up to date, or the process refuses to start, naming `cortex-bot migrate`. `/heal
 from __future__ import annotations
 
 import asyncio
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -96,7 +99,21 @@ def alembic_config(database_url: str) -> Config:
 
 def migrate(database_url: str) -> None:
     """Bring the schema up to date. Runs its own event loop: call it outside one, or in a thread."""
-    command.upgrade(alembic_config(database_url), "head")
+    path = sqlite_path(database_url)
+    with _taking_turns(path) if path else nullcontext():
+        command.upgrade(alembic_config(database_url), "head")
+
+
+@contextmanager
+def _taking_turns(database: Path) -> Iterator[None]:
+    """Processes migrating one SQLite file at once (`serve` and `worker` starting together) take
+    turns: Alembic runs SQLite's DDL outside a transaction, so the second would find half a
+    schema. The lock is a file of its own: closing any descriptor of the database itself would
+    drop SQLite's own locks."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(f"{database.name}.migrating"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 # How long a health check waits for the database: an orchestrator's probe must get an answer.

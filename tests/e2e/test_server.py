@@ -215,6 +215,17 @@ async def test_rotate_keys_then_restart_with_only_the_new_key(tmp_path: Path) ->
     assert webhook[1].get_secret_value() == "webhook-secret"
 
 
+async def test_processes_starting_together_on_one_sqlite_file_take_turns_migrating(
+    tmp_path: Path,
+) -> None:
+    # Without turns, two of three such rounds ended with "table digests already exists".
+    for round_ in range(3):
+        base = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / f'bot-{round_}.db'}"}
+        ran = await asyncio.gather(*(run_cli("migrate", env=base, cwd=tmp_path) for _ in range(4)))
+
+        assert [code for code, _, _ in ran] == [0] * 4, [err for _, _, err in ran]
+
+
 async def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
     code, out, _ = await run_cli("keygen", env={}, cwd=tmp_path)
 
