@@ -4,7 +4,6 @@ the message shortcut "Record as Cortex event"."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
@@ -64,10 +63,10 @@ Build = Callable[[str | None], View]
 
 def _builder(prefill: RecordDeploy | RecordEvent, channel: str) -> Build:
     """The form for `prefill`, given the service's name once known."""
-    now = datetime.now(UTC)
+    opened = datetime.now(UTC)
     if isinstance(prefill, RecordDeploy):
-        return lambda name: deploy_modal(prefill, channel, when=now, name=name)
-    return lambda name: event_modal(prefill, channel, when=now, name=name)
+        return lambda name: deploy_modal(prefill, channel, opened=opened, name=name)
+    return lambda name: event_modal(prefill, channel, opened=opened, name=name)
 
 
 async def _open_form(invocation: Invocation, prefill: RecordDeploy | RecordEvent) -> None:
@@ -171,14 +170,12 @@ async def _checked(
     return catalog
 
 
-def _recorder(invocation: Invocation, catalog: Catalog) -> Recorder:
-    view = invocation.body["view"]
-    metadata = json.loads(view.get("private_metadata") or "{}")
+def _recorder(invocation: Invocation, catalog: Catalog, form: Form) -> Recorder:
     origin = Origin(
         team_id=invocation.team_id,
         user_id=invocation.user_id,
-        channel_id=metadata.get("channel") or None,
-        request_id=view["id"],
+        channel_id=form.channel,
+        request_id=invocation.body["view"]["id"],
     )
     return Recorder(invocation.services, invocation.client, catalog, origin)
 
@@ -193,11 +190,11 @@ def submission(errors_of: Validate, record: Record) -> Callable[..., Awaitable[N
     async def submit(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
-        form = Form(body["view"]["state"]["values"])
+        form = Form.of(body["view"])
         catalog = await _checked(ack, context, form, errors_of(form))
         if catalog is not None:
             continue_in_background(
-                lambda invocation: record(invocation, _recorder(invocation, catalog), form),
+                lambda invocation: record(invocation, _recorder(invocation, catalog, form), form),
                 Invocation.of(context, client, body),
                 context,
             )
@@ -210,7 +207,7 @@ async def submit_deploy(invocation: Invocation, recorder: Recorder, form: Form) 
     deploy = NewDeploy(
         title=form.title,
         type=DeployType(picked or DeployType.DEPLOY),
-        timestamp=form.moment(ids.WHEN_BLOCK, ids.WHEN_PICKER),
+        timestamp=form.when,
         environment=form.selected(ids.ENVIRONMENT_BLOCK, ids.ENVIRONMENT_SELECT) or None,
         sha=form.text(ids.SHA_BLOCK, ids.SHA_INPUT) or None,
         url=form.url or None,
@@ -225,7 +222,7 @@ async def submit_event(_invocation: Invocation, recorder: Recorder, form: Form) 
         title=form.title,
         description=form.text(ids.DESCRIPTION_BLOCK, ids.DESCRIPTION_INPUT) or None,
         url=form.url or None,
-        timestamp=form.moment(ids.WHEN_BLOCK, ids.WHEN_PICKER),
+        timestamp=form.when,
     )
     await recorder.event(form.tag, event)
 
@@ -243,20 +240,22 @@ async def record_message_as_event(invocation: Invocation) -> None:
     body, client = invocation.body, invocation.client
     message, channel = body["message"], invocation.channel_id
     text = message.get("text", "")
-    when = datetime.fromtimestamp(float(message["ts"]), UTC)
+    opened, happened = datetime.now(UTC), datetime.fromtimestamp(float(message["ts"]), UTC)
     prefill = RecordEvent(title=_title(text) or None)
     # Open first (the trigger lasts 3 s), then add the link to the message once Slack gives it.
-    opened = await client.views_open(
+    shown = await client.views_open(
         trigger_id=body["trigger_id"],
-        view=event_modal(prefill, channel, description=text, when=when),
+        view=event_modal(prefill, channel, description=text, opened=opened, happened=happened),
     )
     permalink = await client.chat_getPermalink(channel=channel, message_ts=message["ts"])
     with_link = replace(prefill, url=permalink["permalink"])
     try:
         await client.views_update(
-            view_id=opened["view"]["id"],
-            hash=opened["view"]["hash"],
-            view=event_modal(with_link, channel, description=text, when=when),
+            view_id=shown["view"]["id"],
+            hash=shown["view"]["hash"],
+            view=event_modal(
+                with_link, channel, description=text, opened=opened, happened=happened
+            ),
         )
     except SlackApiError as error:
         # hash_conflict: the person already edited the modal; their input wins over the link.

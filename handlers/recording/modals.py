@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,8 +85,12 @@ def _title_input(value: str | None, hint: str | None = None) -> InputBlock:
     )
 
 
-def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], channel: str) -> View:
-    metadata = json.dumps({"channel": channel})
+def _modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], channel: str, opened: datetime
+) -> View:
+    """`opened`: when the form opened, kept so that the submission can tell whether the "When"
+    picker was left at that time (see `Form.when`)."""
+    metadata = json.dumps({"channel": channel, "opened": _seconds(opened)})
     return modal(callback_id, title, blocks, submit=submit, private_metadata=metadata)
 
 
@@ -124,20 +128,24 @@ def typed_choices(typed: str, known: Sequence[str]) -> list[Option]:
     return options((name, name) for name in [*mine, *matching])
 
 
+def _seconds(moment: datetime) -> int:
+    """A time as the "When" picker holds it: in whole seconds."""
+    return int(moment.timestamp())
+
+
 def _when(when: datetime) -> InputBlock:
     return InputBlock(
         block_id=ids.WHEN_BLOCK,
         label=plain("When"),
-        element=DateTimePickerElement(
-            action_id=ids.WHEN_PICKER, initial_date_time=int(when.timestamp())
-        ),
+        element=DateTimePickerElement(action_id=ids.WHEN_PICKER, initial_date_time=_seconds(when)),
     )
 
 
 def deploy_modal(
-    prefill: RecordDeploy, channel: str, *, when: datetime, name: str | None = None
+    prefill: RecordDeploy, channel: str, *, opened: datetime, name: str | None = None
 ) -> View:
-    """`name`: the prefilled service's name, once known."""
+    """`opened`: when the form opened, where its "When" picker starts. `name`: the prefilled
+    service's name, once known."""
     deploy_type = prefill.deploy_type or DeployType.DEPLOY
     choices = options((name.title(), name) for name in DEPLOY_TYPES)
     blocks: list[Block] = [
@@ -167,9 +175,9 @@ def deploy_modal(
             hint="A commit, build number or image digest.",
         ),
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
-        _when(when),
+        _when(opened),
     ]
-    return _modal(ids.DEPLOY_VIEW, "Record a deploy", "Record", blocks, channel)
+    return _modal(ids.DEPLOY_VIEW, "Record a deploy", "Record", blocks, channel, opened)
 
 
 def event_modal(
@@ -177,10 +185,12 @@ def event_modal(
     channel: str,
     *,
     description: str | None = None,
-    when: datetime,
+    opened: datetime,
+    happened: datetime | None = None,
     name: str | None = None,
 ) -> View:
-    """`name`: the prefilled service's name, once known."""
+    """`opened`: when the form opened; its "When" picker starts at `happened` if known (a
+    message's time), else then. `name`: the prefilled service's name, once known."""
     blocks: list[Block] = [
         service_picker(prefill.tag, name=name),
         _choice(
@@ -201,9 +211,9 @@ def event_modal(
             limit=DESCRIPTION_LIMIT,
         ),
         _text_input(ids.URL_BLOCK, ids.URL_INPUT, "Link", prefill.url, hint="https://…"),
-        _when(when),
+        _when(happened or opened),
     ]
-    return _modal(ids.EVENT_VIEW, "Add a Cortex event", "Add event", blocks, channel)
+    return _modal(ids.EVENT_VIEW, "Add a Cortex event", "Add event", blocks, channel, opened)
 
 
 # --- what was submitted --------------------------------------------------------------------------
@@ -211,9 +221,15 @@ def event_modal(
 
 @dataclass(frozen=True)
 class Form:
-    """The values of a submitted modal, read by block and action ID."""
+    """The values of a submitted modal, read by block and action ID, and what the modal kept in
+    its private metadata."""
 
     values: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, view: dict[str, Any]) -> Form:
+        return cls(view["state"]["values"], json.loads(view.get("private_metadata") or "{}"))
 
     def text(self, block_id: str, action_id: str) -> str:
         return str(self.values.get(block_id, {}).get(action_id, {}).get("value") or "").strip()
@@ -222,9 +238,22 @@ class Form:
         option = self.values.get(block_id, {}).get(action_id, {}).get("selected_option") or {}
         return str(option.get("value") or "")
 
-    def moment(self, block_id: str, action_id: str) -> datetime:
-        picked = self.values.get(block_id, {}).get(action_id, {}).get("selected_date_time")
-        return datetime.fromtimestamp(int(picked), UTC) if picked else datetime.now(UTC)
+    @property
+    def when(self) -> datetime:
+        """The time picked; now if the picker was left at the time the form opened (the person
+        meant when they submit, not when they began: a form filled in for a while would otherwise
+        record the past, and miss the digest window it happened in) or shows none."""
+        picked = (
+            self.values.get(ids.WHEN_BLOCK, {}).get(ids.WHEN_PICKER, {}).get("selected_date_time")
+        )
+        if not picked or picked == self.metadata.get("opened"):
+            return datetime.now(UTC)
+        return datetime.fromtimestamp(int(picked), UTC)
+
+    @property
+    def channel(self) -> str | None:
+        """Where the form was opened, to announce there."""
+        return self.metadata.get("channel") or None
 
     @property
     def tag(self) -> str:
