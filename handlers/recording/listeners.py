@@ -33,7 +33,7 @@ from handlers.recording.modals import (
     service_error,
     typed_choices,
 )
-from handlers.recording.recorder import Origin, Recorder
+from handlers.recording.recorder import Origin, Recorder, tagged
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,22 @@ def _builder(prefill: RecordDeploy | RecordEvent, channel: str) -> Build:
     return lambda name: event_modal(prefill, channel, opened=opened, name=name)
 
 
+async def _listed_name(invocation: Invocation, tag: str) -> str:
+    """The name of the service tagged `tag` in the catalog's listing (cached: the card, the
+    picker and the submission's check read it too), empty when it is not listed."""
+    service = tagged((await (await invocation.catalog()).services()).value, tag)
+    return service.name if service else ""
+
+
 async def _open_form(invocation: Invocation, prefill: RecordDeploy | RecordEvent) -> None:
     """Open the form first (the trigger expires 3 s after the click or command), then show a
-    prefilled service by its name once Cortex says it (read as the card reads it, cached)."""
+    prefilled service by its name once the catalog's listing says it."""
     build, tag = _builder(prefill, invocation.channel_id), prefill.tag
     opened = await open_modal(invocation.client, invocation.body, build(None))
     if not tag:
         return
     try:
-        name = (await (await invocation.catalog()).entity(tag)).value.name
+        name = await _listed_name(invocation, tag)
     except BotError as error:
         # The form keeps the tag; submitting says what is wrong, if anything is.
         log.info("the form for %s in %s keeps its tag: %s", tag, invocation.team_id, error)

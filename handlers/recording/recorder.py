@@ -7,7 +7,7 @@ origin (its trigger or view) and on what it records makes a Slack retry or a dou
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.catalog import Catalog
-from bot.cortex.models import NewCustomEvent, NewDeploy
+from bot.cortex.models import Entity, NewCustomEvent, NewDeploy
 from bot.errors import ApiError, CallError, UnavailableError
 from bot.services import Services
 from handlers.common.context import post_message, tell_user
@@ -26,6 +26,11 @@ from handlers.recording.blocks import deploy_recorded, event_recorded
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def tagged(listing: Iterable[Entity], tag: str) -> Entity | None:
+    """The service tagged exactly `tag` in a catalog's listing (what resolving a tag found)."""
+    return next((service for service in listing if service.tag == tag), None)
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,14 @@ class Recorder:
             await self.announce(event_recorded(self.origin.user_id, name, tag, recorded))
 
     async def _name(self, tag: str) -> str:
-        """The service's name, as news names it (its entity, cached as the card reads it); its
-        tag when Cortex has no name for it or cannot say."""
+        """The service's name, as news names it; its tag when Cortex has no name for it or cannot
+        say. Taken from the catalog's listing, which resolving the tag (or the form's check of it)
+        has just read, so no request is made for it; else from the entity, which resolving reads
+        (and caches) for a service created since that listing."""
+        listed = tagged(await self.catalog.known_services(), tag)
         try:
-            return (await self.catalog.entity(tag)).value.name.strip() or tag
+            service = listed or (await self.catalog.entity(tag)).value
+            return service.name.strip() or tag
         except CallError as error:
             log.info("announcing a recording on %s by its tag: %s", tag, type(error).__name__)
             return tag

@@ -185,6 +185,37 @@ async def test_a_tag_typed_in_other_case_is_resolved_through_the_catalog(app: Sl
     assert [b["elements"][0]["value"] for b in announced.args["blocks"][1:]] == ["payments-api"]
 
 
+def asked(app: SlackApp) -> list[tuple[str, str]]:
+    return [(request.method, request.path) for request in app.cortex.received]
+
+
+LISTING = ("GET", "/api/v1/catalog")
+DEPLOY_WRITE = ("POST", "/api/v1/catalog/payments-api/deploys")
+
+
+async def test_a_recording_asks_cortex_only_for_the_catalog_and_the_write(app: SlackApp) -> None:
+    """The news names the service as the catalog lists it: no request for its entity."""
+    await app.command("deploy payments-api v1 env=prod")
+    announced = await app.slack.next_call("chat.postMessage")
+
+    assert asked(app) == [LISTING, DEPLOY_WRITE]
+    assert "*Payments API*" in announced.args["text"]
+
+
+async def test_a_form_asks_cortex_only_for_the_catalog_and_the_write(app: SlackApp) -> None:
+    """The prefilled service shows by the name the catalog lists, which the submission's check
+    reads too; the news names it so as well."""
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.update")
+    view = next(iter(app.slack.views.values()))
+
+    await submit_modal(app, view, title_input="v2")
+    announced = await app.slack.next_call("chat.postMessage")
+
+    assert asked(app) == [LISTING, DEPLOY_WRITE]
+    assert "*Payments API*" in announced.args["text"]
+
+
 async def test_an_unknown_service_gets_suggestions_and_nothing_is_recorded(app: SlackApp) -> None:
     await app.command("deploy paymnts-api v1")
     answer = await app.slack.next_response()
