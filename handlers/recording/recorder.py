@@ -119,4 +119,4 @@ class Recorder:
             note = context(Mrkdwn("Invite me to this channel to share these with everyone."))
             await origin.respond(Message(news.text, [*news.blocks, note]))
         else:
-            await tell_user(self.client, origin.user_id, origin.channel_id, news.text)
+            await tell_user(self.client, origin.user_id, origin.channel_id, news)

@@ -236,6 +236,23 @@ async def test_a_private_channel_without_the_bot_still_confirms_to_the_user(app:
     assert len(posted_deploys(app)) == 1
 
 
+async def test_a_form_in_a_channel_without_the_bot_tells_the_user_with_the_card_button(
+    app: SlackApp,
+) -> None:
+    app.slack.failures["chat.postMessage"] = "not_in_channel"
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view = next(iter(app.slack.views.values()))
+
+    await submit_modal(app, view, title_input="v1")
+    told = await app.slack.next_call("chat.postEphemeral")
+
+    assert told.args["user"] == MEMBER
+    assert "deployed *Payments API* `v1`" in told.args["text"]
+    [button] = told.args["blocks"][1]["elements"]
+    assert button["value"] == "payments-api"
+
+
 # --- the modals --------------------------------------------------------------------------------
 
 
