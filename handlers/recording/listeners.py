@@ -76,29 +76,40 @@ async def _listed_name(invocation: Invocation, tag: str) -> str:
     return service.name if service else ""
 
 
-async def _open_form(invocation: Invocation, prefill: RecordDeploy | RecordEvent) -> None:
-    """Open the form first (the trigger expires 3 s after the click or command), then show a
-    prefilled service by its name once the catalog's listing says it."""
-    build, tag = _builder(prefill, invocation.channel_id), prefill.tag
-    opened = await open_modal(invocation.client, invocation.body, build(None))
-    if not tag:
+async def _open_then_update(
+    invocation: Invocation, first: View, later: Callable[[], Awaitable[View | None]]
+) -> None:
+    """Open `first` at once (the trigger expires 3 s after the click, command or shortcut), then
+    replace it with what `later` makes, if anything, once that is known."""
+    opened = await open_modal(invocation.client, invocation.body, first)
+    view = await later()
+    if view is None:
         return
     try:
-        name = await _listed_name(invocation, tag)
-    except BotError as error:
-        # The form keeps the tag; submitting says what is wrong, if anything is.
-        log.info("the form for %s in %s keeps its tag: %s", tag, invocation.team_id, error)
-        return
-    if not name.strip():
-        return
-    try:
-        await invocation.client.views_update(
-            view_id=opened["id"], hash=opened["hash"], view=build(name)
-        )
+        await invocation.client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
     except SlackApiError as error:
-        # hash_conflict: the form changed meanwhile; what the person sees wins.
+        # hash_conflict: the form was updated since it opened (typing does not change its hash,
+        # a newer update does); this update, made from what was known before, gives way to it.
         if error.response.get("error") != "hash_conflict":
             raise
+
+
+async def _open_form(invocation: Invocation, prefill: RecordDeploy | RecordEvent) -> None:
+    """The form, showing a prefilled service by its name once the catalog's listing says it."""
+    build, tag = _builder(prefill, invocation.channel_id), prefill.tag
+
+    async def named() -> View | None:
+        if not tag:
+            return None
+        try:
+            name = await _listed_name(invocation, tag)
+        except BotError as error:
+            # The form keeps the tag; submitting says what is wrong, if anything is.
+            log.info("the form for %s in %s keeps its tag: %s", tag, invocation.team_id, error)
+            return None
+        return build(name) if name.strip() else None
+
+    await _open_then_update(invocation, build(None), named)
 
 
 async def deploy(invocation: Invocation, command: RecordDeploy) -> None:
@@ -243,28 +254,17 @@ def _title(text: str) -> str:
 
 
 async def record_message_as_event(invocation: Invocation) -> None:
-    """The event modal, prefilled from the message."""
-    body, client = invocation.body, invocation.client
-    message, channel = body["message"], invocation.channel_id
+    """The event modal, prefilled from the message, and its link once Slack gives it."""
+    client, channel, message = invocation.client, invocation.channel_id, invocation.body["message"]
     text = message.get("text", "")
     opened, happened = datetime.now(UTC), datetime.fromtimestamp(float(message["ts"]), UTC)
     prefill = RecordEvent(title=_title(text) or None)
-    # Open first (the trigger lasts 3 s), then add the link to the message once Slack gives it.
-    shown = await client.views_open(
-        trigger_id=body["trigger_id"],
-        view=event_modal(prefill, channel, description=text, opened=opened, happened=happened),
-    )
-    permalink = await client.chat_getPermalink(channel=channel, message_ts=message["ts"])
-    with_link = replace(prefill, url=permalink["permalink"])
-    try:
-        await client.views_update(
-            view_id=shown["view"]["id"],
-            hash=shown["view"]["hash"],
-            view=event_modal(
-                with_link, channel, description=text, opened=opened, happened=happened
-            ),
-        )
-    except SlackApiError as error:
-        # hash_conflict: the person already edited the modal; their input wins over the link.
-        if error.response.get("error") != "hash_conflict":
-            raise
+
+    def form(filled: RecordEvent) -> View:
+        return event_modal(filled, channel, description=text, opened=opened, happened=happened)
+
+    async def with_link() -> View:
+        permalink = await client.chat_getPermalink(channel=channel, message_ts=message["ts"])
+        return form(replace(prefill, url=permalink["permalink"]))
+
+    await _open_then_update(invocation, form(prefill), with_link)
