@@ -110,22 +110,27 @@ def rank_for_typeahead(text: str, items: Sequence[NamedT], limit: int) -> list[N
 
 
 def search(text: str, entities: Sequence[Entity]) -> Found[Entity]:
-    """Cortex's kind of search: tag and name matches first (ranked as in the pickers), then the
-    services whose description, owners or groups hold every word; all of them, so a page can say
-    how many there are. Only when nothing matches are the closest services offered instead."""
+    """Cortex's kind of search: tag and name matches of the whole text first (ranked as in the
+    pickers), then the tags or names holding every word in another order, then the services
+    whose description, owners or groups hold every word; all of them, so a page can say how many
+    there are. Only when nothing matches are the closest services offered instead."""
     wanted = text.strip().lower()
     if not wanted:
         return Found(())
     named = _by_tag_or_name(wanted, entities)
     taken = {entity.tag for entity in named}
     words = wanted.split()
-    described = [
-        entity
-        for entity in entities
-        if entity.tag not in taken and all(word in _searchable(entity) for word in words)
-    ]
-    if named or described:
-        return Found((*named, *described))
+    named_by_words: list[Entity] = []
+    described: list[Entity] = []
+    for entity in entities:
+        if entity.tag in taken:
+            continue
+        if _tag_or_name_holds(words, entity):
+            named_by_words.append(entity)
+        elif all(word in _searchable(entity) for word in words):
+            described.append(entity)
+    if named or named_by_words or described:
+        return Found((*named, *named_by_words, *described))
     return Found((), tuple(closest(text, entities, SUGGESTIONS)))
 
 
@@ -149,6 +154,13 @@ def _then_closest(
         rest = [item for item in items if item.tag not in taken]
         ranked = ranked + closest(text, rest, limit - len(ranked))
     return ranked[:limit]
+
+
+def _tag_or_name_holds(words: Sequence[str], item: Named) -> bool:
+    """Whether the tag, or the name, holds every word (lower-cased), in any order."""
+    return any(
+        all(word in text for word in words) for text in (item.tag.lower(), item.name.lower())
+    )
 
 
 def _searchable(entity: Entity) -> str:

@@ -308,6 +308,19 @@ async def test_search_finds_words_in_descriptions_owners_and_groups_from_the_cat
     assert app.cortex.count() == 1  # one listing of the catalog, then answers from the cache
 
 
+async def test_search_ranks_names_holding_every_word_before_descriptions(app: SlackApp) -> None:
+    app.cortex.add_service("client-lib", "Client Lib", description="Calls the payments API.")
+    app.cortex.add_service("payments-gateway-api", "Payments Gateway API")
+
+    answer = await app.answer("search api payments")
+
+    assert [r["accessory"]["value"] for r in rows(answer)] == [
+        "payments-api",
+        "payments-gateway-api",
+        "client-lib",  # only its description says "payments API"
+    ]
+
+
 async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
     for number in range(20):
         app.cortex.add_deploy("search", f"build {number:02d}", NOW - timedelta(days=number))
