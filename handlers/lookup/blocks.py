@@ -136,10 +136,12 @@ def service_card(
 def search_results(words: str, found: Found[Entity], offset: int, slash: str) -> list[Block]:
     """A page of what matched, best first, saying how many there are in all ("10 of 37"), with
     *More* while there are more; nothing matched: the closest services, or nothing rather than
-    an unrelated one."""
+    an unrelated one. An offset past the end (a *More* from before the catalog shrank) shows the
+    last page."""
     if not found.matches:
         return suggestions(words, found.suggestions, slash)
     total = len(found.matches)
+    offset = min(offset, (total - 1) // SEARCH_RESULTS * SEARCH_RESULTS)
     page = found.matches[offset : offset + SEARCH_RESULTS]
     shown = (
         Mrkdwn("{}").format(plural(total, "service"))

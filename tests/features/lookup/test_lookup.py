@@ -257,6 +257,18 @@ async def test_search_says_how_many_match_and_pages_them_with_more(app: SlackApp
     assert app.cortex.count() == 1  # both pages from one listing of the catalog
 
 
+async def test_a_more_button_past_the_end_of_search_shows_the_last_page(app: SlackApp) -> None:
+    for number in range(11):
+        app.cortex.add_service(f"payments-extra-{number:02d}")  # 13 match with the seeded two
+
+    await app.click(ids.MORE_RESULTS, value="20|payments")  # from when more services matched
+    page = await app.slack.next_response(1)
+
+    assert page["blocks"][0]["text"]["text"] == "11 to 13 of 13 services match `payments`:"
+    assert len(rows(page)) == 3
+    assert ids.MORE_RESULTS not in str(page["blocks"])
+
+
 async def test_search_for_nothing_like_any_service_offers_none(app: SlackApp) -> None:
     nothing = await app.answer("search zzqx")
     typo = await app.answer("search paymnts")
