@@ -21,6 +21,7 @@ from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient, cortex_api
 from bot.egress import AddressPolicy, open_egress
+from bot.finder import find_named
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex
 
 CONCURRENCY = 20
@@ -55,7 +56,7 @@ async def run_cached(catalog: Catalog, typed: list[str]) -> None:
 
     async def lookup(text: str) -> None:
         async with gate:
-            found = await catalog.find(text)
+            found = find_named(text, (await catalog.services()).value)
             target = found.match or found.suggestions[0]
             await catalog.entity(target.tag)
 

@@ -34,7 +34,7 @@ from bot.cortex.models import (
     Team,
 )
 from bot.errors import NotFoundError, UnknownScorecardError, UnknownServiceError
-from bot.finder import FindResult, Found, find_named, rank_for_typeahead, search
+from bot.finder import Found, find_named, rank_for_typeahead, search
 from bot.oncall import OnCall, OnCallSource, rootly_oncall
 from bot.people import email_key
 from bot.rootly.client import RootlyClient
@@ -279,9 +279,6 @@ class Catalog:
         recorded = await self.client.add_custom_event(tag, event)
         await self._cache.invalidate((*self._scope, "events", tag))
         return recorded
-
-    async def find(self, text: str) -> FindResult[Entity]:
-        return find_named(text, (await self.services()).value)
 
     async def resolve_scorecard(self, text: str) -> Scorecard:
         """The scorecard `text` names: by tag, then by exact name. When none matches,

@@ -12,7 +12,7 @@ from bot.cache import MISSING_TTL, ResponseCache
 from bot.catalog import Catalog, Ttl
 from bot.cortex import CortexClient
 from bot.cortex.models import DeployType, NewDeploy
-from bot.errors import NotFoundError, UnavailableError
+from bot.errors import NotFoundError, UnavailableError, UnknownServiceError
 from bot.http import JsonApi
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
 
@@ -248,18 +248,21 @@ def fetching(value: str) -> Callable[[], Awaitable[str]]:
     return fetch
 
 
-async def test_finder_and_typeahead_read_the_cached_catalog(
+async def test_resolving_and_typeahead_read_the_cached_catalog(
     catalog: Catalog, fake_cortex: FakeCortex
 ) -> None:
     fake_cortex.add_service("payments-api", "Payments API")
     fake_cortex.add_service("search-api", "Search API")
 
-    found = await catalog.find("Payments API")
-    suggestions = await catalog.find("paymnts")
+    async def tag_of(tag: str) -> str:
+        return tag
+
+    found = await catalog.resolve("Payments API", tag_of)
+    with pytest.raises(UnknownServiceError) as typo:  # two words: no check for a new service
+        await catalog.resolve("paymnts api", tag_of)
     options = await catalog.typeahead("se")
 
-    assert found.match is not None
-    assert found.match.tag == "payments-api"
-    assert [entity.tag for entity in suggestions.suggestions][:1] == ["payments-api"]
+    assert found == "payments-api"
+    assert [entity.tag for entity in typo.value.suggestions][:1] == ["payments-api"]
     assert [entity.tag for entity in options][:1] == ["search-api"]
     assert fake_cortex.count("GET", "/api/v1/catalog") == 1
