@@ -178,7 +178,7 @@ async def service_options(
 
 
 async def open_lookup(invocation: Invocation) -> None:
-    await invocation.client.views_open(trigger_id=invocation.trigger_id, view=picker_modal())
+    await open_modal(invocation.client, invocation.body, picker_modal())
 
 
 async def fill_card(invocation: Invocation) -> None:
