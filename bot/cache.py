@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from cachetools import TLRUCache
+from cachetools import Cache, TLRUCache
 from pydantic import TypeAdapter
 
 from bot.errors import (
@@ -197,13 +197,21 @@ class ResponseCache:
         keys = self._keys_by_kind.get(prefix, {})
         held: list[Any] = []
         for key in list(keys):
-            entry = self._entries.get(key)
+            entry = self._untouched(key)
             if entry is None:
                 del keys[key]
                 self._indexed -= 1
             elif entry.missing is None:
                 held.append(entry.value)
         return held
+
+    def _untouched(self, key: CacheKey) -> Entry | None:
+        """The entry for `key` unless it expired, read without marking it just used (as `get`
+        would): reading what is held for suggestions must not keep it from being evicted."""
+        if key not in self._entries:  # checks expiry, keeps the order of use
+            return None
+        entry: Entry = Cache.__getitem__(self._entries, key)
+        return entry
 
     def _hit(self, entry: Entry, kind: str) -> Cached[Any]:
         self.stats.hits += 1

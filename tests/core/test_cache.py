@@ -241,6 +241,21 @@ async def test_what_is_held_is_what_the_cache_still_has_however_many_came_and_we
     assert small.held(("T-1", "url", "fp", "entity")) == []
 
 
+async def test_reading_what_is_held_does_not_keep_an_entry_from_being_evicted(
+    clock: ManualClock,
+) -> None:
+    small = ResponseCache(max_entries=2, clock=clock)
+    deploys = ("T-1", "url", "fp", "deploys")
+    await small.get_or_fetch((*deploys, "a"), 60, fetching("a"))
+    await small.get_or_fetch((*deploys, "b"), 60, fetching("b"))
+    await small.get_or_fetch((*deploys, "a"), 60, fetching("a"))  # a used last: b goes next
+
+    small.held(deploys)  # an options load of the environments menu: reads a, then b
+    await small.get_or_fetch((*deploys, "c"), 60, fetching("c"))
+
+    assert sorted(small.held(deploys)) == ["a", "c"]
+
+
 def fetching(value: str) -> Callable[[], Awaitable[str]]:
     async def fetch() -> str:
         return value
