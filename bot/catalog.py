@@ -10,7 +10,7 @@ integration for a service and the workspace connected Rootly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -158,15 +158,8 @@ class Catalog:
         """The environments of the deploys this process read for the workspace lately, the most
         recently deployed to first, each once whatever its case (no request)."""
         held: list[list[Deploy]] = self._cache.held((*self._scope, "deploys"))
-        named = [
-            deploy for deploys in held for deploy in deploys if (deploy.environment or "").strip()
-        ]
-        named.sort(key=lambda deploy: deploy.timestamp, reverse=True)
-        seen: dict[str, str] = {}
-        for deploy in named:
-            name = (deploy.environment or "").strip()
-            seen.setdefault(name.lower(), name)
-        return list(seen.values())[:limit]
+        newest = sorted(_newest_by_environment(held).values(), reverse=True)
+        return [name for _when, name in newest[:limit]]
 
     async def services_with_archived(self) -> Cached[list[Entity]]:
         """Every service, archived ones too: what digests diff to see services come and go."""
@@ -319,6 +312,22 @@ class Catalog:
 
     async def search(self, text: str) -> Found[Entity]:
         return search(text, (await self.services()).value)
+
+
+def _newest_by_environment(held: Iterable[list[Deploy]]) -> dict[str, tuple[datetime, str]]:
+    """When each environment was last deployed to, and its name as then written, by its name
+    lower-cased. One pass, sorting nothing: each list is newest first, so a service's first deploy
+    to an environment is its newest there (an options load reads this on every keystroke)."""
+    newest: dict[str, tuple[datetime, str]] = {}
+    for deploys in held:
+        # Read oldest first, each environment's last write is its newest deploy.
+        latest = {deploy.environment: deploy.timestamp for deploy in reversed(deploys)}
+        for written, when in latest.items():
+            name = (written or "").strip()
+            known = newest.get(name.lower())
+            if name and (known is None or when > known[0]):
+                newest[name.lower()] = (when, name)
+    return newest
 
 
 def _made_of(value: T, *reads: Cached[Any]) -> Cached[T]:
