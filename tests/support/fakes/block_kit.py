@@ -1,11 +1,11 @@
 """What Slack would refuse or misread in what the bot sends: the fake Slack runs every message, view
 and options answer through `problems`, and a test fails on any (see `FakeSlack.violations`).
 
-Refused: Block Kit over its limits (written out here from Slack's reference pages, not taken from
-the bot's own constants), blank plain text. Misread: mrkdwn or a top-level `text` where a `<…>` is
-anything but a user or channel mention, a date, or a link to an http(s) URL, and where a `&` starts
-no escape: that is text from Cortex, Rootly or a person that reached Slack unescaped (`<!channel>`
-would ping a whole channel).
+Refused: Block Kit over its limits (written out here from Slack's reference pages and reports, not
+taken from the bot's own constants), blank plain text. Misread: mrkdwn or a top-level `text` where
+a `<…>` is anything but a user or channel mention, a date, or a link to an http(s) URL, and where a
+`&` starts no escape: that is text from Cortex, Rootly or a person that reached Slack unescaped
+(`<!channel>` would ping a whole channel).
 """
 
 from __future__ import annotations
@@ -37,7 +37,14 @@ LIMITS = {
     "confirm text": 300,
     "confirm button": 30,
     "message text": 40_000,
+    # Not on Slack's pages: it refuses a message whose blocks hold too much text altogether
+    # (`msg_blocks_too_long`), "12,000 text characters with a buffer for block containers" said
+    # its staff (bolt-js #2509, #2867), and one message was refused at 11,341: so the fake
+    # refuses above 11,000 characters of text.
+    "message blocks text": 11_000,
 }
+# Slack's answer to such a message.
+BLOCKS_TOO_LONG = "msg_blocks_too_long"
 
 # The markup the bot may write: a user or channel mention, a date, an http(s) link.
 _ALLOWED_MARKUP = re.compile(
@@ -157,13 +164,31 @@ def blocks_problems(where: str, blocks: list[dict[str, Any]], limit: str) -> lis
     return problems
 
 
+def _text_length(part: Any) -> int:
+    """The characters of every text in a part of a payload (texts of texts objects, of buttons,
+    of options...), as Slack counts a message's blocks."""
+    if isinstance(part, list):
+        return sum(map(_text_length, part))
+    if not isinstance(part, dict):
+        return 0
+    own = len(part["text"]) if isinstance(part.get("text"), str) else 0
+    return own + sum(_text_length(value) for value in part.values() if not isinstance(value, str))
+
+
+def blocks_too_long(message: dict[str, Any]) -> bool:
+    """Whether Slack refuses the message for the text of its blocks together."""
+    return _text_length(message.get("blocks") or []) > LIMITS["message blocks text"]
+
+
 def message_problems(where: str, message: dict[str, Any]) -> list[str]:
     """A chat.postMessage, chat.postEphemeral, chat.update or response URL payload."""
     text = message.get("text") or ""
     problems = _over(where, "message text", len(text)) + mrkdwn_problems(f"{where} text", text)
     if not text.strip():
         problems.append(f"{where}: blank text (it is what notifications and screen readers show)")
-    return problems + blocks_problems(where, message.get("blocks") or [], "message blocks")
+    blocks = message.get("blocks") or []
+    problems += _over(where, "message blocks text", _text_length(blocks))
+    return problems + blocks_problems(where, blocks, "message blocks")
 
 
 def view_problems(where: str, view: dict[str, Any]) -> list[str]:

@@ -2,7 +2,8 @@
 
 It records every call (method, arguments, token) so tests can assert on what the bot sent, answers
 in Slack's shapes, and checks what Slack itself would refuse or misread (`block_kit.py`: Block Kit
-limits, unescaped markup) and unknown triggers.
+limits, unescaped markup) and unknown triggers; a message with too much text in its blocks is
+refused as Slack refuses it (`msg_blocks_too_long`).
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         message = await request.json()
         self.violations += block_kit.message_problems("response_url", message)
+        if block_kit.blocks_too_long(message):
+            return web.Response(status=400, text=block_kit.BLOCKS_TOO_LONG)
         self.responses.append(message)
         self.answers[request.match_info["id"]] = message
         self.answered_at[request.match_info["id"]] = time.perf_counter()
@@ -219,10 +222,17 @@ class FakeSlack:
     async def _authorize_page(self, request: web.Request) -> web.Response:
         return web.Response(text=f"authorize {request.query_string}")
 
-    def check_message(self, where: str, args: dict[str, Any]) -> None:
+    def refusal(self, where: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Records what Slack would refuse or misread in a message; Slack's answer when it refuses
+        the whole message (too much text in its blocks)."""
         blocks = args.get("blocks")
         message = {**args, "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks}
         self.violations += block_kit.message_problems(where, message)
+        return (
+            {"ok": False, "error": block_kit.BLOCKS_TOO_LONG}
+            if block_kit.blocks_too_long(message)
+            else None
+        )
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):06d}"
@@ -311,7 +321,9 @@ def _views_publish(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[s
 
 
 def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
-    fake.check_message("chat.postMessage", args)
+    refused = fake.refusal("chat.postMessage", args)
+    if refused:
+        return refused
     if args.get("thread_ts") and fake.refused_replies:
         return {"ok": False, "error": fake.refused_replies}
     channel = str(args.get("channel"))
@@ -328,7 +340,9 @@ def _post_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[st
 
 
 def _update_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
-    fake.check_message("chat.update", args)
+    refused = fake.refusal("chat.update", args)
+    if refused:
+        return refused
     channel, ts = str(args.get("channel")), str(args.get("ts"))
     if (channel, ts) not in fake.messages:
         return {"ok": False, "error": "message_not_found"}
@@ -337,7 +351,9 @@ def _update_message(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[
 
 
 def _post_ephemeral(fake: FakeSlack, args: dict[str, Any], _token: str) -> dict[str, Any]:
-    fake.check_message("chat.postEphemeral", args)
+    refused = fake.refusal("chat.postEphemeral", args)
+    if refused:
+        return refused
     return _ok(message_ts=f"{1_700_000_000 + len(fake.calls)}.000200")
 
 
