@@ -2,13 +2,15 @@
 parts that carry text (headers, sections, context, buttons, options, views, messages).
 
 Slack refuses a whole payload over any limit (a 151-character header, a 76-character button, an
-option value of 151 characters, 51 blocks), so text from Cortex, Rootly or a person is cut to fit
-(marked with "…"), a value that cannot be cut (a tag behind a button or an option) leaves its
-element out, and blank text gets a stand-in. Mrkdwn is cut without breaking its markup.
+option value of 151 characters, 51 blocks, too much text in a message's blocks together), so text
+from Cortex, Rootly or a person is cut to fit (marked with "…"), a value that cannot be cut (a tag
+behind a button or an option) leaves its element out, blocks past a message's budget are counted
+instead of sent, and blank text gets a stand-in. Mrkdwn is cut without breaking its markup.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +51,12 @@ CONFIRM_BUTTON = ConfirmObject.confirm_max_length  # 30
 VIEW_TITLE = View.title_max_length  # 24
 VIEW_BLOCKS = View.blocks_max_length  # 100
 MESSAGE_BLOCKS = 50
+# Slack also refuses a message whose blocks hold too much text together (`msg_blocks_too_long`),
+# a limit it does not document: bolt-js #2509 was refused at about 13,200 characters, and in
+# bolt-js #2867 Slack's staff said "12,000 text characters with a buffer for block containers"
+# while a user was refused at 11,341. A block is measured by the length of its JSON (its text
+# and more: keys, types, escapes), and 11,000 of those keeps clear of every refusal reported.
+MESSAGE_BUDGET = 11_000
 # Slack cuts a message's top-level text at 40,000 characters and advises under 4,000.
 MESSAGE_TEXT = 4000
 
@@ -176,15 +184,31 @@ def options(choices: Iterable[tuple[str, str]]) -> list[Option]:
     return [found for found in built if found is not None][:OPTIONS]
 
 
-def capped(blocks: Sequence[Block], limit: int) -> list[Block]:
-    """At most `limit` blocks, the last saying how many more there were."""
-    if len(blocks) <= limit:
+def weight(block: Block) -> int:
+    """What a block counts for against a message's budget: the length of its JSON, never less
+    than the text Slack counts."""
+    return len(json.dumps(block.to_dict(), ensure_ascii=False, separators=(",", ":")))
+
+
+def _left_out(count: int) -> Block:
+    return context(Mrkdwn("…and {} not shown").format(plural(count, "block")))
+
+
+def capped(blocks: Sequence[Block], limit: int, budget: int | None = None) -> list[Block]:
+    """The first blocks while at most `limit` of them weigh at most `budget` together (no budget:
+    any weight), the last saying how many more there were."""
+    if len(blocks) <= limit and (budget is None or sum(map(weight, blocks)) <= budget):
         return list(blocks)
-    left = len(blocks) - (limit - 1)
-    return [
-        *blocks[: limit - 1],
-        context(Mrkdwn("…and {} not shown").format(plural(left, "block"))),
-    ]
+    # The note is weighed with the largest count it could say, so the one it says fits.
+    room = None if budget is None else budget - weight(_left_out(len(blocks)))
+    kept: list[Block] = []
+    for block in blocks[: limit - 1]:
+        if room is not None:
+            room -= weight(block)
+            if room < 0:
+                break
+        kept.append(block)
+    return [*kept, _left_out(len(blocks) - len(kept))]
 
 
 def modal(
@@ -226,5 +250,5 @@ class Message:
         """The message as chat.postMessage, chat.update and response URLs take it."""
         fields: dict[str, Any] = {"text": cut(self.text, MESSAGE_TEXT)}
         if self.blocks:
-            fields["blocks"] = capped(self.blocks, MESSAGE_BLOCKS)
+            fields["blocks"] = capped(self.blocks, MESSAGE_BLOCKS, MESSAGE_BUDGET)
         return fields
