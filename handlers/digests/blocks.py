@@ -11,8 +11,9 @@ Slack's limits need, up to a cap that says what it left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_sdk.models.blocks import Block
 
@@ -26,6 +27,7 @@ from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import (
     MESSAGE_BLOCKS,
+    MESSAGE_BUDGET,
     SECTION_TEXT,
     Confirm,
     Message,
@@ -33,6 +35,7 @@ from handlers.common.kit import (
     context,
     fitted,
     section,
+    weight,
 )
 from handlers.common.mrkdwn import Mrkdwn, channel_link, cut, link, mention, moment, plural
 
@@ -48,6 +51,8 @@ NO_TEAM = "No owner team"
 LINES_PER_SERVICE = 10
 MAX_REPLIES = 5
 MAX_LISTED = 40
+
+_Item = TypeVar("_Item")
 
 
 def _title(frequency: str | None) -> str:
@@ -274,34 +279,49 @@ def _service_text(service: ServiceActivity) -> Mrkdwn:
     return Mrkdwn("{}\n{}").format(heading, body)
 
 
-def _packed(texts: Sequence[Mrkdwn]) -> list[list[Mrkdwn]]:
-    """The texts in groups, each as many as fit in one section."""
-    groups: list[list[Mrkdwn]] = []
-    size = SECTION_TEXT
-    for text in texts:
-        if size + len(text) > SECTION_TEXT:
+def _packed(
+    items: Sequence[_Item], size: Callable[[_Item], int], room: int, most: int | None = None
+) -> list[list[_Item]]:
+    """The items in order, in groups of at most `most` whose sizes add up to at most `room` (an
+    item bigger than that alone in its group)."""
+    groups: list[list[_Item]] = []
+    used = room
+    for item in items:
+        if used + size(item) > room or len(groups[-1]) == most:
             groups.append([])
-            size = 0
-        groups[-1].append(text)
-        size += len(text) + 2
+            used = 0
+        groups[-1].append(item)
+        used += size(item)
     return groups
 
 
+def _left_out(count: int) -> Block:
+    return context(Mrkdwn("…and {:,} more not shown").format(count))
+
+
 def _details(content: DigestContent, frequency: str | None) -> tuple[Message, ...]:
+    """Several services to a section, as many sections to a reply as Slack takes (in blocks and
+    in text together), the last reply shown saying how many services it had no room for."""
     first = sorted(content.activity, key=lambda service: not service.needing_eyes)
     texts = [_service_text(service) for service in first] + _catalog_lines(content)
     if content.unreadable:
         tags = Mrkdwn(", ").join(Mrkdwn("`{}`").format(s.entity.tag) for s in content.unreadable)
         texts.append(Mrkdwn("*Cortex did not tell the activity of:* {}").format(tags))
-    groups = _packed([cut(text, SECTION_TEXT) for text in texts])
-    room = MESSAGE_BLOCKS - 1  # a reply's last block may say what was left out
-    replies = [groups[start : start + room] for start in range(0, len(groups), room)]
-    shown: list[list[Block]] = [
-        [section(Mrkdwn("\n\n").join(group)) for group in reply] for reply in replies[:MAX_REPLIES]
-    ]
-    left = sum(len(group) for reply in replies[MAX_REPLIES:] for group in reply)
+    # A section joins its texts with blank lines: each takes two characters more.
+    cuts = [cut(text, SECTION_TEXT) for text in texts]
+    groups = _packed(cuts, lambda text: len(text) + 2, SECTION_TEXT + 2)
+    sections = [(section(Mrkdwn("\n\n").join(group)), len(group)) for group in groups]
+    # Every reply keeps room for the line saying what was left out, at its longest.
+    replies = _packed(
+        sections,
+        lambda built: weight(built[0]),
+        MESSAGE_BUDGET - weight(_left_out(len(texts))),
+        MESSAGE_BLOCKS - 1,
+    )
+    shown: list[list[Block]] = [[block for block, _ in reply] for reply in replies[:MAX_REPLIES]]
+    left = sum(count for reply in replies[MAX_REPLIES:] for _, count in reply)
     if left:
-        shown[-1].append(context(Mrkdwn("…and {:,} more not shown").format(left)))
+        shown[-1].append(_left_out(left))
     text = Mrkdwn("{}: the details").format(_title(frequency))
     return tuple(Message(text, reply) for reply in shown)
 

@@ -27,6 +27,7 @@ from bot.lanes import Lane
 from bot.scheduler import Scheduler
 from bot.services import Services, open_services
 from bot.workspaces import NewKeys
+from handlers.digests.blocks import MAX_REPLIES
 from handlers.digests.job import digest_job
 from tests.support.apis import FAST_RETRIES
 from tests.support.fakes.cortex import CORTEX_KEY, FakeCortex, Fault
@@ -301,6 +302,32 @@ async def test_a_refused_thread_reply_is_logged_and_the_digest_is_not_posted_aga
     assert reply.args["thread_ts"]
     assert "the details of a digest in C0DIGEST were refused: ratelimited" in caplog.text
     assert (await current(services, digest)).covered_until == SLOT
+
+
+async def test_a_busy_digest_posts_every_service_over_several_replies_slack_takes(
+    services: Services, clock: Clock, fake_slack: FakeSlack, fake_cortex: FakeCortex
+) -> None:
+    await schedule(services)
+    scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
+    for number in range(60):
+        tag = f"svc-{number:02d}"
+        fake_cortex.add_service(tag, f"Service {number:02d}")
+        for deploy in range(3):
+            when = SLOT - timedelta(minutes=number * 3 + deploy + 1)
+            environment = "production" if deploy == 0 else "staging"
+            title = f"release 1.{deploy}.{number} with the retry fix for card payments"
+            fake_cortex.add_deploy(tag, title, when, environment=environment)
+
+    clock.now = SLOT
+    assert await tick(scheduler) == 1
+
+    _summary, *replies = fake_slack.calls_to("chat.postMessage")
+    assert 1 < len(replies) <= MAX_REPLIES
+    posted = fake_slack.messages_of("C0DIGEST")
+    assert len(posted) == 1 + len(replies)  # Slack took every reply
+    details = "".join(str(reply.args["blocks"]) for reply in replies)
+    assert all(f"`svc-{number:02d}`" in details for number in range(60))
+    assert "not shown" not in details
 
 
 async def test_when_slack_does_not_post_the_slot_is_retried(
