@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -34,17 +35,26 @@ async def post_digest(
     client: AsyncWebClient, channel_id: str, content: DigestContent, frequency: str | None
 ) -> None:
     """Post a digest's summary, then its details in the summary's thread; raises `SlackApiError`
-    when Slack refuses the summary. A refused reply is logged, and the rest left out: the summary
-    is out, and posting the digest again would repeat it."""
+    when Slack refuses the summary. A reply refused or lost on the way is logged, and the rest left
+    out: the summary is out, and posting the digest again would repeat it."""
     post = digest_post(content, frequency)
     posted = await post_message(client, channel_id, post.summary)
     DIGEST_POSTS.labels("posted").inc()
-    for reply in post.details:
+    for number, reply in enumerate(post.details, start=1):
         try:
             await post_message(client, channel_id, reply, thread_ts=str(posted["ts"]))
         except SlackApiError as error:
             log.warning(
                 "the details of a digest in %s were refused: %s", channel_id, slack_error(error)
+            )
+            return
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning(
+                "reply %d of a digest in %s was not sent (%s); the %d after it are left out",
+                number,
+                channel_id,
+                type(error).__name__,
+                len(post.details) - number,
             )
             return
 

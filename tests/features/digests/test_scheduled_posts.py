@@ -304,19 +304,24 @@ async def test_a_refused_thread_reply_is_logged_and_the_digest_is_not_posted_aga
     assert (await current(services, digest)).covered_until == SLOT
 
 
+def seed_busy_services(cortex: FakeCortex, count: int = 60) -> None:
+    """So many services, each with three deploys: their details need several thread replies."""
+    for number in range(count):
+        tag = f"svc-{number:02d}"
+        cortex.add_service(tag, f"Service {number:02d}")
+        for deploy in range(3):
+            when = SLOT - timedelta(minutes=number * 3 + deploy + 1)
+            environment = "production" if deploy == 0 else "staging"
+            title = f"release 1.{deploy}.{number} with the retry fix for card payments"
+            cortex.add_deploy(tag, title, when, environment=environment)
+
+
 async def test_a_busy_digest_posts_every_service_over_several_replies_slack_takes(
     services: Services, clock: Clock, fake_slack: FakeSlack, fake_cortex: FakeCortex
 ) -> None:
     await schedule(services)
     scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
-    for number in range(60):
-        tag = f"svc-{number:02d}"
-        fake_cortex.add_service(tag, f"Service {number:02d}")
-        for deploy in range(3):
-            when = SLOT - timedelta(minutes=number * 3 + deploy + 1)
-            environment = "production" if deploy == 0 else "staging"
-            title = f"release 1.{deploy}.{number} with the retry fix for card payments"
-            fake_cortex.add_deploy(tag, title, when, environment=environment)
+    seed_busy_services(fake_cortex)
 
     clock.now = SLOT
     assert await tick(scheduler) == 1
@@ -328,6 +333,31 @@ async def test_a_busy_digest_posts_every_service_over_several_replies_slack_take
     details = "".join(str(reply.args["blocks"]) for reply in replies)
     assert all(f"`svc-{number:02d}`" in details for number in range(60))
     assert "not shown" not in details
+
+
+async def test_a_reply_lost_on_the_network_is_logged_and_the_digest_counts_as_posted(
+    services: Services,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    fake_cortex: FakeCortex,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    digest = await schedule(services)
+    scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
+    seed_busy_services(fake_cortex)
+    fake_slack.dropped_reply = 2
+
+    clock.now = SLOT
+    assert await tick(scheduler) == 1
+    clock.now = SLOT + RETRY_DELAY
+    assert await tick(scheduler) == 0
+
+    summary, *replies = fake_slack.calls_to("chat.postMessage")
+    assert "thread_ts" not in summary.args
+    assert len(replies) == 2  # the third was not tried
+    assert len(fake_slack.messages_of("C0DIGEST")) == 2  # the summary and the first reply
+    assert "reply 2 of a digest in C0DIGEST was not sent" in caplog.text
+    assert (await current(services, digest)).covered_until == SLOT
 
 
 async def test_when_slack_does_not_post_the_slot_is_retried(

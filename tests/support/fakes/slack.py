@@ -55,6 +55,8 @@ class FakeSlack:
     closed_channels: dict[str, str] = field(default_factory=dict)
     # What Slack answers to every reply in a thread, if it refuses them (`msg_too_long`...).
     refused_replies: str | None = None
+    # The reply in a thread (1 for the first) whose connection drops before Slack answers.
+    dropped_reply: int | None = None
     # (channel, ts) -> the message posted there, as updated since
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # file id -> its name, length, title, uploaded content and where it was shared
@@ -160,6 +162,10 @@ class FakeSlack:
         args = await _arguments(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         self.calls.append(Call(method, args, token))
+        if self._dropped(method, args):
+            assert request.transport is not None
+            request.transport.close()  # the bot's client sees the connection lost
+            return web.Response()
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures.pop(method)})
         if method == "apps.connections.open":
@@ -170,6 +176,12 @@ class FakeSlack:
         if method != "oauth.v2.access" and token not in self.tokens:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         return web.json_response(handler(self, args, token))
+
+    def _dropped(self, method: str, args: dict[str, Any]) -> bool:
+        if method != "chat.postMessage" or not args.get("thread_ts"):
+            return False
+        replies = [call for call in self.calls_to(method) if call.args.get("thread_ts")]
+        return len(replies) == self.dropped_reply
 
     async def _response_url(self, request: web.Request) -> web.Response:
         message = await request.json()
