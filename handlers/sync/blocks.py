@@ -32,6 +32,7 @@ from handlers.common.home import (
     sync_status_blocks,
 )
 from handlers.common.kit import (
+    MESSAGE_BUDGET,
     SECTION_TEXT,
     Confirm,
     Message,
@@ -41,11 +42,15 @@ from handlers.common.kit import (
     fitted,
     fitting,
     section,
+    weight,
 )
 from handlers.common.mrkdwn import Mrkdwn, cut, escaped, moment, plural
 
 # How much of a report a message lists; the counts are always whole.
 SHOWN_CHANGES = 15
+# The lists' share of the message's budget: the heading, the Apply button with its dialog and the
+# footer take well under the rest.
+DETAILS_BUDGET = MESSAGE_BUDGET - 2_000
 # The most one change takes of its message, so several always fit in a section.
 CHANGE_TEXT = 700
 BAR_WIDTH = 20
@@ -92,23 +97,34 @@ def _change(line: ChangeLine) -> Mrkdwn:
 
 @dataclass
 class _Details:
-    """The report's lists, what needs a person first, each cut to fit its section; `whole` says
-    whether everything was listed (if not, the full plan goes in a file)."""
+    """The report's lists, what needs a person first, each cut to fit its section, as many as fit
+    in the message's budget; `whole` says whether everything was listed (if not, the full plan goes
+    in a file)."""
 
     blocks: list[Block] = field(default_factory=list)
     whole: bool = True
+    room: int = DETAILS_BUDGET
 
     def add(self, title: Mrkdwn, lines: Sequence[Mrkdwn], limit: int = SHOWN_PROBLEMS) -> None:
         if not lines:
             return
         heading = Mrkdwn("*{}* ({:,})").format(title, len(lines))
         room = SECTION_TEXT - len(heading) - 1
-        self.blocks.append(section(Mrkdwn("{}\n{}").format(heading, fitted(lines, room, limit))))
-        self.whole = self.whole and len(fitting(lines, room, limit)) == len(lines)
+        if self.take(section(Mrkdwn("{}\n{}").format(heading, fitted(lines, room, limit)))):
+            self.whole = self.whole and len(fitting(lines, room, limit)) == len(lines)
 
     def count_only(self, text: Mrkdwn) -> None:
-        self.blocks.append(section(text))
+        self.take(section(text))
         self.whole = False
+
+    def take(self, block: Block) -> bool:
+        """Adds the block if the budget has room left for it (if not, the list is partial)."""
+        if weight(block) > self.room:
+            self.whole = False
+            return False
+        self.room -= weight(block)
+        self.blocks.append(block)
+        return True
 
 
 def _details(report: SyncReport) -> _Details:
@@ -142,7 +158,7 @@ def _details(report: SyncReport) -> _Details:
         )
     if legend(report):
         entries = [Mrkdwn("_{}_").format(entry) for entry in legend(report)]
-        details.blocks.append(context(Mrkdwn("\n").join(entries)))
+        details.take(context(Mrkdwn("\n").join(entries)))
     return details
 
 

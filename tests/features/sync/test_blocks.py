@@ -12,7 +12,7 @@ from bot.sync import Action, FieldDiff, Status, SyncProgress, SyncReport, SyncSt
 from bot.sync.report import ChangeLine, Counts, plan_text
 from handlers.common import ids
 from handlers.common.home import sync_home_blocks
-from handlers.common.kit import Message
+from handlers.common.kit import MESSAGE_BUDGET, Message, weight
 from handlers.common.live import LiveMessage
 from handlers.common.mrkdwn import Mrkdwn
 from handlers.sync.blocks import (
@@ -308,3 +308,28 @@ async def test_the_progress_message_is_updated_at_most_once_an_interval_latest_s
     steps = [int(text.split()[1]) for text in texts[:-1]]
     assert steps == sorted(steps)
     assert 1 <= len(steps) < 40 / 5  # intermediate states were skipped, not queued
+
+
+def test_a_report_too_big_for_one_message_lists_what_fits_and_points_to_the_file() -> None:
+    long = "a reason far longer than most, " * 18
+    diff = FieldDiff(attribute="description", before=long, after=long.upper())
+    big = plan_of(
+        *(
+            ChangeLine(action=action, tag=f"{action.value}-{n}", name=f"S{n}", diffs=(diff,))
+            for action in (Action.ADOPT, Action.UPDATE)
+            for n in range(40)
+        ),
+        counts={"conflicts": 40, "failed": 40},
+        errors=tuple(f"svc-{n}: Rootly: {long}" for n in range(40)),
+        conflicts=tuple(f"svc-{n}: two Rootly services are named {long}" for n in range(40)),
+        notes=tuple(f"svc-{n}: kept as Rootly has it, {long}" for n in range(40)),
+    )
+
+    for message in (plan_message(big), summary_message(big)):
+        assert message.payload()["blocks"] == list(message.blocks)  # Slack takes it whole
+        assert sum(map(weight, message.blocks)) <= MESSAGE_BUDGET
+        assert sections_of(message)[1].startswith("*Errors* (40)")
+    assert not lists_everything(big)
+    assert "The full list is in a file in your messages with me." in rendered(plan_message(big))
+    assert "Apply" in rendered(plan_message(big))
+    assert "every change is listed in a file in the thread" in rendered(summary_message(big))
