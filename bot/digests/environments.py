@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-PRODUCTION_NAMES = frozenset({"prod", "production", "prd", "live"})
+PRODUCTION = "production"
+PRODUCTION_NAMES = frozenset({"prod", PRODUCTION, "prd", "live"})
 _NOT_PRODUCTION = frozenset({"pre", "non", "not"})
 _WORDS = re.compile(r"[a-z0-9]+")
 
@@ -30,9 +31,15 @@ def environment_order(environment: str | None) -> tuple[int, str]:
     return (0 if is_production(name) else 1 if name else 2, name)
 
 
+def asked_environment(wanted: str) -> str:
+    """`env=wanted` as `wanted_environment` reads it: case-blind, production's usual names one."""
+    asked = wanted.strip().lower()
+    return PRODUCTION if asked in PRODUCTION_NAMES else asked
+
+
 def wanted_environment(wanted: str, environment: str | None) -> bool:
     """Whether a deploy to `environment` is one `env=wanted` keeps: the same name in any case; one
     of production's usual names (`env=production`) stands for every production environment."""
     name = (environment or "").strip().lower()
-    asked = wanted.strip().lower()
-    return name == asked or (asked in PRODUCTION_NAMES and is_production(name))
+    asked = asked_environment(wanted)
+    return name == asked or (asked == PRODUCTION and is_production(name))

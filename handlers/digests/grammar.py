@@ -10,6 +10,7 @@ from datetime import time
 from typing import Literal
 
 from bot.digests import DIGEST_FREQUENCIES, DigestFrequency, Scope
+from bot.digests.environments import asked_environment
 from bot.digests.schedule import DAY_NAMES
 from handlers.common.lexer import (
     InvalidCommand,
@@ -66,7 +67,7 @@ def parse_digest(arguments: Sequence[Word]) -> DigestCommand:
         at=_digest_time(plain),
         group=option(options, "group", _scope_tag),
         owner=option(options, "owner", _scope_tag),
-        environment=option(options, "env", _scope_tag),
+        environment=option(options, "env", _environment),
         weekday=None if weekday is None else _weekday(weekday),
     )
 
@@ -90,6 +91,12 @@ def _scope_tag(word: Word) -> str:
     if len(word.text) > Scope.MAX_TAG:
         raise InvalidCommand(f"`{word.key}=` takes a tag of at most {Scope.MAX_TAG} characters.")
     return word.text
+
+
+def _environment(word: Word) -> str:
+    """The environment as deploys are matched to it, so `env=PROD` and `env=production` are one
+    scope (one digest, which the second replaces)."""
+    return asked_environment(_scope_tag(word))
 
 
 def _weekday(day: str) -> int:

@@ -211,6 +211,14 @@ async def test_an_environment_narrows_a_digest_and_is_said(app: SlackApp) -> Non
     assert summaries(app) == [summary]
 
 
+async def test_production_by_any_of_its_names_or_cases_is_one_digest(app: SlackApp) -> None:
+    for asked in ("prod", "PROD", "Production", "live"):
+        await answer_to(app, f"daily env={asked}")
+
+    [digest] = await digests_here(app)
+    assert digest.scope.environment == "production"
+
+
 async def test_now_in_a_channel_the_bot_cannot_post_in_says_why(app: SlackApp) -> None:
     app.slack.failures["chat.postMessage"] = "not_in_channel"
 
