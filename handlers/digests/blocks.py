@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.cortex.models import CustomEvent, Deploy, DeployType, Entity
 from bot.digests import Digest, DigestContent, ServiceActivity
-from bot.digests.environments import environment_order, is_production
+from bot.digests.environments import environment_order
 from bot.sync.report import count_phrases
 from handlers.common import ids
 from handlers.common.blocks import by_whom, marked_deploy_line
@@ -50,6 +50,7 @@ NO_TEAM = "No owner team"
 # The thread: a service's first lines, several services to a section, at most so many replies.
 LINES_PER_SERVICE = 10
 MAX_REPLIES = 5
+# The channel's list of digests: so many of them, the rest counted.
 MAX_LISTED = 40
 
 _Item = TypeVar("_Item")
@@ -70,9 +71,7 @@ class DigestPost:
 def digest_post(content: DigestContent, frequency: str | None = None) -> DigestPost:
     """The summary, and a thread when the summary does not say everything."""
     summary = _summary(content, frequency)
-    said_all = (
-        not (content.activity or content.unreadable) and len(_catalog(content)) <= CATALOG_ROOM
-    )
+    said_all = not (content.activity or content.unreadable) and _catalog_fits(content)
     return DigestPost(summary, () if said_all else _details(content, frequency))
 
 
@@ -184,6 +183,11 @@ def _catalog(content: DigestContent) -> Mrkdwn:
     return Mrkdwn(" · ").join(_catalog_lines(content))
 
 
+def _catalog_fits(content: DigestContent) -> bool:
+    """Whether the summary names every new and archived service (if not, the thread does)."""
+    return len(_catalog(content)) <= CATALOG_ROOM
+
+
 def _catalog_changes(content: DigestContent) -> list[Block]:
     said = _catalog(content)
     return [section(cut(said, CATALOG_ROOM))] if said else []
@@ -191,17 +195,18 @@ def _catalog_changes(content: DigestContent) -> list[Block]:
 
 def _elsewhere(content: DigestContent) -> list[Block]:
     """What the summary did not list, how much of it, and where it is."""
-    if not content.activity:
+    in_thread = []
+    if content.activity:
+        in_thread.append(Mrkdwn("every service with activity ({:,})").format(len(content.activity)))
+    if not _catalog_fits(content):
+        in_thread.append(Mrkdwn("every new and archived service"))
+    if not in_thread:
         return []
-    other = sum(
-        deploy.type is not DeployType.ROLLBACK and not is_production(deploy.environment)
-        for service in content.activity
-        for deploy in service.deploys
-    )
+    other = sum(len(service.deploys) - len(service.needing_eyes) for service in content.activity)
     said = [Mrkdwn("{} outside production").format(plural(other, "deploy"))] if other else []
     said += [plural(content.events, "custom event")] if content.events else []
-    where = Mrkdwn("every service with activity ({:,}) is in the thread").format(
-        len(content.activity)
+    where = Mrkdwn("{} {} in the thread").format(
+        Mrkdwn(" and ").join(in_thread), "are" if len(in_thread) > 1 else "is"
     )
     if not said:
         return [context(Mrkdwn(":thread: Details: {}.").format(where))]

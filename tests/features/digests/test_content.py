@@ -240,6 +240,9 @@ async def test_catalog_changes_too_many_for_the_summary_are_all_in_the_thread(
     post = digest_post(await build(digest_catalog, runs, previous={}), "weekly")
 
     assert shown(post.summary)[1].endswith("…")
+    assert shown(post.summary)[2] == (
+        ":thread: Details: every new and archived service is in the thread."
+    )
     [details] = shown(post.details[0])
     assert details.startswith("*New:* New Service 00, New Service 01,")
     assert details.endswith(", New Service 39")
