@@ -72,8 +72,15 @@ def channel_link(channel_id: str) -> Mrkdwn:
 
 def moment(when: datetime) -> Mrkdwn:
     """A time Slack shows in each reader's own time zone."""
-    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return Mrkdwn("<!date^%d^{date_short_pretty} at {time}|%s>") % (int(when.timestamp()), fallback)
+    return Mrkdwn("<!date^%d^{date_short_pretty} at {time}|%s>") % (
+        int(when.timestamp()),
+        utc_text(when),
+    )
+
+
+def utc_text(when: datetime) -> str:
+    """A time written out in UTC, for where Slack does not show it in the reader's time zone."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def plural(count: int, noun: str) -> Mrkdwn:

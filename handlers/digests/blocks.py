@@ -6,13 +6,16 @@ first (rollbacks and changes to production, grouped by owner team, one short lin
 the catalog's changes, how much else happened, and last the Rootly sync's result. The thread lists
 every service with activity, those with rollbacks or production changes first, each with its
 deploys (production first, every environment named) and custom events, in as many replies as
-Slack's limits need, up to a cap that says what it left out.
+Slack's limits need, up to a cap; when that leaves services out, a plain-text file in the thread
+holds every detail.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from slack_sdk.models.blocks import Block
@@ -23,6 +26,7 @@ from bot.digests.environments import environment_order
 from bot.sync.report import count_phrases
 from handlers.common import ids
 from handlers.common.blocks import by_whom, marked_deploy_line
+from handlers.common.context import TextFile
 from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
 from handlers.common.kit import (
@@ -37,7 +41,16 @@ from handlers.common.kit import (
     section,
     weight,
 )
-from handlers.common.mrkdwn import Mrkdwn, channel_link, cut, link, mention, moment, plural
+from handlers.common.mrkdwn import (
+    Mrkdwn,
+    channel_link,
+    cut,
+    link,
+    mention,
+    moment,
+    plural,
+    utc_text,
+)
 
 # The summary fits on one screen: so many owner teams, so many services each, in so much room,
 # and so much room for the catalog's changes and for a title.
@@ -62,17 +75,21 @@ def _title(frequency: str | None) -> str:
 
 @dataclass(frozen=True)
 class DigestPost:
-    """A digest as posted: the summary in the channel, the details as replies in its thread."""
+    """A digest as posted: the summary in the channel, the details as replies in its thread, and
+    a file after them in the thread when the replies could not hold every service."""
 
     summary: Message
     details: tuple[Message, ...] = ()
+    file: TextFile | None = None
 
 
 def digest_post(content: DigestContent, frequency: str | None = None) -> DigestPost:
     """The summary, and a thread when the summary does not say everything."""
     summary = _summary(content, frequency)
-    said_all = not (content.activity or content.unreadable) and _catalog_fits(content)
-    return DigestPost(summary, () if said_all else _details(content, frequency))
+    if not (content.activity or content.unreadable) and _catalog_fits(content):
+        return DigestPost(summary)
+    details, whole = _details(content, frequency)
+    return DigestPost(summary, details, None if whole else details_file(content, frequency))
 
 
 # --- the summary ---------------------------------------------------------------------------------
@@ -269,17 +286,30 @@ def _event(event: CustomEvent) -> Mrkdwn:
     )
 
 
-def _service_text(service: ServiceActivity) -> Mrkdwn:
+def _service_counts(service: ServiceActivity) -> Mrkdwn:
     counted = [
         (service.forward_deploys, "deploy"),
         (service.rollbacks, "rollback"),
         (len(service.events), "event"),
     ]
-    counts = Mrkdwn(", ").join(plural(count, noun) for count, noun in counted if count)
-    heading = Mrkdwn("*{}* `{}` — {}").format(service.entity.name, service.entity.tag, counts)
-    # Production first, each environment newest first (the deploys come newest first).
-    deploys = sorted(service.deploys, key=lambda deploy: environment_order(deploy.environment))
-    lines = [*map(_deploy, deploys), *map(_event, service.events)]
+    return Mrkdwn(", ").join(plural(count, noun) for count, noun in counted if count)
+
+
+def _production_first(service: ServiceActivity) -> list[Deploy]:
+    """Production first, each environment newest first (the deploys come newest first)."""
+    return sorted(service.deploys, key=lambda deploy: environment_order(deploy.environment))
+
+
+def _needing_eyes_first(content: DigestContent) -> list[ServiceActivity]:
+    """Services with rollbacks or production changes first, however recent the others."""
+    return sorted(content.activity, key=lambda service: not service.needing_eyes)
+
+
+def _service_text(service: ServiceActivity) -> Mrkdwn:
+    heading = Mrkdwn("*{}* `{}` — {}").format(
+        service.entity.name, service.entity.tag, _service_counts(service)
+    )
+    lines = [*map(_deploy, _production_first(service)), *map(_event, service.events)]
     body = fitted(lines, SECTION_TEXT - len(heading) - 1, LINES_PER_SERVICE)
     return Mrkdwn("{}\n{}").format(heading, body)
 
@@ -300,14 +330,21 @@ def _packed(
     return groups
 
 
-def _left_out(count: int) -> Block:
-    return context(Mrkdwn("…and {:,} more not shown").format(count))
+def _left_out(services: int) -> Block:
+    """The last reply's last line when the replies could not hold everything: the file shared
+    after them holds it all."""
+    if not services:  # only new, archived or unreadable services
+        return context(Mrkdwn("…and the rest: all of it is in the file below"))
+    return context(
+        Mrkdwn("…and {}: every one is in the file below").format(plural(services, "more service"))
+    )
 
 
-def _details(content: DigestContent, frequency: str | None) -> tuple[Message, ...]:
+def _details(content: DigestContent, frequency: str | None) -> tuple[tuple[Message, ...], bool]:
     """Several services to a section, as many sections to a reply as Slack takes (in blocks and
-    in text together), the last reply shown saying how many services it had no room for."""
-    first = sorted(content.activity, key=lambda service: not service.needing_eyes)
+    in text together), the last reply shown saying how many services it had no room for; and
+    whether the replies hold everything."""
+    first = _needing_eyes_first(content)
     texts = [_service_text(service) for service in first] + _catalog_lines(content)
     if content.unreadable:
         tags = Mrkdwn(", ").join(Mrkdwn("`{}`").format(s.entity.tag) for s in content.unreadable)
@@ -324,11 +361,79 @@ def _details(content: DigestContent, frequency: str | None) -> tuple[Message, ..
         MESSAGE_BLOCKS - 1,
     )
     shown: list[list[Block]] = [[block for block, _ in reply] for reply in replies[:MAX_REPLIES]]
-    left = sum(count for reply in replies[MAX_REPLIES:] for _, count in reply)
-    if left:
-        shown[-1].append(_left_out(left))
+    listed = sum(count for reply in replies[:MAX_REPLIES] for _, count in reply)
+    whole = listed == len(texts)
+    if not whole:
+        shown[-1].append(_left_out(max(len(first) - listed, 0)))
     text = Mrkdwn("{}: the details").format(_title(frequency))
-    return tuple(Message(text, reply) for reply in shown)
+    return tuple(Message(text, reply) for reply in shown), whole
+
+
+# --- the file with every detail ------------------------------------------------------------------
+
+
+def details_file(content: DigestContent, frequency: str | None = None) -> TextFile:
+    end = content.window.end.astimezone(UTC).strftime("%Y-%m-%d-%H%M")
+    return TextFile(
+        name=f"digest-{end}.txt",
+        title=f"{_title(frequency)}: every service's details",
+        content=details_text(content, frequency),
+    )
+
+
+def details_text(content: DigestContent, frequency: str | None = None) -> str:
+    """Everything the thread lists, as plain text and nothing cut: every service with activity
+    (those needing eyes first), each with its deploys and custom events, then the new, archived
+    and unreadable services."""
+    window = f"{utc_text(content.window.start)} to {utc_text(content.window.end)}"
+    counts = " · ".join(_counts(content)) or "no deploys or custom events"
+    lines = [f"{_title(frequency)}, {window}: {counts}."]
+    services = _needing_eyes_first(content)
+    if services:
+        lines += ["", f"Services with activity ({len(services):,}), those needing eyes first"]
+    for service in services:
+        entity = service.entity
+        lines += ["", f"{_plain(entity.name)} ({_plain(entity.tag)}): {_service_counts(service)}"]
+        lines += [f"  - {_deploy_words(deploy)}" for deploy in _production_first(service)]
+        lines += [f"  - {_event_words(event)}" for event in service.events]
+    lines += _listed("New services", [_entity_words(entity) for entity in content.created])
+    lines += _listed("Archived services", [_entity_words(entity) for entity in content.archived])
+    unreadable = [_entity_words(s.entity, s.problem) for s in content.unreadable]
+    lines += _listed("Cortex did not tell the activity of", unreadable)
+    return "\n".join(lines) + "\n"
+
+
+def _plain(text: str | None) -> str:
+    """Cortex's text on one line, without control characters (a title's newline or a terminal
+    escape would break the file's layout)."""
+    spaced = " ".join((text or "").split())
+    return "".join(char for char in spaced if unicodedata.category(char) != "Cc")
+
+
+def _when_and_link(when: datetime, url: str | None) -> str:
+    return f"{utc_text(when)}, {_plain(url)}" if url else utc_text(when)
+
+
+def _deploy_words(deploy: Deploy) -> str:
+    kind = "ROLLBACK" if deploy.type is DeployType.ROLLBACK else deploy.type.lower()
+    where = _plain(deploy.environment) or "no environment"
+    sha = f" (sha {_plain(deploy.sha)[:10]})" if deploy.sha else ""
+    said = f"{_plain(deploy.title)}{sha} by {_plain(by_whom(deploy))}"
+    return f"{kind}, {where}: {said}, {_when_and_link(deploy.timestamp, deploy.url)}"
+
+
+def _event_words(event: CustomEvent) -> str:
+    said = f"{_plain(event.type)}: {_plain(event.title)}"
+    return f"event {said}, {_when_and_link(event.timestamp, event.url)}"
+
+
+def _entity_words(entity: Entity, note: str | None = None) -> str:
+    said = f"{_plain(entity.tag)}  {_plain(entity.name)}"
+    return f"{said} ({_plain(note)})" if note else said
+
+
+def _listed(title: str, lines: Sequence[str]) -> list[str]:
+    return ["", f"{title} ({len(lines):,})", *(f"  {line}" for line in lines)] if lines else []
 
 
 # --- scheduling, the channel's list --------------------------------------------------------------

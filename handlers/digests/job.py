@@ -19,7 +19,7 @@ from bot.digests import Delivery, DeliveryOutcome, Digest, DigestContent, Digest
 from bot.observability import DIGEST_POSTS
 from bot.scheduler import WallClock, utc_now
 from bot.services import Services
-from handlers.common.context import post_message
+from handlers.common.context import TextFile, post_message, share_file
 from handlers.common.errors import CHANNEL_GONE, slack_error
 from handlers.common.kit import Message
 from handlers.common.tokens import ClientFactory, workspace_client
@@ -34,29 +34,59 @@ NOT_INSTALLED = "app_not_installed"
 async def post_digest(
     client: AsyncWebClient, channel_id: str, content: DigestContent, frequency: str | None
 ) -> None:
-    """Post a digest's summary, then its details in the summary's thread; raises `SlackApiError`
-    when Slack refuses the summary. A reply refused or lost on the way is logged, and the rest left
-    out: the summary is out, and posting the digest again would repeat it."""
+    """Post a digest's summary, then its details in the summary's thread, and the file with every
+    detail when they did not all fit; raises `SlackApiError` when Slack refuses the summary. A
+    reply or file refused or lost on the way is logged, and the rest left out: the summary is out,
+    and posting the digest again would repeat it."""
     post = digest_post(content, frequency)
     posted = await post_message(client, channel_id, post.summary)
     DIGEST_POSTS.labels("posted").inc()
-    for number, reply in enumerate(post.details, start=1):
+    thread = str(posted["ts"])
+    if await _post_replies(client, channel_id, thread, post.details) and post.file:
+        await _share_details(client, channel_id, thread, post.file)
+
+
+async def _post_replies(
+    client: AsyncWebClient, channel_id: str, thread: str, replies: tuple[Message, ...]
+) -> bool:
+    """Whether every reply was posted."""
+    for number, reply in enumerate(replies, start=1):
         try:
-            await post_message(client, channel_id, reply, thread_ts=str(posted["ts"]))
+            await post_message(client, channel_id, reply, thread_ts=thread)
         except SlackApiError as error:
             log.warning(
                 "the details of a digest in %s were refused: %s", channel_id, slack_error(error)
             )
-            return
+            return False
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning(
                 "reply %d of a digest in %s was not sent (%s); the %d after it are left out",
                 number,
                 channel_id,
                 type(error).__name__,
-                len(post.details) - number,
+                len(replies) - number,
             )
-            return
+            return False
+    return True
+
+
+async def _share_details(
+    client: AsyncWebClient, channel_id: str, thread: str, file: TextFile
+) -> None:
+    try:
+        await share_file(client, channel_id, thread, file)
+    except SlackApiError as error:
+        log.warning(
+            "the file with every detail of a digest in %s was refused: %s",
+            channel_id,
+            slack_error(error),
+        )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.warning(
+            "the file with every detail of a digest in %s was not sent (%s)",
+            channel_id,
+            type(error).__name__,
+        )
 
 
 class SlackPoster:

@@ -13,7 +13,7 @@ import pytest
 from bot.cache import ResponseCache
 from bot.catalog import Catalog
 from bot.cortex import CortexClient
-from bot.cortex.models import Deploy, Entity
+from bot.cortex.models import CustomEvent, Deploy, Entity
 from bot.digests import Digest, DigestContent, Recurrence, Scope, ServiceActivity, Window
 from bot.digests.content import build_content
 from bot.storage import create_engine
@@ -21,7 +21,7 @@ from bot.sync import Status, SyncReport
 from bot.sync.runs import SyncRuns
 from handlers.common.home import digest_home_blocks
 from handlers.common.kit import MESSAGE_BUDGET, Message, weight
-from handlers.digests.blocks import MAX_REPLIES, digest_post
+from handlers.digests.blocks import MAX_REPLIES, details_file, details_text, digest_post
 from tests.support.databases import migrate_in_thread
 from tests.support.fakes.block_kit import LIMITS
 from tests.support.fakes.cortex import FakeCortex, Fault
@@ -153,7 +153,8 @@ async def test_the_thread_has_every_service_production_first_each_environment_na
     fake_cortex.add_deploy("docs", "typo", NOW - timedelta(minutes=5), environment="staging")
     seed_activity(fake_cortex)
 
-    [reply] = digest_post(await build(digest_catalog, runs), "daily").details
+    post = digest_post(await build(digest_catalog, runs), "daily")
+    [reply] = post.details
     [details] = shown(reply)
 
     # Services with rollbacks or production changes first, however recent the others.
@@ -167,6 +168,7 @@ async def test_the_thread_has_every_service_production_first_each_environment_na
     assert lines[3].startswith("• release 2 to *staging*")
     assert lines[4].startswith("• :pushpin: Card network degraded (INCIDENT)")
     assert reply.text == "Daily digest: the details"
+    assert post.file is None  # the reply holds every service
 
 
 async def test_an_environment_narrows_the_deploys_and_production_has_its_usual_names(
@@ -341,7 +343,10 @@ async def test_270_services_make_a_one_screen_summary_and_the_details_go_to_the_
     listed = thread.count("`svc-")
     assert all(f"`svc-{number:03d}`" in thread for number in range(listed))
     assert thread.index("`svc-000`") < thread.index("`svc-001`")
-    assert thread.endswith(f"…and {270 - listed:,} more not shown")
+    assert thread.endswith(f"…and {270 - listed:,} more services: every one is in the file below")
+    # ...and the file after them has every service, the last one too.
+    assert post.file is not None
+    assert all(f"(svc-{number:03d})" in post.file.content for number in range(270))
 
 
 def test_a_thread_longer_than_its_cap_says_how_much_it_left_out() -> None:
@@ -364,7 +369,96 @@ def test_a_thread_longer_than_its_cap_says_how_much_it_left_out() -> None:
     assert len(details) == MAX_REPLIES
     assert all(within_slack_limits(reply) for reply in details)
     listed = sum(text.count("`svc-") for reply in details for text in shown(reply))
-    assert shown(details[-1])[-1] == f"…and {1200 - listed:,} more not shown"
+    assert shown(details[-1])[-1] == (
+        f"…and {1200 - listed:,} more services: every one is in the file below"
+    )
+
+
+def deploy(title: str, minutes_ago: int, environment: str | None, **fields: Any) -> Deploy:
+    when = NOW - timedelta(minutes=minutes_ago)
+    return Deploy.model_validate(
+        {"uuid": "u", "title": title, "type": "DEPLOY", "timestamp": when}
+        | {"environment": environment, "deployer": BO}
+        | fields
+    )
+
+
+def entity(tag: str, name: str) -> Entity:
+    return Entity.model_validate({"tag": tag, "name": name})
+
+
+def test_the_file_has_every_detail_in_plain_text_needing_eyes_first() -> None:
+    docs = ServiceActivity(
+        entity("docs", "Docs"),
+        deploys=(deploy("typo fix", 5, "staging", deployer=None),),
+    )
+    event = CustomEvent.model_validate(
+        {
+            "uuid": "e",
+            "type": "INCIDENT",
+            "title": "Card network <degraded>",
+            "timestamp": NOW - timedelta(hours=4),
+            "url": "https://status.example.com/1?a=1&b=2",
+        }
+    )
+    payments = ServiceActivity(
+        entity("payments-api", "Payments & <API>"),
+        deploys=(
+            deploy("release 2", 60, "staging"),
+            deploy("*back* to 1\n\x1b[31mred", 120, "prod", type="ROLLBACK", sha="1a2b3c4d5e6f"),
+            deploy("release 1 <b>", 180, "prod", url="https://ci.example.com/9"),
+        ),
+        events=(event,),
+    )
+    unreadable = ServiceActivity(entity("search", "Search"), problem="Cortex answered 500")
+    content = DigestContent(
+        ALL,
+        WINDOW,
+        5,
+        (docs, payments),
+        (unreadable,),
+        (entity("fraud", "Fraud Check"),),
+        (entity("old-billing", "Old Billing"),),
+        None,
+        False,
+        {},
+    )
+
+    text = details_text(content, "daily")
+
+    assert text == (
+        "Daily digest, 2026-01-14 17:00 UTC to 2026-01-15 17:00 UTC: "
+        "3 deploys · 1 rollback · 1 custom event · 1 new service · 1 archived service.\n"
+        "\n"
+        "Services with activity (2), those needing eyes first\n"
+        "\n"
+        "Payments & <API> (payments-api): 2 deploys, 1 rollback, 1 event\n"
+        "  - ROLLBACK, prod: *back* to 1 [31mred (sha 1a2b3c4d5e) by Bo Deployer, "
+        "2026-01-15 15:00 UTC\n"
+        "  - deploy, prod: release 1 <b> by Bo Deployer, 2026-01-15 14:00 UTC, "
+        "https://ci.example.com/9\n"
+        "  - deploy, staging: release 2 by Bo Deployer, 2026-01-15 16:00 UTC\n"
+        "  - event INCIDENT: Card network <degraded>, 2026-01-15 13:00 UTC, "
+        "https://status.example.com/1?a=1&b=2\n"
+        "\n"
+        "Docs (docs): 1 deploy\n"
+        "  - deploy, staging: typo fix by someone, 2026-01-15 16:55 UTC\n"
+        "\n"
+        "New services (1)\n"
+        "  fraud  Fraud Check\n"
+        "\n"
+        "Archived services (1)\n"
+        "  old-billing  Old Billing\n"
+        "\n"
+        "Cortex did not tell the activity of (1)\n"
+        "  search  Search (Cortex answered 500)\n"
+    )
+    file = details_file(content, "daily")
+    assert (file.name, file.title, file.content) == (
+        "digest-2026-01-15-1700.txt",
+        "Daily digest: every service's details",
+        text,
+    )
 
 
 async def test_a_service_cortex_will_not_tell_about_is_noted_and_the_rest_still_shown(

@@ -304,13 +304,13 @@ async def test_a_refused_thread_reply_is_logged_and_the_digest_is_not_posted_aga
     assert (await current(services, digest)).covered_until == SLOT
 
 
-def seed_busy_services(cortex: FakeCortex, count: int = 60) -> None:
-    """So many services, each with three deploys: their details need several thread replies."""
+def seed_busy_services(cortex: FakeCortex, count: int = 60, deploys: int = 3) -> None:
+    """So many services, each with so many deploys: their details need several thread replies."""
     for number in range(count):
         tag = f"svc-{number:02d}"
         cortex.add_service(tag, f"Service {number:02d}")
-        for deploy in range(3):
-            when = SLOT - timedelta(minutes=number * 3 + deploy + 1)
+        for deploy in range(deploys):
+            when = SLOT - timedelta(minutes=number * deploys + deploy + 1)
             environment = "production" if deploy == 0 else "staging"
             title = f"release 1.{deploy}.{number} with the retry fix for card payments"
             cortex.add_deploy(tag, title, when, environment=environment)
@@ -332,7 +332,57 @@ async def test_a_busy_digest_posts_every_service_over_several_replies_slack_take
     assert len(posted) == 1 + len(replies)  # Slack took every reply
     details = "".join(str(reply.args["blocks"]) for reply in replies)
     assert all(f"`svc-{number:02d}`" in details for number in range(60))
-    assert "not shown" not in details
+    assert "file below" not in details
+    assert fake_slack.calls_to("files.getUploadURLExternal") == []  # the replies hold it all
+
+
+async def test_a_digest_too_busy_for_its_replies_shares_every_detail_in_a_file_after_them(
+    services: Services, clock: Clock, fake_slack: FakeSlack, fake_cortex: FakeCortex
+) -> None:
+    await schedule(services)
+    scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
+    seed_busy_services(fake_cortex, count=40, deploys=10)
+
+    clock.now = SLOT
+    assert await tick(scheduler) == 1
+
+    _summary, *replies = fake_slack.calls_to("chat.postMessage")
+    assert len(replies) == MAX_REPLIES
+    assert "more services: every one is in the file below" in str(replies[-1].args["blocks"])
+    assert fake_slack.calls[-1].method == "files.completeUploadExternal"  # after the replies
+    (file,) = fake_slack.files.values()
+    assert (file["channel"], file["thread_ts"]) == ("C0DIGEST", replies[0].args["thread_ts"])
+    text = file["content"].decode()
+    services_with_activity = [line for line in text.split("\n") if line.startswith("Service ")]
+    assert services_with_activity == [
+        f"Service {number:02d} (svc-{number:02d}): 10 deploys" for number in range(40)
+    ]
+
+
+async def test_a_refused_file_is_logged_and_the_digest_counts_as_posted(
+    services: Services,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    fake_cortex: FakeCortex,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    digest = await schedule(services)
+    scheduler = Scheduler([digest_job(services, slack_client, clock=clock)], clock=clock)
+    seed_busy_services(fake_cortex, count=40, deploys=10)
+    fake_slack.failures["files.getUploadURLExternal"] = "missing_scope"
+
+    clock.now = SLOT
+    assert await tick(scheduler) == 1
+    clock.now = SLOT + RETRY_DELAY
+    assert await tick(scheduler) == 0
+
+    assert posts(fake_slack) == {"C0DIGEST": 1}
+    assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 1
+    assert fake_slack.files == {}
+    assert "the file with every detail of a digest in C0DIGEST was refused: missing_scope" in (
+        caplog.text
+    )
+    assert (await current(services, digest)).covered_until == SLOT
 
 
 async def test_a_reply_lost_on_the_network_is_logged_and_the_digest_counts_as_posted(
