@@ -219,12 +219,18 @@ def _owned_by(entity: Entity) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
+def named(name: str, tag: str) -> Mrkdwn:
+    """A service or scorecard as a line names it: its name in bold, then its tag (the tag in bold
+    too when it has no name, never an empty `**`)."""
+    return Mrkdwn("*{}* `{}`").format(name.strip() or tag, tag)
+
+
 def service_row(entity: Entity, action_id: str = ids.SHOW_SERVICE) -> Block:
     """A service on one row with a button (its card, or what `action_id` shows of it): its name
     and tag, then its owners and the start of its description."""
     described = cut(" ".join((entity.description or "").split()), ROW_DESCRIPTION)
     about = [part for part in (_owned_by(entity), described) if part]
-    lines = [Mrkdwn("*{}* `{}`").format(entity.name.strip() or entity.tag, entity.tag)]
+    lines = [named(entity.name, entity.tag)]
     if about:
         lines.append(Mrkdwn(" · ").join(about))
     return section(Mrkdwn("\n").join(lines), accessory=button("Open", action_id, entity.tag))

@@ -42,6 +42,7 @@ from handlers.common import ids
 from handlers.common.blocks import (
     connection_summary,
     marked_deploy_line,
+    named,
     not_connected_blocks,
     oncall_summary,
 )
@@ -232,8 +233,8 @@ def _owned_service(found: OwnedService, people: People) -> Block:
         last = Mrkdwn("_none recorded_")
     else:
         last = marked_deploy_line(found.last_deploy)
-    lines = Mrkdwn("*{}* `{}`\nOn call: {}\nLast deploy: {}").format(
-        entity.name.strip() or entity.tag, entity.tag, oncall_summary(found.oncall, people), last
+    lines = Mrkdwn("{}\nOn call: {}\nLast deploy: {}").format(
+        named(entity.name, entity.tag), oncall_summary(found.oncall, people), last
     )
     return section(lines, accessory=button("Open", ids.SHOW_SERVICE, entity.tag))
 

@@ -25,7 +25,7 @@ from bot.digests import Digest, DigestContent, ServiceActivity
 from bot.digests.environments import environment_order
 from bot.sync.report import count_phrases
 from handlers.common import ids
-from handlers.common.blocks import by_whom, marked_deploy_line
+from handlers.common.blocks import by_whom, marked_deploy_line, named
 from handlers.common.context import TextFile
 from handlers.common.errors import slack_refusal
 from handlers.common.home import digest_schedule, next_post, scope_text
@@ -306,8 +306,8 @@ def _needing_eyes_first(content: DigestContent) -> list[ServiceActivity]:
 
 
 def _service_text(service: ServiceActivity) -> Mrkdwn:
-    heading = Mrkdwn("*{}* `{}` — {}").format(
-        service.entity.name, service.entity.tag, _service_counts(service)
+    heading = Mrkdwn("{} — {}").format(
+        named(service.entity.name, service.entity.tag), _service_counts(service)
     )
     lines = [*map(_deploy, _production_first(service)), *map(_event, service.events)]
     body = fitted(lines, SECTION_TEXT - len(heading) - 1, LINES_PER_SERVICE)

@@ -16,7 +16,7 @@ from bot.autopilot.context import changes_of
 from bot.errors import CallError
 from bot.rootly.models import RootlyIncident
 from bot.snapshot import ServiceSnapshot
-from handlers.common.blocks import change_line, oncall_summary, owners_line
+from handlers.common.blocks import change_line, named, oncall_summary, owners_line
 from handlers.common.errors import user_message
 from handlers.common.kit import SECTION_TEXT, Message, context, fitted, header, section
 from handlers.common.mrkdwn import Mrkdwn, link
@@ -37,9 +37,8 @@ def service_context(
     levels = ", ".join(
         f"{score.scorecard_name} {score.level}" for score in known.scores if score.level
     )
-    heading = Mrkdwn("*{}* `{}`{}\nOwners: {}\nOn call: {}").format(
-        entity.name,
-        entity.tag,
+    heading = Mrkdwn("{}{}\nOwners: {}\nOn call: {}").format(
+        named(entity.name, entity.tag),
         f" · {levels}" if levels else "",
         owners_line(entity, people),
         oncall_summary(known.oncall, people),

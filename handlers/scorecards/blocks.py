@@ -16,7 +16,7 @@ from bot.cortex.models import Rule, Scorecard, ScorecardScore
 from bot.errors import CallError
 from bot.scorecards import ScorecardDetail, ScorecardSummary, ServiceScorecards, Standing
 from handlers.common import ids
-from handlers.common.blocks import cortex_app_url, older_data_note
+from handlers.common.blocks import cortex_app_url, named, older_data_note
 from handlers.common.kit import actions, button, context, fitted, header, modal, section
 from handlers.common.mrkdwn import Mrkdwn, cut, plural
 
@@ -167,9 +167,8 @@ def _failing(summary: ScorecardSummary) -> list[Block]:
 
 
 def _standing_block(standing: Standing) -> SectionBlock:
-    line = Mrkdwn("*{}* `{}` — {} · fails {}").format(
-        standing.name,
-        standing.tag,
+    line = Mrkdwn("{} — {} · fails {}").format(
+        named(standing.name, standing.tag),
         _standing(standing.level, standing.percentage),
         plural(standing.failed_rules, "rule"),
     )
@@ -185,7 +184,7 @@ def scorecard_suggestions(query: str, candidates: Sequence[Scorecard]) -> list[B
         section(Mrkdwn(" ").join(said)),
         *(
             section(
-                Mrkdwn("*{}* `{}`").format(card.name, card.tag),
+                named(card.name, card.tag),
                 accessory=button("Open", ids.SHOW_SCORECARD, card.tag),
             )
             for card in candidates

@@ -3,6 +3,7 @@ its cap, and what the submit button says."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.cortex.models import CustomEvent, Deploy, DeployType, EntityDetails
@@ -114,3 +115,13 @@ def test_the_posted_context_names_the_incident_once_with_status_and_severity() -
         "<https://rootly.com/i/1|Rootly incident #12> · status *started* · severity *SEV1*"
     )
     assert str(message.text).startswith("Incident context: Checkout &lt;!channel&gt; down · ")
+
+
+def test_a_service_without_a_name_is_named_by_its_tag() -> None:
+    unnamed = replace(snapshot("ledger"), entity=EntityDetails(tag="ledger", name=" "))
+
+    message = incident_summary(("ledger",), {"ledger": unnamed}, None, "/cortex", now=NOW)
+
+    shown = str([block.to_dict() for block in message.blocks])
+    assert "*ledger* `ledger`" in shown
+    assert "**" not in shown
