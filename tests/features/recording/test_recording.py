@@ -61,6 +61,14 @@ def modal_values(view: dict[str, Any], **inputs: Any) -> dict[str, dict[str, Any
     return state
 
 
+async def opened_deploy_form(app: SlackApp) -> dict[str, Any]:
+    """The deploy form `deploy payments-api` opens, as Slack holds it."""
+    await app.command("deploy payments-api")
+    await app.slack.next_call("views.open")
+    view: dict[str, Any] = next(iter(app.slack.views.values()))
+    return view
+
+
 async def submit_modal(app: SlackApp, view: dict[str, Any], **inputs: Any) -> Any:
     payload = {
         "type": "view_submission",
@@ -107,9 +115,7 @@ async def test_any_sha_cortex_takes_is_recorded(app: SlackApp, sha: str) -> None
 
 
 async def test_the_deploy_modal_records_a_build_number_as_the_sha(app: SlackApp) -> None:
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     answer = await submit_modal(app, view, title_input="v2", sha_input="build-4711")
     await app.slack.next_call("chat.postMessage")
@@ -240,9 +246,7 @@ async def test_a_form_in_a_channel_without_the_bot_tells_the_user_with_the_card_
     app: SlackApp,
 ) -> None:
     app.slack.failures["chat.postMessage"] = "not_in_channel"
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     await submit_modal(app, view, title_input="v1")
     told = await app.slack.next_call("chat.postEphemeral")
@@ -272,9 +276,7 @@ async def test_a_deploy_without_a_title_opens_the_prefilled_modal_first(app: Sla
 
 
 async def test_the_deploy_modal_records_and_announces(app: SlackApp) -> None:
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     answer = await submit_modal(app, view, title_input="From the modal", url_input="https://ci/1")
     announced = await app.slack.next_call("chat.postMessage")
@@ -299,9 +301,7 @@ async def test_the_deploy_modal_records_and_announces(app: SlackApp) -> None:
 async def test_bad_modal_input_is_an_inline_error(
     app: SlackApp, inputs: dict[str, str], block: str, message: str
 ) -> None:
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     answer = await submit_modal(app, view, **inputs)
 
@@ -311,9 +311,7 @@ async def test_bad_modal_input_is_an_inline_error(
 
 
 async def test_a_double_submit_of_the_modal_records_once(app: SlackApp) -> None:
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     await submit_modal(app, view, title_input="v9")
     await submit_modal(app, view, title_input="v9")
@@ -344,9 +342,7 @@ async def test_the_event_modal_records_the_type_and_description(app: SlackApp) -
 
 async def test_a_cortex_failure_after_the_modal_closed_is_told_to_the_user(app: SlackApp) -> None:
     app.cortex.faults.append(Fault(status=500, method="POST"))
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
 
     await submit_modal(app, view, title_input="v1")
     told = await app.slack.next_call("chat.postEphemeral")
@@ -539,9 +535,7 @@ async def test_event_types_offer_the_common_ones_and_what_is_typed(app: SlackApp
 async def test_a_deploy_can_be_backfilled_with_the_forms_time_and_the_news_says_when(
     app: SlackApp,
 ) -> None:
-    await app.command("deploy payments-api")
-    await app.slack.next_call("views.open")
-    view = next(iter(app.slack.views.values()))
+    view = await opened_deploy_form(app)
     earlier = int((datetime.now(UTC) - timedelta(hours=6)).timestamp())
     state = modal_values(view, title_input="v2", environment_select="production")
     state[ids.WHEN_BLOCK][ids.WHEN_PICKER]["selected_date_time"] = earlier
