@@ -141,7 +141,7 @@ def search_results(words: str, found: Found[Entity], offset: int, slash: str) ->
     if not found.matches:
         return suggestions(words, found.suggestions, slash)
     total = len(found.matches)
-    offset = min(offset, (total - 1) // SEARCH_RESULTS * SEARCH_RESULTS)
+    offset = _within(offset, total, SEARCH_RESULTS)
     page = found.matches[offset : offset + SEARCH_RESULTS]
     shown = (
         Mrkdwn("{}").format(plural(total, "service"))
@@ -162,7 +162,15 @@ def _range(offset: int, count: int) -> Mrkdwn:
     return Mrkdwn("{:,} to {:,}").format(offset + 1, offset + count)
 
 
+def _within(offset: int, total: int, size: int) -> int:
+    """`offset`, or the start of the last page when it is past the end (a *More* from before the
+    list shrank)."""
+    return max(0, min(offset, (total - 1) // size * size))
+
+
 def deploys_page(entity: Entity, deploys: Sequence[Deploy], offset: int) -> list[Block]:
+    """A page of a service's deploys, newest first; an offset past the end shows the last page."""
+    offset = _within(offset, len(deploys), DEPLOYS_PAGE)
     page = deploys[offset : offset + DEPLOYS_PAGE]
     if not page:
         none = Mrkdwn("No deploys of *{}* are recorded in Cortex.").format(entity.name)

@@ -348,6 +348,18 @@ async def test_deploys_are_paged_newest_first(app: SlackApp) -> None:
     assert second["replace_original"] is True
 
 
+async def test_a_more_deploys_button_past_the_end_shows_the_last_page(app: SlackApp) -> None:
+    for number in range(12):
+        app.cortex.add_deploy("search", f"build {number:02d}", NOW - timedelta(days=number))
+
+    await app.click(ids.MORE_DEPLOYS, value="search|30")  # from when there were more deploys
+    page = await app.slack.next_response(1)
+
+    assert "11 to 12 of 12" in str(page["blocks"])
+    assert "build 11" in str(page["blocks"])
+    assert ids.MORE_DEPLOYS not in str(page["blocks"])
+
+
 async def test_oncall_per_escalation_level(app: SlackApp) -> None:
     answer = await app.answer("oncall payments-api")
 
